@@ -1,0 +1,16 @@
+"""callgym: a gym for function-calling reasoning.
+
+Importing the package registers its environments (``callgym/GSM8K-v0``,
+``callgym/FOL-v0``) with gymnasium.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("callgym")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0+local"
+
+from callgym import envs as envs  # noqa: E402  (registers the env ids)

@@ -1,0 +1,300 @@
+"""Parse a model reply into a function call, safely.
+
+Two spellings are understood, with chatty text before or after tolerated:
+
+* Python-call syntax: ``Sum(a=2, b=3)``, ``Answer(18)``, ``Premise("∀x (Man(x) → Mortal(x))")``
+* JSON tool calls: ``{"name": "Sum", "arguments": {"a": 2, "b": 3}}`` (OpenAI style, also
+  nested under ``"function"`` or ``"tool_calls"``; ``arguments`` may be a JSON string).
+
+Arguments must be literals: numbers, strings, booleans, ``None`` and lists of these.
+Nothing in a reply is ever evaluated: Python syntax goes through :func:`ast.parse` (which
+only builds a tree) and the tree is walked by hand. Every rejection raises
+:class:`~callgym.errors.CallParseError` whose message tells the model how to fix its reply.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from callgym.errors import CallParseError
+
+MAX_REPLY_CHARS = 32_000  # longer replies are rejected before any parsing
+MAX_CALL_CHARS = 8_000  # one call's source text
+MAX_NESTING = 8  # brackets inside one call
+MAX_LIST_ITEMS = 256
+MAX_CANDIDATES = 64  # how many "Name(" spots one reply may offer
+
+EXAMPLE = 'Sum(a=2, b=3)'
+_NAME_PAREN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_JSON_BOOLS = {"true": True, "false": False, "null": None}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One function call: a tool name with literal arguments."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        parts = [_literal_text(a) for a in self.args]
+        parts += [f"{k}={_literal_text(v)}" for k, v in self.kwargs.items()]
+        return f"{self.name}({', '.join(parts)})"
+
+
+def _literal_text(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal_text(v) for v in value) + "]"
+    return repr(value)
+
+
+def parse_call(reply: str, names: Collection[str] | None = None) -> Call:
+    """Return the first function call in ``reply``.
+
+    Args:
+        reply: the model's text.
+        names: the callable tool names; when given, ``Name(`` spots with other names
+            (``think(`` in prose, say) are skipped rather than rejected.
+
+    Raises:
+        CallParseError: no well-formed call; the message says how to write one.
+    """
+    for call in iter_calls(reply, names):
+        return call
+    raise CallParseError(_no_call_message(reply, names))
+
+
+def parse_calls(reply: str, names: Collection[str] | None = None) -> list[Call]:
+    """Return every well-formed call in ``reply``, in order (for single-turn chains)."""
+    return list(iter_calls(reply, names))
+
+
+def iter_calls(reply: str, names: Collection[str] | None = None) -> Iterator[Call]:
+    """Yield the calls in ``reply`` in order of appearance.
+
+    A malformed call whose name is a known tool raises at once (its message is more useful
+    to the model than "no call found"); malformed spots with unknown names are skipped.
+    """
+    if not isinstance(reply, str):
+        raise CallParseError(f"A reply must be text, got {type(reply).__name__}.")
+    if len(reply) > MAX_REPLY_CHARS:
+        raise CallParseError(
+            f"Your reply is {len(reply):,} characters long (limit {MAX_REPLY_CHARS:,}). "
+            f"Reply with one short function call, for example {EXAMPLE}."
+        )
+    found = sorted(_json_calls(reply, names) + _python_calls(reply, names), key=lambda t: t[0])
+    for _, end, call in _non_overlapping(found):
+        yield call
+
+
+def _non_overlapping(found: list[tuple[int, int, Call]]) -> Iterator[tuple[int, int, Call]]:
+    # A JSON object's text may itself contain "Sum(" inside a string: keep the outer one.
+    last_end = -1
+    for start, end, call in found:
+        if start >= last_end:
+            last_end = end
+            yield start, end, call
+
+
+# ----------------------------------------------------------------------------- Python syntax
+
+
+def _python_calls(reply: str, names: Collection[str] | None) -> list[tuple[int, int, Call]]:
+    calls: list[tuple[int, int, Call]] = []
+    pos = 0
+    for _ in range(MAX_CANDIDATES):
+        match = _NAME_PAREN.search(reply, pos)
+        if match is None:
+            break
+        name, start = match.group(1), match.start()
+        known = names is None or name in names
+        if not known or _is_inside_word(reply, start):
+            pos = match.end()
+            continue
+        end = _closing_paren(reply, match.end() - 1, name)
+        calls.append((start, end, _parse_python_call(reply[start:end], name)))
+        pos = end
+    return calls
+
+
+def _is_inside_word(text: str, start: int) -> bool:
+    # "obj.Sum(" is attribute access, not a bare call.
+    return start > 0 and text[start - 1] in "._"
+
+
+def _closing_paren(text: str, open_at: int, name: str) -> int:
+    """Return the index after the ``)`` that closes ``text[open_at]``, respecting quotes."""
+    depth, quote, i = 0, "", open_at
+    limit = min(len(text), open_at + MAX_CALL_CHARS)
+    while i < limit:
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise CallParseError(
+                    f"The call to {name} nests brackets more than {MAX_NESTING} deep. "
+                    f"Pass plain literal arguments, for example {EXAMPLE}."
+                )
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    if quote:
+        raise CallParseError(
+            f"The call to {name} has an unclosed {quote} quote. Close every string, "
+            f'for example {name}("text").'
+        )
+    if i >= open_at + MAX_CALL_CHARS:
+        raise CallParseError(
+            f"The call to {name} is longer than {MAX_CALL_CHARS:,} characters. Keep arguments short."
+        )
+    raise CallParseError(f"The call to {name} is missing its closing ')'. Write the whole call, for example {EXAMPLE}.")
+
+
+def _parse_python_call(source: str, name: str) -> Call:
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
+        detail = getattr(e, "msg", None) or str(e)
+        raise CallParseError(
+            f"Could not read the call {_clip(source)}: {detail}. Use literal arguments, "
+            f"for example {EXAMPLE}."
+        ) from e
+    node = tree.body
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise CallParseError(f"{_clip(source)} is not a plain function call like {EXAMPLE}.")
+    args = tuple(_literal(a, name, f"argument {i + 1}") for i, a in enumerate(node.args))
+    kwargs: dict[str, Any] = {}
+    for kw in node.keywords:
+        if kw.arg is None:
+            raise CallParseError(f"In {name}(...), '**' is not allowed. Name each argument, for example {EXAMPLE}.")
+        kwargs[kw.arg] = _literal(kw.value, name, f"argument '{kw.arg}'")
+    return Call(name, args, kwargs)
+
+
+def _literal(node: ast.AST, name: str, where: str, depth: int = 0) -> Any:
+    """Convert an AST node to a literal value, or explain why it is not one."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
+        return node.value
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, (ast.USub, ast.UAdd))
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, (int, float))
+        and not isinstance(node.operand.value, bool)
+    ):
+        value = node.operand.value
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, (ast.List, ast.Tuple)) and depth < 2:
+        if len(node.elts) > MAX_LIST_ITEMS:
+            raise CallParseError(f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.")
+        return [_literal(e, name, where, depth + 1) for e in node.elts]
+    if isinstance(node, ast.Name) and node.id in _JSON_BOOLS:
+        return _JSON_BOOLS[node.id]
+    raise CallParseError(f"In {name}(...), {where} {_why_not_literal(node)}")
+
+
+def _why_not_literal(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return (
+            f"is the bare name {node.id}. Arguments must be literals: write a number, or put "
+            f'text in quotes like "{node.id}".'
+        )
+    if isinstance(node, ast.Call):
+        return "is a nested call. Make one call per reply; use its result in the next call."
+    if isinstance(node, (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp)):
+        return "is an expression. Arguments are not evaluated: pass the number itself."
+    if isinstance(node, ast.Attribute):
+        return "uses attribute access, which is not allowed. Pass a number or a quoted string."
+    return f"is a {type(node).__name__}, not a literal. Pass a number, a quoted string, a boolean or a list."
+
+
+# ----------------------------------------------------------------------------- JSON syntax
+
+
+def _json_calls(reply: str, names: Collection[str] | None) -> list[tuple[int, int, Call]]:
+    if '"name"' not in reply:
+        return []
+    decoder = json.JSONDecoder()
+    calls: list[tuple[int, int, Call]] = []
+    pos, tries = 0, 0
+    while tries < MAX_CANDIDATES:
+        start = reply.find("{", pos)
+        if start < 0:
+            break
+        tries += 1
+        try:
+            obj, end = decoder.raw_decode(reply, start)
+        except (ValueError, RecursionError):
+            pos = start + 1
+            continue
+        calls.extend((start, end, c) for c in _json_to_calls(obj, names))
+        pos = end
+    return calls
+
+
+def _json_to_calls(obj: Any, names: Collection[str] | None) -> list[Call]:
+    if isinstance(obj, dict) and isinstance(obj.get("tool_calls"), list):
+        return [c for item in obj["tool_calls"] for c in _json_to_calls(item, names)]
+    if isinstance(obj, dict) and isinstance(obj.get("function"), dict):
+        return _json_to_calls(obj["function"], names)
+    if not (isinstance(obj, dict) and isinstance(obj.get("name"), str)):
+        return []
+    name = obj["name"]
+    if names is not None and name not in names:
+        return []
+    arguments = obj.get("arguments", obj.get("parameters", {}))
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except ValueError as e:
+            raise CallParseError(f'The "arguments" of {name} are not valid JSON: {e}.') from e
+    if isinstance(arguments, list):
+        return [Call(name, tuple(_json_literal(v, name) for v in arguments))]
+    if not isinstance(arguments, dict):
+        raise CallParseError(f'The "arguments" of {name} must be an object like {{"a": 2, "b": 3}}.')
+    return [Call(name, (), {str(k): _json_literal(v, name) for k, v in arguments.items()})]
+
+
+def _json_literal(value: Any, name: str, depth: int = 0) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list) and depth < 2 and len(value) <= MAX_LIST_ITEMS:
+        return [_json_literal(v, name, depth + 1) for v in value]
+    raise CallParseError(f"An argument of {name} is not a literal: use numbers, strings, booleans or short lists.")
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _no_call_message(reply: str, names: Collection[str] | None) -> str:
+    hint = ""
+    if names:
+        listed = ", ".join(sorted(names))
+        hint = f" Available functions: {listed}."
+        unknown = [m.group(1) for m in _NAME_PAREN.finditer(reply[:2000]) if m.group(1) not in names]
+        if unknown:
+            from callgym.registry import did_you_mean
+
+            hint = f" {unknown[0]} is not a function here.{did_you_mean(unknown[0], list(names))}" + hint
+    return f"No function call found in your reply. Reply with exactly one call, for example {EXAMPLE}.{hint}"

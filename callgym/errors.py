@@ -1,0 +1,51 @@
+"""One exception hierarchy for callgym.
+
+Two families matter to callers:
+
+* :class:`ModelError` subclasses describe a bad *model reply* (unparsable call, bad
+  arguments, a call that would cost too much). Environments turn them into an
+  observation the model can act on; they never reach the user as a traceback.
+* :class:`UsageError` subclasses describe bad *user input* (flags, config files, data
+  files, unknown names). The CLI prints their message as one line and exits 2.
+"""
+
+from __future__ import annotations
+
+
+class CallgymError(Exception):
+    """Base class of every error callgym raises on purpose."""
+
+
+class ModelError(CallgymError):
+    """A model reply that cannot be executed; the message is written for the model."""
+
+
+class CallParseError(ModelError):
+    """The reply holds no well-formed function call."""
+
+
+class ToolError(ModelError):
+    """A call names a known tool but its arguments or its result are not acceptable."""
+
+
+class UsageError(CallgymError, ValueError):
+    """Bad user input: the message names the value and the fix."""
+
+
+class ConfigError(UsageError):
+    """A bad configuration value or command-line flag."""
+
+
+class DataError(UsageError):
+    """A missing or malformed data file; the message names the file and line."""
+
+
+class UnknownNameError(UsageError, KeyError):
+    """An unknown env id, backend, agent or model name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class BackendError(CallgymError):
+    """A model backend failed (server down, garbage answers, out of retries)."""
