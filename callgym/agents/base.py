@@ -1,0 +1,31 @@
+"""What an agent sees and returns: a batch of turns in, one reply per turn out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from callgym.agents.backends.base import Reply
+from callgym.envs.base import ToolEnv
+
+
+@dataclass
+class Turn:
+    """One unfinished episode waiting for the agent's next reply."""
+
+    env: ToolEnv  # the unwrapped env: scripted agents read its problem and tools
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    step: int
+    sample: int = 0
+    scratch: dict[str, Any] = field(default_factory=dict)  # per-episode agent state
+
+
+class Agent(Protocol):
+    """Anything that answers a batch of turns. ``describe()`` goes into every episode record."""
+
+    name: str
+
+    def act(self, turns: list[Turn]) -> list[Reply]: ...
+
+    def describe(self) -> dict[str, Any]: ...

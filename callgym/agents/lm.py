@@ -1,0 +1,90 @@
+"""Language-model agents: teacher and student roles, and the no-tool baseline.
+
+Teacher and student differ only in role (the student is the model the trainer updates);
+both play an env through any backend, with one of two prompt protocols:
+
+* ``text`` (microchain style): the env's system prompt lists each function's signature,
+  description and example call; the model replies with one call per message.
+* ``native``: the tool schemas go to the chat template's ``tools=`` and the model answers
+  with its own tool-call format (a JSON object the call parser reads).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callgym.agents.backends.base import Backend, Reply, Sampling
+from callgym.agents.base import Turn
+from callgym.errors import ConfigError
+
+PROTOCOLS = ("text", "native")
+NATIVE_SYSTEM = "Solve the task by calling the provided functions, one call per reply. Call {answer}(...) with the final answer."
+NO_TOOL_SYSTEM = "Answer the question. Think briefly, then end with 'The answer is X.'"
+
+
+class LMAgent:
+    """A model playing an env through a backend.
+
+    Args:
+        backend: any :class:`~callgym.agents.backends.base.Backend`.
+        sampling: decoding settings.
+        role: "student", "teacher" or any label recorded in the episodes.
+        protocol: "text" or "native" (see the module docstring).
+        bootstrap: calls executed before the model's first reply, as if it had made them
+            (microchain's bootstrap, e.g. ``Reasoning("I need to reason step by step")``).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        sampling: Sampling | None = None,
+        role: str = "student",
+        protocol: str = "text",
+        bootstrap: tuple[str, ...] = (),
+    ) -> None:
+        if protocol not in PROTOCOLS:
+            raise ConfigError(f"protocol={protocol!r}; use one of {', '.join(PROTOCOLS)}")
+        self.backend = backend
+        self.sampling = sampling or Sampling()
+        self.name = role
+        self.protocol = protocol
+        self.bootstrap = tuple(bootstrap)
+
+    def act(self, turns: list[Turn]) -> list[Reply]:
+        chats = [self._chat(t) for t in turns]
+        tools = turns[0].tools if self.protocol == "native" and turns else None
+        return self.backend.generate(chats, self.sampling, tools)
+
+    def _chat(self, turn: Turn) -> list[dict[str, Any]]:
+        if self.protocol == "text":
+            return turn.messages
+        system = NATIVE_SYSTEM.format(answer=turn.env.answer_tool)
+        if turn.env.instructions:
+            system = f"{turn.env.instructions}\n\n{system}"
+        return [{"role": "system", "content": system}, *turn.messages[1:]]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "agent": self.name,
+            "model": self.backend.model,
+            "backend": self.backend.name,
+            "sampling": self.sampling.to_dict(),
+            "protocol": self.protocol,
+        }
+
+
+class NoToolAgent(LMAgent):
+    """Baseline: the model answers in prose without functions; its final answer is
+    extracted (the env's ``answer_from_text``) and submitted as the one call."""
+
+    def __init__(self, backend: Backend, sampling: Sampling | None = None, **_: Any) -> None:
+        super().__init__(backend, sampling, role="no-tool")
+
+    def act(self, turns: list[Turn]) -> list[Reply]:
+        chats = [[{"role": "system", "content": NO_TOOL_SYSTEM}, turn.messages[1]] for turn in turns]
+        replies = self.backend.generate(chats, self.sampling, None)
+        for turn, reply in zip(turns, replies):
+            answer = turn.env.answer_from_text(reply.text)
+            turn.scratch["prose"] = reply.text
+            reply.text = f"{turn.env.answer_tool}({answer!r})"
+        return replies

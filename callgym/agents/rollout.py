@@ -1,0 +1,248 @@
+"""The rollout engine: many episodes advance together, one batched request per round.
+
+Each round gathers the reply every unfinished episode needs into a single ``agent.act``
+call (one batched generate on the backend), steps every env, and appends each episode to
+the JSONL file the moment it ends (flush + fsync). ``resume=True`` skips the episodes the
+file already holds, so a killed run continues without losing or repeating one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import callgym
+from callgym.agents.base import Agent, Turn
+from callgym.envs import make
+from callgym.envs.base import ToolEnv
+from callgym.episode import Episode, EpisodeWriter, Step, read_episodes
+from callgym.errors import BackendError, ConfigError
+from callgym.tools import format_result
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Slot:
+    """One running episode: its env, its record so far and the agent's scratch space."""
+
+    env: Any  # the gymnasium-wrapped env; .unwrapped is the ToolEnv
+    episode: Episode
+    started: float
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tool_env(self) -> ToolEnv:
+        return self.env.unwrapped
+
+
+@dataclass
+class RolloutResult:
+    """What a rollout produced: the new episodes and how many the file already held."""
+
+    episodes: list[Episode]
+    skipped: int = 0
+    out: Path | None = None
+
+    @property
+    def accuracy(self) -> float:
+        return sum(e.correct for e in self.episodes) / len(self.episodes) if self.episodes else 0.0
+
+
+def rollout(
+    env_id: str,
+    env_kwargs: dict[str, Any] | None,
+    agent: Agent,
+    indices: Iterable[int],
+    *,
+    samples: int = 1,
+    seed: int = 0,
+    out: str | Path | None = None,
+    resume: bool = False,
+    batch_size: int = 32,
+    progress: bool = True,
+    bootstrap: tuple[str, ...] = (),
+    on_episode: Callable[[Episode], None] | None = None,
+) -> RolloutResult:
+    """Play ``samples`` episodes of each problem index and write them as they end.
+
+    Args:
+        env_id: a registered env id, e.g. ``"callgym/GSM8K-v0"``.
+        env_kwargs: keyword arguments for the env (data source, toolset, limits).
+        agent: answers batches of turns (oracle, random, teacher, student, ...).
+        indices: the problem indices to play.
+        samples: episodes per problem (use temperature > 0 for distinct samples).
+        seed: passed to every ``env.reset``; recorded in each episode.
+        out: JSONL file to append to; None keeps episodes in memory only.
+        resume: skip (problem, sample) pairs that ``out`` already holds.
+        batch_size: how many episodes run at once (the batch each backend call sees).
+        progress: show a rich progress bar.
+        bootstrap: calls executed at the start of each episode (defaults to the agent's).
+        on_episode: called with each finished episode (after it is written).
+    """
+    if samples < 1 or batch_size < 1:
+        raise ConfigError(f"samples={samples} and batch_size={batch_size} must be at least 1")
+    env_kwargs = dict(env_kwargs or {})
+    bootstrap = bootstrap or tuple(getattr(agent, "bootstrap", ()))
+    queue = deque((i, k) for i in indices for k in range(samples))
+    skipped = _drop_finished(queue, env_id, env_kwargs, out) if resume and out else 0
+    writer = EpisodeWriter(out) if out else None
+    engine = _Engine(env_id, env_kwargs, agent, seed, bootstrap, writer, on_episode)
+    try:
+        with _progress_bar(progress, total=len(queue), skipped=skipped) as bar:
+            engine.run(queue, batch_size, bar)
+    finally:
+        engine.close()
+        if writer:
+            writer.close()
+    return RolloutResult(engine.finished, skipped, Path(out) if out else None)
+
+
+def _drop_finished(queue: deque[tuple[int, int]], env_id: str, env_kwargs: dict[str, Any], out: str | Path) -> int:
+    if not Path(out).exists():
+        return 0
+    probe = Episode(env_id=env_id, index=0, env_kwargs=env_kwargs)
+    done = {e.key for e in read_episodes(out)}
+    before = len(queue)
+    kept = [(i, k) for i, k in queue if (probe.key[0], probe.key[1], i, k) not in done]
+    queue.clear()
+    queue.extend(kept)
+    return before - len(kept)
+
+
+class _Engine:
+    """Advances a pool of episodes round by round; a pool of envs is reused across episodes."""
+
+    def __init__(self, env_id, env_kwargs, agent, seed, bootstrap, writer, on_episode) -> None:  # noqa: ANN001
+        self.env_id, self.env_kwargs, self.agent, self.seed = env_id, env_kwargs, agent, seed
+        self.bootstrap, self.writer, self.on_episode = bootstrap, writer, on_episode
+        self.described = agent.describe()
+        self.spare_envs: list[Any] = []
+        self.finished: list[Episode] = []
+        self.tokens_out = 0
+
+    def run(self, queue: deque[tuple[int, int]], batch_size: int, bar: _Bar) -> None:
+        active: list[_Slot] = []
+        while queue or active:
+            while queue and len(active) < batch_size:
+                slot, final = self._start(*queue.popleft())
+                if not self._finish_if_done(slot, final, bar):
+                    active.append(slot)
+            if not active:
+                continue
+            turns = [self._turn(s) for s in active]
+            replies = self.agent.act(turns)
+            if len(replies) != len(turns):
+                raise BackendError(f"the agent answered {len(replies)} of {len(turns)} turns")
+            active = [
+                slot
+                for slot, reply in zip(active, replies)
+                if not self._finish_if_done(slot, self._step(slot, reply.text, reply), bar)
+            ]
+
+    def _start(self, index: int, sample: int) -> tuple[_Slot, dict[str, Any] | None]:
+        env = self.spare_envs.pop() if self.spare_envs else make(self.env_id, **self.env_kwargs)
+        _, info = env.reset(seed=self.seed, options={"index": index})
+        episode = Episode(
+            env_id=self.env_id, index=index, seed=self.seed, env_kwargs=self.env_kwargs, sample=sample,
+            difficulty=info.get("difficulty"), version=callgym.__version__,
+            agent=self.described.get("agent", ""), model=self.described.get("model", ""),
+            backend=self.described.get("backend", ""), sampling=self.described.get("sampling", {}),
+        )
+        slot = _Slot(env, episode, time.perf_counter(), info["messages"], info["tools"])
+        for call in self.bootstrap:
+            final = self._step(slot, call, None)
+            if final is not None:
+                return slot, final
+        return slot, None
+
+    def _turn(self, slot: _Slot) -> Turn:
+        return Turn(slot.tool_env, slot.messages, slot.tools, slot.episode.num_steps, slot.episode.sample, slot.scratch)
+
+    def _step(self, slot: _Slot, action: str, reply: Any) -> dict[str, Any] | None:
+        """Step the env; return the final info when the episode ended, else None."""
+        obs, reward, terminated, truncated, info = slot.env.step(action)
+        call = info["call"]
+        slot.episode.steps.append(Step(action, obs, call, call is not None, reward))
+        slot.messages = info["messages"]
+        if reply is not None:
+            slot.episode.tokens_in += reply.tokens_in
+            slot.episode.tokens_out += reply.tokens_out
+            self.tokens_out += reply.tokens_out
+        if not (terminated or truncated):
+            return None
+        slot.episode.terminated, slot.episode.truncated = terminated, truncated
+        return info
+
+    def _finish_if_done(self, slot: _Slot, info: dict[str, Any] | None, bar: _Bar) -> bool:
+        if info is None:
+            return False
+        ep = slot.episode
+        ep.messages, ep.correct = info["messages"], bool(info["correct"])
+        ep.reward = float(ep.correct)
+        ep.answer = None if info["answer"] is None else format_result(info["answer"])
+        ep.gold = format_result(info["gold"])
+        ep.invalid_calls = info["invalid_calls"]
+        ep.seconds = time.perf_counter() - slot.started
+        if self.writer:
+            self.writer.write(ep)
+        self.finished.append(ep)
+        self.spare_envs.append(slot.env)
+        bar.advance(ep, self.tokens_out)
+        if self.on_episode:
+            self.on_episode(ep)
+        return True
+
+    def close(self) -> None:
+        for env in self.spare_envs:
+            env.close()
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+class _Bar:
+    """A rich progress bar showing episodes, episodes/s, tokens/s and accuracy so far."""
+
+    def __init__(self, enabled: bool, total: int, skipped: int) -> None:
+        self.enabled, self.total, self.skipped = enabled, total, skipped
+        self.done = self.correct = 0
+        self.t0 = time.perf_counter()
+        self._progress: Any = None
+
+    def __enter__(self) -> _Bar:
+        if self.enabled and self.total:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]rollout"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.fields[stats]}"), transient=False,
+            )
+            self._progress.start()
+            note = f" (resumed: {self.skipped} already done)" if self.skipped else ""
+            self._task = self._progress.add_task("rollout", total=self.total, stats=note)
+        return self
+
+    def advance(self, episode: Episode, tokens_out: int) -> None:
+        self.done += 1
+        self.correct += episode.correct
+        if self._progress is not None:
+            elapsed = max(time.perf_counter() - self.t0, 1e-9)
+            stats = (f"{self.done / elapsed:.2f} ep/s  {tokens_out / elapsed:.0f} tok/s  "
+                     f"acc {self.correct / self.done:.1%}")
+            self._progress.update(self._task, advance=1, stats=stats)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _progress_bar(enabled: bool, total: int, skipped: int) -> _Bar:
+    return _Bar(enabled, total, skipped)

@@ -1,0 +1,78 @@
+"""Baselines that need no model: the oracle (gold chains) and random valid calls."""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import Any
+
+from callgym.agents.backends.base import Reply
+from callgym.agents.base import Turn
+from callgym.tools import Number, Parameter, Tool
+
+
+class OracleAgent:
+    """Replays each problem's gold chain of calls: the ceiling every env must reach.
+
+    >>> import callgym
+    >>> from callgym.agents.rollout import rollout
+    >>> result = rollout("callgym/GSM8K-v0", {}, OracleAgent(), indices=[0, 1], progress=False)
+    >>> [e.correct for e in result.episodes]
+    [True, True]
+    """
+
+    name = "oracle"
+
+    def act(self, turns: list[Turn]) -> list[Reply]:
+        return [Reply(self._next_call(t)) for t in turns]
+
+    def _next_call(self, turn: Turn) -> str:
+        problem = turn.env.problem
+        calls = problem.gold_calls if problem is not None else ()
+        return calls[turn.step] if turn.step < len(calls) else f"{turn.env.answer_tool}({problem.answer!r})"
+
+    def describe(self) -> dict[str, Any]:
+        return {"agent": self.name, "model": "oracle", "backend": "scripted"}
+
+
+class RandomAgent:
+    """Random well-formed calls with random literal arguments; answers at a random step.
+
+    Args:
+        answer_prob: chance of calling the answer tool at each step.
+        seed: seeds the agent's own generator, so a run is reproducible.
+    """
+
+    name = "random"
+
+    def __init__(self, answer_prob: float = 0.25, seed: int = 0) -> None:
+        self.answer_prob = answer_prob
+        self.rng = random.Random(seed)
+
+    def act(self, turns: list[Turn]) -> list[Reply]:
+        return [Reply(self._random_call(t)) for t in turns]
+
+    def _random_call(self, turn: Turn) -> str:
+        tools = turn.env.toolset.tools
+        answer = tools.get(turn.env.answer_tool)
+        others = [t for name, t in tools.items() if name != turn.env.answer_tool]
+        if answer is not None and (not others or self.rng.random() < self.answer_prob):
+            choices = getattr(turn.env, "answer_choices", None)
+            if choices:
+                return f"{answer.name}({self.rng.choice(choices)!r})"
+            return self._call_text(answer)
+        return self._call_text(self.rng.choice(others))
+
+    def _call_text(self, tool: Tool) -> str:
+        args = ", ".join(f"{p.name}={self._literal(p)!r}" for p in tool.parameters if p.required)
+        return f"{tool.name}({args})"
+
+    def _literal(self, param: Parameter) -> Any:
+        if param.annotation in (Number, int, float):
+            return self.rng.randint(0, 100)
+        if param.annotation is bool:
+            return self.rng.random() < 0.5
+        return "".join(self.rng.choices(string.ascii_lowercase, k=6))
+
+    def describe(self) -> dict[str, Any]:
+        return {"agent": self.name, "model": "random", "backend": "scripted"}

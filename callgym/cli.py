@@ -1,0 +1,208 @@
+"""The ``callgym`` command: envs, models, rollout, pairs, train, bench, compare, leaderboard,
+lm-eval-path and pipeline. Heavy imports live inside each command so ``--help`` is instant.
+
+Bad input (flags, files, names) stops with one line naming the value and the fix, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from callgym.errors import BackendError, UsageError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line that points at --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def parse_key_values(items: Sequence[str] | None, flag: str) -> dict[str, Any]:
+    """``["k=v", ...]`` to a dict; values are read as YAML scalars (``3``, ``true``, ``x``)."""
+    import yaml
+
+    result: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} {item!r} must look like key=value, e.g. {flag} split=test")
+        result[key.strip()] = yaml.safe_load(value) if value else ""
+    return result
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_envs(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from callgym.envs import ENVS
+
+    table = Table("env id", "description", title="callgym environments")
+    for env_id in ENVS.names():
+        cls = ENVS.get(env_id)
+        doc = (getattr(cls, "__doc__", "") or "").strip().splitlines()
+        table.add_row(env_id, doc[0] if doc else "")
+    Console().print(table)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from callgym.agents import models
+
+    if args.action == "path":
+        if not args.name:
+            raise UsageError("callgym models path needs a model name, e.g. callgym models path smollm2-135m")
+        print(models.resolve_model(args.name))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("name", "description", title="known models (any local HF folder or hub id works too)")
+    for info in models.list_models():
+        table.add_row(info.name, getattr(info, "description", ""))
+    Console().print(table)
+    return 0
+
+
+def cmd_rollout(args: argparse.Namespace) -> int:
+    from callgym.agents import make_agent
+    from callgym.agents.backends.base import Sampling
+    from callgym.agents.rollout import rollout
+
+    env_kwargs = parse_key_values(args.env_arg, "--env-arg")
+    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+    backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
+    if args.base_url:
+        backend_kwargs["base_url"] = args.base_url
+    agent = make_agent(
+        args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
+        bootstrap=tuple(args.bootstrap or ()), seed=args.seed, backend_kwargs=backend_kwargs,
+    )
+    _check_env(args.env, env_kwargs)
+    indices = range(args.start, args.start + args.n)
+    result = rollout(
+        args.env, env_kwargs, agent, indices, samples=args.samples, seed=args.seed, out=args.out,
+        resume=args.resume, batch_size=args.batch_size, progress=not args.quiet,
+    )
+    _print_accuracy(result.episodes, result.skipped, args.out)
+    return 0
+
+
+def _check_env(env_id: str, env_kwargs: dict[str, Any]) -> None:
+    """Build the env once up front so a bad id, kwarg or data file fails before any model loads."""
+    from callgym.envs import make
+
+    try:
+        make(env_id, **env_kwargs).close()
+    except TypeError as e:
+        raise UsageError(f"--env-arg for {env_id}: {e}") from e
+
+
+def _print_accuracy(episodes: list[Any], skipped: int, out: str | None) -> None:
+    from callgym.benchmarks.stats import wilson_interval
+
+    n = len(episodes)
+    k = sum(e.correct for e in episodes)
+    low, high = wilson_interval(k, n) if n else (0.0, 0.0)
+    resumed = f" ({skipped} already in the file)" if skipped else ""
+    where = f" -> {out}" if out else ""
+    print(f"{n} episodes{resumed}: accuracy {k}/{n} = {k / max(n, 1):.1%} (95% CI {low:.1%}-{high:.1%}){where}")
+
+
+def cmd_lm_eval_path(args: argparse.Namespace) -> int:
+    from callgym.benchmarks.lm_eval_tasks import task_dir
+
+    print(task_dir())
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="callgym", description="A gym for function-calling reasoning.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    envs = sub.add_parser("envs", help="list the registered environments")
+    envs.set_defaults(func=cmd_envs)
+
+    models = sub.add_parser("models", help="list known models; `models path NAME` prints a local HF folder")
+    models.add_argument("action", nargs="?", choices=["list", "path"], default="list")
+    models.add_argument("name", nargs="?", help="model name, e.g. smollm2-135m")
+    models.set_defaults(func=cmd_models)
+
+    _add_rollout(sub)
+    _add_later_commands(sub)
+
+    lm_eval_path = sub.add_parser("lm-eval-path", help="print the folder to pass to lm-eval --include_path")
+    lm_eval_path.set_defaults(func=cmd_lm_eval_path)
+    return parser
+
+
+def _add_rollout(sub: Any) -> None:
+    p = sub.add_parser("rollout", help="play episodes and append them to a JSONL file")
+    p.add_argument("--env", required=True, help="env id, e.g. callgym/GSM8K-v0 (see `callgym envs`)")
+    p.add_argument("--env-arg", action="append", metavar="K=V", help="env keyword argument (repeatable)")
+    add_agent_flags(p)
+    p.add_argument("--n", type=int, default=10, help="number of problems (default 10)")
+    p.add_argument("--start", type=int, default=0, help="first problem index (default 0)")
+    p.add_argument("--samples", type=int, default=1, help="episodes per problem (default 1)")
+    p.add_argument("--out", help="JSONL file the episodes are appended to")
+    p.add_argument("--resume", action="store_true", help="skip episodes --out already holds")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_rollout)
+
+
+def add_agent_flags(p: argparse.ArgumentParser) -> None:
+    """Flags that choose and configure an agent (shared by rollout and bench)."""
+    p.add_argument("--agent", default="student", help="oracle, random, no-tool, student or teacher (default student)")
+    p.add_argument("--model", default="smollm2-135m", help="model name, local HF folder or hub id")
+    p.add_argument("--backend", default="hf", help="hf, vllm, openai or lm_eval (default hf)")
+    p.add_argument("--base-url", action="append", help="OpenAI-compatible endpoint (repeat for round-robin)")
+    p.add_argument("--backend-arg", action="append", metavar="K=V", help="backend keyword argument (repeatable)")
+    p.add_argument("--protocol", default="text", choices=["text", "native"], help="prompt protocol (default text)")
+    p.add_argument("--bootstrap", action="append", metavar="CALL", help="call run before the model's first reply")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 is greedy (default 0)")
+    p.add_argument("--max-tokens", type=int, default=192, help="tokens per reply (default 192)")
+    p.add_argument("--seed", type=int, default=0, help="seed for envs and sampling (default 0)")
+    p.add_argument("--batch-size", type=int, default=32, help="episodes advanced together (default 32)")
+
+
+def _add_later_commands(sub: Any) -> None:
+    """Commands implemented in their own modules (bench, compare, leaderboard, pairs, train, pipeline)."""
+    from callgym import commands
+
+    commands.add_parsers(sub)
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print(f"callgym {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BackendError as e:
+        print(f"callgym {args.command}: backend error: {e} (finished episodes are kept)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"callgym {args.command}: interrupted; rerun with --resume to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

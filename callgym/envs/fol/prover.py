@@ -1,0 +1,259 @@
+"""Decide whether premises entail a conclusion, by grounding over a finite domain.
+
+What is decided
+---------------
+Let ``C`` be the constants named anywhere in the premises or the conclusion and ``k`` the
+number of quantifier occurrences that act existentially: an ``∃`` reached with positive
+polarity or a ``∀`` reached with negative polarity, counting every quantifier of the
+conclusion (it is used both ways), and any quantifier under ``↔`` or ``⊕`` (both ways too).
+``k`` is capped at :data:`MAX_FRESH`. The domain is ``D = C ∪ {k fresh anonymous elements}``,
+with at least one element. Each formula is grounded over ``D`` (``∀`` becomes a conjunction
+over ``D``, ``∃`` a disjunction), Tseitin-encoded into clauses, and sympy's SAT solver
+(:func:`sympy.logic.inference.satisfiable`) decides two questions:
+
+* ``"True"``: no interpretation over ``D`` satisfies the premises and ``¬conclusion``;
+* ``"False"``: no interpretation over ``D`` satisfies the premises and the conclusion;
+* ``"Unknown"``: both are satisfiable.
+
+Because the language has no equality, a model can be inflated by copying an element without
+changing which sentences hold, so "an interpretation over ``D``" is the same as "an
+interpretation with at most ``|D|`` elements, constants possibly sharing one". Hence:
+
+* ``"Unknown"`` is always sound: it is backed by two real (finite) models.
+* ``"True"``/``"False"`` coincide with classical first-order entailment whenever every
+  formula, once the conclusion (or its negation) is added and all are put in negation normal
+  form, has no ``∃`` inside the scope of a ``∀`` (the Bernays–Schönfinkel class, which covers
+  the generator's problems and most of FOLIO) and ``k`` was not capped: the domain is then
+  the Herbrand universe of the Skolemized formulas. Outside that class, ``"True"`` means
+  "no countermodel with at most ``|D|`` elements" (a countermodel might need more, e.g.
+  ``∀x ∃y R(x, y)`` with an irreflexive transitive ``R`` has only infinite models).
+
+Premises with no model at all raise :class:`InconsistentPremisesError`: classically they
+entail every conclusion and its negation, which no single label describes.
+
+Costs are bounded: at most :data:`MAX_DOMAIN` elements, :data:`MAX_WORK` grounding steps
+and :data:`MAX_VARS` propositional variables; beyond that a :class:`FormulaError` says so.
+Results are cached (:func:`functools.lru_cache` on the arguments).
+
+>>> entails(["∀x (Dog(x) → Animal(x))", "Dog(rex)"], "Animal(rex)")
+'True'
+>>> entails(["∀x (Dog(x) → Animal(x))", "Animal(rex)"], "Dog(rex)")
+'Unknown'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from sympy.assumptions.cnf import EncodedCNF
+from sympy.logic.inference import satisfiable
+
+from callgym.envs.fol.formula import Atom, Binary, Formula, FormulaError, Not, Quant, parse, signature
+
+MAX_DOMAIN = 12
+MAX_FRESH = 4
+MAX_WORK = 200_000
+MAX_VARS = 50_000
+LABELS = ("True", "False", "Unknown")
+TRUE, FALSE = 1, -1  # variable 1 is pinned true by a unit clause
+
+
+class InconsistentPremisesError(FormulaError):
+    """The premises contradict each other, so no label is meaningful."""
+
+
+def entails(premises: Sequence[str], conclusion: str) -> str:
+    """Decide whether the premises entail the conclusion (see the module docstring).
+
+    Args:
+        premises: Formulas in unicode or ASCII notation.
+        conclusion: The formula to decide.
+
+    Returns:
+        ``"True"`` if the premises entail the conclusion, ``"False"`` if they entail its
+        negation, ``"Unknown"`` otherwise.
+
+    Raises:
+        FormulaError: A formula does not parse, the formulas disagree on a predicate's arity,
+            or grounding would exceed the cost bounds.
+        InconsistentPremisesError: The premises have no model.
+    """
+    if isinstance(premises, str):
+        raise FormulaError("premises must be a list of formulas, not one string")
+    return _entails(tuple(premises), conclusion)
+
+
+@lru_cache(maxsize=4096)
+def _entails(premises: tuple[str, ...], conclusion: str) -> str:
+    formulas = [_parse_named(text, f"premise {i + 1}") for i, text in enumerate(premises)]
+    goal = _parse_named(conclusion, "conclusion")
+    domain = _domain(formulas, goal)
+    cnf = _Cnf(domain)
+    for formula in formulas:
+        cnf.assert_true(formula, {}, positive=True)
+    goal_lit = cnf.literal(goal, {})
+    can_fail, can_hold = cnf.satisfiable(-goal_lit), cnf.satisfiable(goal_lit)
+    if not can_fail and not can_hold:
+        raise InconsistentPremisesError(
+            "the premises contradict each other, so every conclusion and its negation follow "
+            "from them; check the premises for a mistranslated or conflicting statement")
+    return "True" if not can_fail else "False" if not can_hold else "Unknown"
+
+
+def _parse_named(text: str, name: str) -> Formula:
+    try:
+        return parse(text)
+    except FormulaError as e:
+        raise FormulaError(f"{name}: {e}") from e
+
+
+def _domain(formulas: list[Formula], goal: Formula) -> tuple[str, ...]:
+    """Named constants (sorted, for determinism) plus the fresh elements; '#' cannot occur
+    in a parsed name, so fresh elements never collide with constants."""
+    arities: dict[str, int] = {}
+    constants: set[str] = set()
+    fresh = _existentials(goal, {True, False})
+    for f in [*formulas, goal]:
+        preds, consts = signature(f)
+        for name, arity in preds.items():
+            if arities.setdefault(name, arity) != arity:
+                raise FormulaError(f"predicate {name} is used with {arities[name]} and with "
+                                   f"{arity} arguments; use one arity per predicate name")
+        constants |= consts
+    fresh += sum(_existentials(f, {True}) for f in formulas)
+    size = max(1, len(constants) + min(fresh, MAX_FRESH))
+    if size > MAX_DOMAIN:
+        raise FormulaError(f"the formulas name {len(constants)} constants; at most "
+                           f"{MAX_DOMAIN - MAX_FRESH} are supported, so drop unrelated premises")
+    return (*sorted(constants), *(f"#{i}" for i in range(1, size - len(constants) + 1)))
+
+
+def _existentials(f: Formula, polarity: set[bool]) -> int:
+    """Quantifier occurrences that act as ∃ under the given polarities (True = positive)."""
+    if isinstance(f, Atom):
+        return 0
+    if isinstance(f, Not):
+        return _existentials(f.body, {not p for p in polarity})
+    if isinstance(f, Quant):
+        acts = (f.kind == "exists" and True in polarity) or (f.kind == "forall" and False in polarity)
+        return int(acts) + _existentials(f.body, polarity)
+    if f.op in ("iff", "xor"):
+        return _existentials(f.left, {True, False}) + _existentials(f.right, {True, False})
+    left = {not p for p in polarity} if f.op == "implies" else polarity
+    return _existentials(f.left, left) + _existentials(f.right, polarity)
+
+
+class _Cnf:
+    """Ground formulas over a domain into clauses of integer literals (Tseitin encoding)."""
+
+    def __init__(self, domain: tuple[str, ...]) -> None:
+        self.domain = domain
+        self.clauses: list[set[int]] = [{TRUE}]
+        self.nvars = 1
+        self.memo: dict[tuple[object, ...], int] = {}
+        self.work = 0
+
+    def new_var(self) -> int:
+        self.nvars += 1
+        if self.nvars > MAX_VARS:
+            raise FormulaError(f"grounding needs more than {MAX_VARS} propositional variables; "
+                               "use fewer constants, quantifiers or premises")
+        return self.nvars
+
+    def tick(self) -> None:
+        self.work += 1
+        if self.work > MAX_WORK:
+            raise FormulaError(f"grounding takes more than {MAX_WORK} steps; nest fewer "
+                               "quantifiers or use fewer constants")
+
+    def literal(self, f: Formula, env: dict[str, str]) -> int:
+        """A literal equivalent to ``f`` under ``env`` (variable -> domain element)."""
+        self.tick()
+        if isinstance(f, Atom):
+            key = (f.pred, *(env.get(a, a) for a in f.args))
+            if key not in self.memo:
+                self.memo[key] = self.new_var()
+            return self.memo[key]
+        if isinstance(f, Not):
+            return -self.literal(f.body, env)
+        if isinstance(f, Quant):
+            parts = [self.literal(f.body, {**env, f.var: e}) for e in self.domain]
+            return self.conj(parts) if f.kind == "forall" else -self.conj([-p for p in parts])
+        a, b = self.literal(f.left, env), self.literal(f.right, env)
+        if f.op == "and":
+            return self.conj([a, b])
+        if f.op == "or":
+            return -self.conj([-a, -b])
+        if f.op == "implies":
+            return -self.conj([a, -b])
+        return self.xor(a, b) if f.op == "xor" else -self.xor(a, b)
+
+    def conj(self, lits: list[int]) -> int:
+        unique = set(lits) - {TRUE}
+        if FALSE in unique or any(-lit in unique for lit in unique):
+            return FALSE
+        if len(unique) <= 1:
+            return unique.pop() if unique else TRUE
+        key = ("and", frozenset(unique))
+        if key not in self.memo:
+            v = self.memo[key] = self.new_var()
+            self.clauses.extend({-v, lit} for lit in unique)
+            self.clauses.append({v, *(-lit for lit in unique)})
+        return self.memo[key]
+
+    def xor(self, a: int, b: int) -> int:
+        if abs(a) == TRUE or abs(b) == TRUE or abs(a) == abs(b):
+            if abs(a) == abs(b):
+                return FALSE if a == b else TRUE
+            other, const = (b, a) if abs(a) == TRUE else (a, b)
+            return -other if const == TRUE else other
+        key = ("xor", frozenset((a, b)))
+        if key not in self.memo:
+            v = self.memo[key] = self.new_var()
+            self.clauses += [{-v, a, b}, {-v, -a, -b}, {v, -a, b}, {v, a, -b}]
+        return self.memo[key]
+
+    def assert_true(self, f: Formula, env: dict[str, str], positive: bool) -> None:
+        """Add clauses forcing ``f`` (or ``¬f``) directly, without gates at the top."""
+        self.tick()
+        if isinstance(f, Not):
+            self.assert_true(f.body, env, not positive)
+        elif isinstance(f, Quant) and (f.kind == "forall") == positive:
+            for e in self.domain:
+                self.assert_true(f.body, {**env, f.var: e}, positive)
+        elif isinstance(f, Binary) and (f.op, positive) in (("and", True), ("or", False)):
+            self.assert_true(f.left, env, positive)
+            self.assert_true(f.right, env, positive)
+        elif isinstance(f, Binary) and f.op == "implies" and not positive:
+            self.assert_true(f.left, env, True)
+            self.assert_true(f.right, env, False)
+        else:
+            self.add_clause(self.disjuncts(f, env, positive))
+
+    def disjuncts(self, f: Formula, env: dict[str, str], positive: bool) -> list[int]:
+        """Literals whose disjunction is equivalent to ``f`` (or ``¬f``)."""
+        self.tick()
+        if isinstance(f, Not):
+            return self.disjuncts(f.body, env, not positive)
+        if isinstance(f, Quant) and (f.kind == "exists") == positive:
+            return [lit for e in self.domain for lit in self.disjuncts(f.body, {**env, f.var: e}, positive)]
+        if isinstance(f, Binary) and (f.op, positive) in (("or", True), ("and", False)):
+            return self.disjuncts(f.left, env, positive) + self.disjuncts(f.right, env, positive)
+        if isinstance(f, Binary) and f.op == "implies" and positive:
+            return self.disjuncts(f.left, env, False) + self.disjuncts(f.right, env, True)
+        lit = self.literal(f, env)
+        return [lit if positive else -lit]
+
+    def add_clause(self, lits: list[int]) -> None:
+        clause = set(lits) - {FALSE}
+        if TRUE in clause or any(-lit in clause for lit in clause):
+            return
+        # An empty clause is unsatisfiable; {FALSE} says so without an empty set.
+        self.clauses.append(clause or {FALSE})
+
+    def satisfiable(self, extra: int) -> bool:
+        """Whether the clauses plus the unit clause ``extra`` have a model."""
+        data = [*self.clauses, {extra}]
+        cnf = EncodedCNF(data, {v: v for v in range(1, self.nvars + 1)})
+        return satisfiable(cnf) is not False
