@@ -335,11 +335,19 @@ class Toolset:
                 f"Available: {', '.join(self.names)}."
             )
         try:
-            return self.tools[call.name](call)
+            result = self.tools[call.name](call)
         except ModelError:
             raise
         except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as e:
             raise ToolError(f"{call.name} failed: {e or type(e).__name__}.") from e
+        if isinstance(result, (Fraction, int, float)) and not isinstance(result, bool):
+            # Bounded inputs can still give an unprintable result (1e300 * 1e300, inf):
+            # that is this call's error, raised here where callers expect ModelErrors.
+            try:
+                to_number(result)
+            except ToolError as e:
+                raise ToolError(f"{call.name} gave a result it cannot return: {e}") from e
+        return result
 
     def run(self, reply: str) -> str:
         """Parse, execute and format: the text a model reads back."""

@@ -233,11 +233,19 @@ class _Parser:
             node = self.formula()
             self.take(")", f"expected ')' to close the '(' at position {tok.pos}")
         else:
-            var = self.take("ident", f"expected a variable name after {tok.text.strip()}, as in "
-                                     f"{tok.text.strip()}x").text
+            var = self.variable(tok.text.strip())
             node = Quant(tok.kind, var, self.formula())
         self.nesting -= 1
         return _checked(node)
+
+    def variable(self, quantifier: str) -> str:
+        space = "" if len(quantifier) == 1 else " "
+        hint = f"expected a variable after {quantifier}, as in {quantifier}{space}x Dog(x)"
+        var = self.take("ident", hint)
+        # '∀ Dog(x)' would otherwise read 'Dog' as the variable and fail later, obscurely.
+        if var.text[0].isupper() and self.tok.kind == "(" and self.tok.pos == var.pos + len(var.text):
+            raise FormulaError(f"unexpected predicate {var.text!r} at position {var.pos}; {hint}")
+        return var.text
 
     def atom(self) -> Atom:
         name = self.take("ident", _EXPECT_FORMULA)

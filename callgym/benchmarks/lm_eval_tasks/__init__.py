@@ -1,0 +1,22 @@
+"""callgym's lm-evaluation-harness tasks: ``callgym_gsm8k``, ``callgym_fol`` and the group
+``callgym``.
+
+lm-eval is single-turn, so each prompt asks the model for its whole chain of function calls
+in one reply; callgym replays the chain in the env to score it (accuracy, valid-call rate).
+Docs are built offline from callgym's envs, never from a dataset hub.
+
+    lm_eval --model hf --model_args pretrained=PATH --tasks callgym_gsm8k,callgym_fol \\
+        --include_path "$(callgym lm-eval-path)" --limit 20
+
+Change the problems with ``--metadata``: ``n=200 start=0``, ``env_kwargs='{"split": "test"}'``
+or, for GSM8K, ``data=/path/test.jsonl`` (see the YAML files for the defaults).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def task_dir() -> str:
+    """The folder holding the task YAML files, for lm-eval's ``--include_path``."""
+    return str(Path(__file__).resolve().parent)

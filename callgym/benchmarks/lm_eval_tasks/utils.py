@@ -1,0 +1,136 @@
+"""The hooks behind callgym's lm-evaluation-harness tasks (``callgym_gsm8k``, ``callgym_fol``).
+
+lm-eval loads this file by path (``!function utils.NAME`` in the YAML files beside it), so
+it imports callgym absolutely. Docs are built offline from callgym's envs by
+``custom_dataset`` (lm-eval calls it with the task's ``metadata``, merged with
+``--metadata`` and ``--model_args``, so unknown keys are ignored). Each doc records the env
+id, the env kwargs and the problem index, so :func:`process_results` rebuilds exactly the
+env that wrote the prompt and replays the model's chain of calls in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from callgym.benchmarks.replay import replay_chain, single_turn_messages
+from callgym.envs import make
+from callgym.errors import ConfigError
+
+if TYPE_CHECKING:
+    import datasets
+    import gymnasium as gym
+
+GSM8K_ENV = "callgym/GSM8K-v0"
+GSM8K_DIR_VAR = "CALLGYM_GSM8K_DIR"
+EVAL_SPLIT = "test"  # the DatasetDict key the YAML names as test_split
+
+
+def load_docs(
+    env_id: str,
+    env_kwargs: dict[str, Any] | None = None,
+    n: int | None = None,
+    start: int = 0,
+    **_ignored: Any,
+) -> datasets.DatasetDict:
+    """Build the eval docs of problems ``start .. start+n-1`` of an env (lm-eval's ``custom_dataset``).
+
+    Args:
+        env_id: a registered callgym env id.
+        env_kwargs: keyword arguments for ``callgym.envs.make`` (split, data, tools, ...).
+        n: how many problems; None for every problem of a finite source.
+        start: the first problem index.
+        **_ignored: the rest of lm-eval's metadata (``version``, the model args, ...).
+    """
+    import datasets  # lm-eval's dependency, not callgym's core one
+
+    env_kwargs = dict(env_kwargs or {})
+    env = _env(env_id, _dump(env_kwargs))
+    indices = _indices(env, n, start)
+    docs = [_doc(env, env_id, env_kwargs, i) for i in indices]
+    return datasets.DatasetDict({EVAL_SPLIT: datasets.Dataset.from_list(docs)})
+
+
+def load_gsm8k_docs(
+    env_kwargs: dict[str, Any] | None = None,
+    data: str | None = None,
+    n: int | None = None,
+    start: int = 0,
+    **ignored: Any,
+) -> datasets.DatasetDict:
+    """GSM8K docs; ``data=None`` reads ``$CALLGYM_GSM8K_DIR/{split}.jsonl`` when the variable
+    is set (the full GSM8K) and the env's embedded offline source otherwise.
+
+    Args:
+        env_kwargs: keyword arguments for the GSM8K env (split, tools, ...).
+        data: the env's ``data`` argument (a JSONL path, a directory, "gsm_symbolic", ...).
+        n: how many problems; None for all.
+        start: the first problem index.
+        **ignored: the rest of lm-eval's metadata.
+    """
+    ignored.pop("env_id", None)  # the task fixes the env
+    env_kwargs = dict(env_kwargs or {})
+    if data is None and os.environ.get(GSM8K_DIR_VAR):
+        data = "gsm8k"  # the env's name for the directory in $CALLGYM_GSM8K_DIR
+    if data is not None:
+        env_kwargs["data"] = data
+    return load_docs(GSM8K_ENV, env_kwargs, n, start, **ignored)
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    """Replay the model's reply in the doc's env: accuracy and valid-call rate for one doc."""
+    env = _env(doc["env_id"], doc["env_kwargs"])
+    result = replay_chain(env, doc["index"], results[0])
+    return {"accuracy": float(result.correct), "valid_call_rate": result.valid_call_rate}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+@lru_cache(maxsize=8)
+def _env(env_id: str, env_kwargs_json: str) -> gym.Env:
+    # One env per config for the whole run: GSM8K parses its file and FOL builds its
+    # generator once, and every doc's replay starts with reset(), so sharing is safe.
+    return make(env_id, **json.loads(env_kwargs_json))
+
+
+def _dump(env_kwargs: dict[str, Any]) -> str:
+    try:
+        return json.dumps(env_kwargs, sort_keys=True)
+    except TypeError as e:
+        raise ConfigError(f"env_kwargs={env_kwargs!r} must hold JSON values (text, numbers, lists)") from e
+
+
+def _indices(env: gym.Env, n: int | None, start: int) -> range:
+    total = env.unwrapped.num_problems()
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        raise ConfigError(f"n={n!r} must be a positive integer, or null for every problem")
+    if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        raise ConfigError(f"start={start!r} must be a non-negative integer")
+    if n is None and total is None:
+        raise ConfigError(f"{env.spec.id if env.spec else 'the env'} generates problems without end: set n")
+    stop = start + n if n is not None else total
+    if total is not None:
+        stop = min(stop, total)
+    if stop <= start:
+        raise ConfigError(f"start={start} is past the last problem ({total}); use a smaller start")
+    return range(start, stop)
+
+
+def _doc(env: gym.Env, env_id: str, env_kwargs: dict[str, Any], index: int) -> dict[str, Any]:
+    system, user = (m["content"] for m in single_turn_messages(env, index))
+    problem = env.unwrapped.problem
+    return {
+        "env_id": env_id,
+        "env_kwargs": _dump(env_kwargs),
+        "index": index,
+        # Everything in one user turn: lm-eval's chat path drops the system turn for
+        # templates without a system role, and the tool help text must survive that.
+        "prompt": f"{system}\n\n{user}\n",
+        "question": problem.prompt,
+        "answer": str(problem.answer),
+        "gold_chain": "\n".join(problem.gold_calls),
+        "difficulty": "" if problem.difficulty is None else str(problem.difficulty),
+    }

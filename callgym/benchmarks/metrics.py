@@ -1,0 +1,219 @@
+"""Benchmark metrics from finished episodes: per env config and per difficulty level.
+
+Each group reports n, accuracy with a 95% Wilson interval, the valid-call rate (valid calls
+over all calls), mean steps, mean generated tokens and seconds per episode. With K samples
+per problem, accuracy over all episodes is mean pass@1.
+
+Problems used to build training pairs must not count in a benchmark of the trained model:
+:func:`exclude` drops them and every report says how many went.
+
+>>> from callgym.episode import Episode
+>>> eps = [Episode(env_id="callgym/FOL-v0", index=i, correct=i % 2 == 0) for i in range(4)]
+>>> report = compute_metrics(eps, used={("callgym/FOL-v0", 3)})
+>>> (report.excluded, report.groups[0].n, round(report.groups[0].accuracy, 3))
+(1, 3, 0.667)
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Union
+
+from callgym.benchmarks.stats import proportion, wilson_interval
+from callgym.episode import Episode
+from callgym.errors import DataError
+
+ALL = "all"  # the difficulty label of a whole env group
+# A used-problem key: (env_id, index) matches every config of the env (the safe default when
+# the split is unknown); (env_id, env_kwargs, index) matches one config only, so training on
+# split=train does not exclude the same index of split=test.
+UsedKey = Union[tuple[str, int], tuple[str, Any, int]]
+
+
+@dataclass(frozen=True)
+class GroupMetrics:
+    """The metrics of one env config at one difficulty level (or ``"all"``)."""
+
+    env_id: str
+    difficulty: str
+    n: int
+    correct: int
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    valid_call_rate: float | None  # None when the episodes made no calls at all
+    calls: int
+    mean_steps: float
+    mean_tokens_out: float
+    seconds_per_episode: float
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def metric_rows(self) -> list[tuple[str, float, float | None, float | None]]:
+        """``(name, value, ci_low, ci_high)`` rows, the shape the leaderboard stores."""
+        rows: list[tuple[str, float, float | None, float | None]] = [
+            ("n", float(self.n), None, None),
+            ("accuracy", self.accuracy, self.ci_low, self.ci_high),
+            ("mean_steps", self.mean_steps, None, None),
+            ("mean_tokens_out", self.mean_tokens_out, None, None),
+            ("seconds_per_episode", self.seconds_per_episode, None, None),
+        ]
+        if self.valid_call_rate is not None:
+            rows.insert(2, ("valid_call_rate", self.valid_call_rate, None, None))
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """Metrics of every group, plus how many episodes were excluded before computing them."""
+
+    groups: list[GroupMetrics]
+    excluded: int = 0
+
+    @property
+    def n(self) -> int:
+        return sum(g.n for g in self.groups if g.difficulty == ALL)
+
+    def overall(self) -> list[GroupMetrics]:
+        """One group per env config, difficulty ``"all"``."""
+        return [g for g in self.groups if g.difficulty == ALL]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"excluded": self.excluded, "n": self.n, "groups": [g.to_dict() for g in self.groups]}
+
+
+def as_episodes(items: Iterable[Episode | dict[str, Any]]) -> list[Episode]:
+    """Episodes from Episode objects or their dicts (``Episode.to_dict`` or a JSONL line)."""
+    episodes = []
+    for position, item in enumerate(items):
+        if isinstance(item, Episode):
+            episodes.append(item)
+            continue
+        if not isinstance(item, dict) or "env_id" not in item or "index" not in item:
+            raise DataError(f"episode #{position} is {type(item).__name__}, not an episode dict with 'env_id' and 'index'")
+        try:
+            episodes.append(Episode.from_dict(item))
+        except TypeError as e:
+            raise DataError(f"episode #{position} ({item['env_id']} index {item['index']}) is malformed: {e}") from e
+    return episodes
+
+
+def kwargs_key(env_kwargs: Any) -> str:
+    """Canonical text of an env config, so equal kwargs compare equal whatever their order."""
+    if isinstance(env_kwargs, str):
+        return env_kwargs
+    return json.dumps(env_kwargs or {}, sort_keys=True, default=str)
+
+
+def used_problems(episodes: Iterable[Episode | dict[str, Any]]) -> set[UsedKey]:
+    """The ``(env_id, env_kwargs, index)`` keys of problems that training episodes played."""
+    return {(e.env_id, kwargs_key(e.env_kwargs), e.index) for e in as_episodes(episodes)}
+
+
+def exclude(episodes: Iterable[Episode | dict[str, Any]], used: Iterable[UsedKey]) -> tuple[list[Episode], int]:
+    """Drop episodes of problems in ``used``; returns ``(kept, number excluded)``.
+
+    Args:
+        episodes: benchmark episodes.
+        used: keys of problems used for training, ``(env_id, index)`` (any config of the env)
+            or ``(env_id, env_kwargs, index)`` (that config only; kwargs as dict or JSON).
+    """
+    any_config: set[tuple[str, int]] = set()
+    one_config: set[tuple[str, str, int]] = set()
+    for key in used:
+        if not isinstance(key, (tuple, list)):
+            raise DataError(f"used problem {key!r} must be a tuple (env_id, index) or (env_id, env_kwargs, index)")
+        if len(key) == 2:
+            any_config.add((key[0], key[1]))
+        elif len(key) == 3:
+            one_config.add((key[0], kwargs_key(key[1]), key[2]))
+        else:
+            raise DataError(f"used problem {key!r} must be (env_id, index) or (env_id, env_kwargs, index)")
+    episodes = as_episodes(episodes)
+    kept = [
+        e for e in episodes
+        if (e.env_id, e.index) not in any_config and (e.env_id, kwargs_key(e.env_kwargs), e.index) not in one_config
+    ]
+    return kept, len(episodes) - len(kept)
+
+
+def compute_metrics(
+    episodes: Iterable[Episode | dict[str, Any]],
+    *,
+    used: Iterable[UsedKey] | None = None,
+    by_difficulty: bool = True,
+    z: float = 1.96,
+) -> MetricsReport:
+    """Metrics per env config (``env_id`` + ``env_kwargs``) and per difficulty level.
+
+    Args:
+        episodes: finished episodes (objects or dicts).
+        used: problems to exclude first (see :func:`exclude`); the report counts them.
+        by_difficulty: also report each difficulty level, not only ``"all"``.
+        z: normal quantile of the accuracy interval (1.96: 95%).
+    """
+    kept, excluded = exclude(episodes, used) if used is not None else (as_episodes(episodes), 0)
+    groups: dict[tuple[str, str], list[Episode]] = defaultdict(list)
+    for e in kept:
+        groups[(e.env_id, kwargs_key(e.env_kwargs))].append(e)
+    result = []
+    for (env_id, _), members in sorted(groups.items()):
+        result.append(group_metrics(env_id, ALL, members, z=z))
+        if by_difficulty:
+            result.extend(group_metrics(env_id, level, eps, z=z) for level, eps in _by_difficulty(members))
+    return MetricsReport(result, excluded)
+
+
+def group_metrics(env_id: str, difficulty: str, episodes: list[Episode], *, z: float = 1.96) -> GroupMetrics:
+    """The metrics of one group of episodes (one env config, one difficulty level)."""
+    n = len(episodes)
+    correct = sum(bool(e.correct) for e in episodes)
+    calls = sum(len(e.steps) for e in episodes)
+    valid = sum(bool(s.valid) for e in episodes for s in e.steps)
+    low, high = wilson_interval(correct, n, z)
+    return GroupMetrics(
+        env_id=env_id, difficulty=difficulty, n=n, correct=correct, accuracy=proportion(correct, n),
+        ci_low=low, ci_high=high, valid_call_rate=valid / calls if calls else None, calls=calls,
+        mean_steps=_mean(len(e.steps) for e in episodes),
+        mean_tokens_out=_mean(e.tokens_out for e in episodes),
+        seconds_per_episode=_mean(e.seconds for e in episodes),
+        env_kwargs=dict(episodes[0].env_kwargs) if episodes else {},
+    )
+
+
+def difficulty_label(value: Any) -> str:
+    """Difficulty as the text the leaderboard stores: ``3`` -> ``"3"``, None -> ``"unknown"``."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def difficulty_order(label: str) -> tuple[int, float, str]:
+    """Sort key: numeric levels in numeric order, then text levels, ``"unknown"`` last."""
+    if label == "unknown":
+        return (2, 0.0, label)
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)
+
+
+def _by_difficulty(episodes: list[Episode]) -> list[tuple[str, list[Episode]]]:
+    levels: dict[str, list[Episode]] = defaultdict(list)
+    for e in episodes:
+        levels[difficulty_label(e.difficulty)].append(e)
+    if set(levels) == {"unknown"}:
+        return []  # an env without difficulty levels: "all" says everything
+    return sorted(levels.items(), key=lambda item: difficulty_order(item[0]))
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0

@@ -1,0 +1,93 @@
+"""Benchmark suites: data (YAML) naming envs, their kwargs, how many problems, a seed and a
+version. Shipped suites live in ``callgym/benchmarks/suites/``; any YAML file works too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from callgym.errors import ConfigError, DataError
+from callgym.registry import did_you_mean
+
+SUITES_DIR = Path(__file__).parent / "suites"
+
+
+@dataclass(frozen=True)
+class SuiteEnv:
+    """One env of a suite: its id, kwargs and which problem indices to play."""
+
+    id: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    n: int = 100
+    start: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n < 1 or self.start < 0:
+            raise ConfigError(f"env {self.id}: n={self.n} must be >= 1 and start={self.start} >= 0")
+
+    @property
+    def indices(self) -> range:
+        return range(self.start, self.start + self.n)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A versioned set of envs to benchmark on."""
+
+    name: str
+    version: int
+    envs: tuple[SuiteEnv, ...]
+    seed: int = 0
+    description: str = ""
+    metrics: tuple[str, ...] = ()
+
+    def with_n(self, n: int | None) -> Suite:
+        """The same suite with every env capped at ``n`` problems (``--n``)."""
+        if n is None:
+            return self
+        envs = tuple(SuiteEnv(e.id, e.kwargs, min(n, e.n), e.start) for e in self.envs)
+        return Suite(self.name, self.version, envs, self.seed, self.description, self.metrics)
+
+
+def suite_names() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    """Load a shipped suite by name (``smoke``, ``default``) or any suite YAML file."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SUITES_DIR / f"{name_or_path}.yaml"
+        if not path.exists():
+            raise ConfigError(
+                f"unknown suite {str(name_or_path)!r}.{did_you_mean(str(name_or_path), suite_names())} "
+                f"Shipped: {', '.join(suite_names())}; or pass a YAML file"
+            )
+    if not path.is_file():
+        raise DataError(f"{path}: no such suite file; pass a shipped name ({', '.join(suite_names())}) or a YAML path")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise DataError(f"{path}: not valid YAML ({e})") from e
+    return _suite_from_dict(data, path)
+
+
+def _suite_from_dict(data: Any, path: Path) -> Suite:
+    if not isinstance(data, dict) or not isinstance(data.get("envs"), list) or not data["envs"]:
+        raise DataError(f"{path}: a suite needs 'name', 'version' and a non-empty 'envs' list")
+    try:
+        envs = tuple(
+            SuiteEnv(e["id"], dict(e.get("kwargs") or {}), int(e.get("n", 100)), int(e.get("start", 0)))
+            for e in data["envs"]
+        )
+        return Suite(
+            name=str(data.get("name", path.stem)), version=int(data.get("version", 1)), envs=envs,
+            seed=int(data.get("seed", 0)), description=str(data.get("description", "")),
+            metrics=tuple(data.get("metrics", ())),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise DataError(f"{path}: malformed suite ({e}); see callgym/benchmarks/suites/smoke.yaml") from e

@@ -1,0 +1,208 @@
+"""Leaderboard and comparison views: rich tables for the terminal, Markdown, JSON, and
+:func:`export`, which writes any of them (and the HTML site) to files.
+
+Every view groups runs into comparable sets (see :attr:`RunRecord.group_key`) and ranks
+within a set only. Accuracy is shown in percent with its 95% interval as ``±`` half-width
+(the Wilson interval is slightly asymmetric; JSON keeps both exact bounds).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+import callgym
+from callgym.leaderboards.records import RunRecord, before_after_pairs, group_runs, now_iso
+
+if TYPE_CHECKING:
+    from callgym.benchmarks.compare import Comparison, PairedResult
+    from callgym.benchmarks.metrics import MetricsReport
+    from callgym.leaderboards.store import Leaderboard
+
+_COLUMNS = ("#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "valid calls %", "steps",
+            "tokens", "s/ep", "run", "date")
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}"
+
+
+def fmt_ci(value: float | None, low: float | None, high: float | None) -> str:
+    """``"62.0 ±4.1"``: the point estimate and the interval's half-width, in percent."""
+    if value is None:
+        return "–"
+    if low is None or high is None:
+        return fmt_pct(value)
+    return f"{fmt_pct(value)} ±{fmt_pct((high - low) / 2)}"
+
+
+def fmt_params(size: int | None) -> str:
+    """``135_000_000`` -> ``"135M"``, ``7_240_000_000`` -> ``"7.2B"``."""
+    if not size:
+        return "–"
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.1f}{unit}" if value < 10 else f"{value:.0f}{unit}"
+    return str(size)
+
+
+def fmt_num(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def run_cells(position: int, run: RunRecord) -> list[str]:
+    """One run's cells, in :data:`_COLUMNS` order (shared by the terminal and Markdown)."""
+    acc = run.metric("accuracy")
+    return [
+        str(position), run.display_name, fmt_params(run.model_size), run.agent or "–", run.backend or "–",
+        run.tag or "–", str(run.n) + (f" (−{run.excluded})" if run.excluded else ""),
+        fmt_ci(acc.value if acc else None, acc.ci_low if acc else None, acc.ci_high if acc else None),
+        fmt_pct(run.value("valid_call_rate")), fmt_num(run.value("mean_steps")),
+        fmt_num(run.value("mean_tokens_out"), 0), fmt_num(run.value("seconds_per_episode"), 2),
+        str(run.id if run.id is not None else "–"), run.created[:10],
+    ]
+
+
+# ----------------------------------------------------------------------------- terminal
+
+
+def leaderboard_table(runs: Iterable[RunRecord], *, title: str = "callgym leaderboard") -> Table:
+    """A rich Table: one section per comparable set, ranked by accuracy within it."""
+    table = Table(title=title, caption="accuracy: 95% Wilson interval as ± · n (−k): k training problems excluded")
+    table.add_column("benchmark", style="bold", overflow="fold", max_width=34)
+    for name in _COLUMNS:
+        numeric = name in ("#", "params", "n", "accuracy %", "valid calls %", "steps", "tokens", "s/ep", "run")
+        table.add_column(name, justify="right" if numeric else "left", style="cyan" if name == "accuracy %" else None)
+    for group_index, (label, ranked) in enumerate(group_runs(runs)):
+        if group_index:
+            table.add_section()
+        for position, run in enumerate(ranked, 1):
+            table.add_row(label if position == 1 else "", *run_cells(position, run))
+    return table
+
+
+def metrics_table(report: MetricsReport, *, title: str = "benchmark") -> Table:
+    """A rich Table of :func:`callgym.benchmarks.metrics.compute_metrics` (``callgym bench``)."""
+    caption = f"{report.excluded} episodes excluded (training problems)" if report.excluded else None
+    table = Table(title=title, caption=caption)
+    for name in ("env", "difficulty", "n", "accuracy % (95% CI)", "valid calls %", "steps", "tokens", "s/ep"):
+        table.add_column(name, justify="left" if name in ("env", "difficulty") else "right")
+    for g in report.groups:
+        table.add_row(
+            g.env_id, g.difficulty, str(g.n), fmt_ci(g.accuracy, g.ci_low, g.ci_high), fmt_pct(g.valid_call_rate),
+            fmt_num(g.mean_steps), fmt_num(g.mean_tokens_out, 0), fmt_num(g.seconds_per_episode, 2),
+            style="bold" if g.difficulty == "all" else "dim",
+        )
+    return table
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """A rich Table of a paired comparison (``callgym compare A B``)."""
+    notes = [f"A = {comparison.label_a}", f"B = {comparison.label_b}", "p: exact McNemar, two-sided"]
+    if comparison.excluded_a or comparison.excluded_b:
+        notes.append(f"excluded (training problems): A {comparison.excluded_a}, B {comparison.excluded_b}")
+    table = Table(title="paired comparison", caption=" · ".join(notes))
+    for name in ("env", "paired n", "acc A %", "acc B %", "Δ (B−A) pts", "A only ✓ (b)", "B only ✓ (c)", "p", "unpaired"):
+        table.add_column(name, justify="left" if name == "env" else "right")
+    rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]
+    for row in rows:
+        cells = _comparison_cells(row)
+        colour = "green" if row.difference > 0 and row.p_value < 0.05 else "red" if row.p_value < 0.05 else ""
+        cells[4] = f"[{colour}]{cells[4]}[/]" if colour else cells[4]
+        table.add_row(*cells, style="bold" if row.env_id == "all" else None)
+    return table
+
+
+def _comparison_cells(row: PairedResult) -> list[str]:
+    env = row.env_id + (f" ({', '.join(f'{k}={v}' for k, v in sorted(row.env_kwargs.items()))})" if row.env_kwargs else "")
+    return [
+        env, str(row.n), fmt_pct(row.acc_a), fmt_pct(row.acc_b), f"{100 * row.difference:+.1f}", str(row.b), str(row.c),
+        fmt_p(row.p_value), f"{row.unpaired_a}/{row.unpaired_b}",
+    ]
+
+
+def fmt_p(p: float) -> str:
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}" if p < 0.01 else f"{p:.3f}"
+
+
+# ----------------------------------------------------------------------------- Markdown and JSON
+
+
+def leaderboard_markdown(runs: Iterable[RunRecord]) -> str:
+    """The leaderboard as GitHub Markdown: a heading and a ranked table per comparable set."""
+    lines = ["# callgym leaderboard", "", f"Generated {now_iso()} by callgym {callgym.__version__}. "
+             "Accuracy in percent with the 95% Wilson interval as ± half-width; "
+             "n (−k): k training problems excluded.", ""]
+    for label, ranked in group_runs(runs):
+        lines += [f"## {label}", "", _md_row(_COLUMNS), _md_row(["---:" if c in ("#", "n") else "---" for c in _COLUMNS])]
+        lines += [_md_row(run_cells(position, run)) for position, run in enumerate(ranked, 1)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def comparison_markdown(comparison: Comparison) -> str:
+    """A paired comparison as a Markdown table."""
+    head = ["env", "paired n", "acc A %", "acc B %", "Δ (B−A) pts", "b", "c", "McNemar p", "unpaired A/B"]
+    rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]
+    lines = [f"A = {comparison.label_a}; B = {comparison.label_b}.", "", _md_row(head), _md_row(["---"] * len(head))]
+    lines += [_md_row(_comparison_cells(row)) for row in rows]
+    if comparison.excluded_a or comparison.excluded_b:
+        lines += ["", f"Excluded (training problems): A {comparison.excluded_a}, B {comparison.excluded_b}."]
+    return "\n".join(lines) + "\n"
+
+
+def _md_row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def leaderboard_data(runs: Iterable[RunRecord], *, samples: bool = False) -> dict[str, Any]:
+    """The leaderboard as plain data: comparable groups of ranked runs, and before/after pairs."""
+    runs = list(runs)
+    groups = [
+        {"label": label, "runs": [{"rank": i, **run.to_dict(samples=samples)} for i, run in enumerate(ranked, 1)]}
+        for label, ranked in group_runs(runs)
+    ]
+    pairs = [{"before": b.id, "after": a.id, "group": b.group_label, "lineage": b.lineage, "tag": a.tag}
+             for b, a in before_after_pairs(runs)]
+    return {"generated": now_iso(), "callgym_version": callgym.__version__, "groups": groups, "before_after": pairs}
+
+
+def leaderboard_json(runs: Iterable[RunRecord]) -> str:
+    return json.dumps(leaderboard_data(runs), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def export(
+    source: Leaderboard | Iterable[RunRecord],
+    *,
+    md: str | Path | None = None,
+    json_path: str | Path | None = None,
+    html_dir: str | Path | None = None,
+) -> list[Path]:
+    """Write the leaderboard as Markdown, JSON and/or the static HTML site; returns the files.
+
+    Args:
+        source: an open :class:`Leaderboard` (read with sample transcripts) or runs.
+        md: Markdown file to write.
+        json_path: JSON file to write.
+        html_dir: folder for the site (``index.html``).
+    """
+    from callgym.leaderboards.store import Leaderboard
+
+    runs = source.runs(samples=html_dir is not None) if isinstance(source, Leaderboard) else list(source)
+    written = []
+    for path, text in ((md, leaderboard_markdown), (json_path, leaderboard_json)):
+        if path is not None:
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text(runs), encoding="utf-8")
+            written.append(target)
+    if html_dir is not None:
+        from callgym.leaderboards.html import write_site
+
+        written.append(write_site(runs, html_dir))
+    return written

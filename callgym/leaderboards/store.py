@@ -1,0 +1,298 @@
+"""The leaderboard store: one SQLite file in the user's data directory (``--db`` to choose).
+
+Tables: ``meta`` (application name, schema version), ``runs`` (one self-describing row per
+benchmark of one model config on one env config), ``metrics`` (per run and difficulty level,
+with interval bounds), ``outcomes`` (every episode's result, so two runs can be paired later)
+and ``samples`` (a few full transcripts per run, for the HTML viewer).
+
+Several benchmark processes may write at once and lose nothing: the file is in WAL mode,
+waits on locks (``busy_timeout``) instead of failing, and writes each call to
+:meth:`Leaderboard.add_runs` in one ``BEGIN IMMEDIATE`` transaction (the write lock is taken
+up front, so two writers never deadlock upgrading a read lock).
+
+>>> import tempfile, os
+>>> from callgym.leaderboards.records import RunRecord
+>>> with Leaderboard(os.path.join(tempfile.mkdtemp(), "lb.db")) as board:
+...     run_id = board.add_run(RunRecord(env_id="callgym/FOL-v0", model="m"))
+...     [r.model for r in board.runs()]
+['m']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from callgym.episode import Episode
+from callgym.errors import DataError
+from callgym.leaderboards.records import MetricRow, RunRecord
+
+APPLICATION = "callgym-leaderboard"
+SCHEMA_VERSION = 1
+DB_NAME = "leaderboard.db"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    suite TEXT NOT NULL, suite_version TEXT NOT NULL,
+    env_id TEXT NOT NULL, env_version TEXT NOT NULL, env_kwargs TEXT NOT NULL,
+    model TEXT NOT NULL, model_size INTEGER, lineage TEXT NOT NULL,
+    backend TEXT NOT NULL, agent TEXT NOT NULL, sampling TEXT NOT NULL, seed INTEGER,
+    n INTEGER NOT NULL, problems INTEGER NOT NULL, excluded INTEGER NOT NULL,
+    package_version TEXT NOT NULL, created TEXT NOT NULL, tag TEXT NOT NULL, notes TEXT NOT NULL
+);
+CREATE INDEX runs_by_group ON runs (env_id, env_version, env_kwargs, suite, suite_version);
+CREATE TABLE metrics (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    env_id TEXT NOT NULL, difficulty TEXT NOT NULL, name TEXT NOT NULL,
+    value REAL NOT NULL, ci_low REAL, ci_high REAL,
+    PRIMARY KEY (run_id, env_id, difficulty, name)
+);
+CREATE TABLE outcomes (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, sample INTEGER NOT NULL, difficulty TEXT, correct INTEGER NOT NULL,
+    num_steps INTEGER NOT NULL, valid_calls INTEGER NOT NULL, tokens_out INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (run_id, idx, sample)
+);
+CREATE TABLE samples (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL, episode TEXT NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+"""
+
+_RUN_COLUMNS = (
+    "suite", "suite_version", "env_id", "env_version", "env_kwargs", "model", "model_size", "lineage",
+    "backend", "agent", "sampling", "seed", "n", "problems", "excluded", "package_version", "created", "tag", "notes",
+)
+
+
+def default_db_path() -> Path:
+    """``$CALLGYM_HOME/leaderboard.db``, else ``$XDG_DATA_HOME/callgym/leaderboard.db``,
+    else ``~/.local/share/callgym/leaderboard.db``."""
+    if os.environ.get("CALLGYM_HOME"):
+        return Path(os.environ["CALLGYM_HOME"]).expanduser() / DB_NAME
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home).expanduser() / "callgym" / DB_NAME
+
+
+class Leaderboard:
+    """An open leaderboard file; use as a context manager.
+
+    Args:
+        path: the SQLite file; None for :func:`default_db_path`.
+        create: create the file when missing (False: a missing file is an error, for readers).
+        timeout: seconds to wait for another process's write lock before giving up.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True, timeout: float = 60.0) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_db_path()
+        if not self.path.exists() and not create:
+            raise DataError(f"{self.path}: no leaderboard here yet; run `callgym bench` first or pass --db PATH")
+        if self.path.is_dir():
+            raise DataError(f"{self.path} is a directory; pass --db a file path such as {self.path / DB_NAME}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        try:
+            self._open(timeout)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # ------------------------------------------------------------------ opening
+
+    def _open(self, timeout: float) -> None:
+        conn = self._conn
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            tables = self._tables()
+            if tables and "meta" not in tables:
+                raise DataError(self._not_ours("it holds other tables"))  # before touching it
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent in the file; a no-op once set
+            if tables:
+                self._check_meta()
+                return
+            with self._transaction():
+                # Re-checked under the write lock: another process may have created it meanwhile.
+                if not self._tables():
+                    self._create_schema()
+            self._check_meta()
+        except sqlite3.DatabaseError as e:
+            raise DataError(self._not_ours(f"SQLite says: {e}")) from e
+
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def _create_schema(self) -> None:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._conn.execute(statement)
+        self._conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [("application", APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
+        )
+
+    def _check_meta(self) -> None:
+        """The file must say it is a callgym leaderboard of a schema this code understands."""
+        meta = {row[0]: row[1] for row in self._conn.execute("SELECT key, value FROM meta")}
+        if meta.get("application") != APPLICATION:
+            raise DataError(self._not_ours("its meta table does not name callgym"))
+        if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
+            raise DataError(
+                f"{self.path}: leaderboard schema v{meta['schema_version']} is newer than this callgym "
+                f"understands (v{SCHEMA_VERSION}); upgrade callgym or pass --db another file"
+            )
+
+    def _not_ours(self, why: str) -> str:
+        return f"{self.path} is not a callgym leaderboard ({why}); pass --db a new or callgym-made file"
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Leaderboard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0])
+
+    # ------------------------------------------------------------------ writing
+
+    def add_run(self, run: RunRecord) -> int:
+        """Write one run with its metrics, outcomes and samples; returns its id."""
+        return self.add_runs([run])[0]
+
+    def add_runs(self, runs: Iterable[RunRecord]) -> list[int]:
+        """Write runs in one transaction (all or none); sets and returns their ids."""
+        runs = list(runs)
+        with self._transaction() as conn:
+            for run in runs:
+                run.id = self._insert(conn, run)
+        return [run.id for run in runs if run.id is not None]
+
+    def _insert(self, conn: sqlite3.Connection, run: RunRecord) -> int:
+        values = _run_values(run)
+        placeholders = ", ".join("?" for _ in _RUN_COLUMNS)
+        cursor = conn.execute(f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({placeholders})", values)
+        run_id = int(cursor.lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, m.env_id, m.difficulty, m.name, m.value, m.ci_low, m.ci_high) for m in run.metrics],
+        )
+        conn.executemany(
+            "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, o.index, o.sample, o.difficulty, int(o.correct), o.num_steps, o.valid_calls,
+              o.tokens_out, o.seconds) for o in run.outcomes],
+        )
+        conn.executemany(
+            "INSERT INTO samples VALUES (?, ?, ?)",
+            [(run_id, i, json.dumps(s, ensure_ascii=False, default=str)) for i, s in enumerate(run.samples)],
+        )
+        return run_id
+
+    # ------------------------------------------------------------------ reading
+
+    def runs(
+        self, *, env_id: str | None = None, model: str | None = None, tag: str | None = None, samples: bool = False
+    ) -> list[RunRecord]:
+        """Runs with their metrics (oldest first), optionally filtered; ``samples`` loads transcripts."""
+        where, params = [], []
+        for column, value in (("env_id", env_id), ("model", model), ("tag", tag)):
+            if value is not None:
+                where.append(f"runs.{column} = ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        runs = [_run_from_row(row) for row in self._conn.execute(f"SELECT * FROM runs {clause} ORDER BY id", params)]
+        self._attach_metrics(runs, clause, params)
+        if samples:
+            for run in runs:
+                run.samples = self.samples(run.id or 0)
+        return runs
+
+    def get_run(self, run_id: int, *, samples: bool = False) -> RunRecord:
+        """One run by id, with its metrics."""
+        row = self._conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise DataError(f"{self.path}: no run with id {run_id}; `callgym leaderboard show` lists the ids")
+        run = _run_from_row(row)
+        self._attach_metrics([run], "WHERE runs.id = ?", (run_id,))
+        if samples:
+            run.samples = self.samples(run_id)
+        return run
+
+    def samples(self, run_id: int) -> list[dict[str, Any]]:
+        """The full transcripts kept for a run (Episode dicts)."""
+        rows = self._conn.execute("SELECT episode FROM samples WHERE run_id = ? ORDER BY position", (run_id,))
+        return [json.loads(row[0]) for row in rows]
+
+    def outcomes(self, run_id: int) -> list[Episode]:
+        """Every episode of a run as a light Episode (no transcript): enough to pair runs."""
+        run = self.get_run(run_id)
+        rows = self._conn.execute("SELECT * FROM outcomes WHERE run_id = ? ORDER BY idx, sample", (run_id,))
+        return [
+            Episode(env_id=run.env_id, index=row["idx"], sample=row["sample"], env_kwargs=dict(run.env_kwargs),
+                    seed=run.seed, agent=run.agent, model=run.model, backend=run.backend,
+                    difficulty=row["difficulty"], correct=bool(row["correct"]), reward=float(row["correct"]),
+                    tokens_out=row["tokens_out"], seconds=row["seconds"], version=run.version)
+            for row in rows
+        ]
+
+    def count(self, table: str = "runs") -> int:
+        """Rows in one of the store's tables."""
+        if table not in ("runs", "metrics", "outcomes", "samples"):
+            raise DataError(f"table {table!r} is not a leaderboard table; use runs, metrics, outcomes or samples")
+        return int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def _attach_metrics(self, runs: list[RunRecord], where: str = "", params: Iterable[Any] = ()) -> None:
+        """Fill ``runs`` with their metrics, selected by the same filter that chose the runs."""
+        by_id = {run.id: run for run in runs}
+        sql = f"SELECT m.* FROM metrics m JOIN runs ON runs.id = m.run_id {where} ORDER BY m.run_id, m.rowid"
+        for row in self._conn.execute(sql, list(params)):
+            if row["run_id"] in by_id:
+                by_id[row["run_id"]].metrics.append(MetricRow(*tuple(row)[1:]))
+
+def _run_values(run: RunRecord) -> tuple[Any, ...]:
+    data = {
+        "suite": run.suite, "suite_version": str(run.suite_version), "env_id": run.env_id,
+        "env_version": run.env_version, "env_kwargs": json.dumps(run.env_kwargs, sort_keys=True, default=str),
+        "model": run.model, "model_size": run.model_size, "lineage": run.lineage, "backend": run.backend,
+        "agent": run.agent, "sampling": json.dumps(run.sampling, sort_keys=True, default=str), "seed": run.seed,
+        "n": run.n, "problems": run.problems, "excluded": run.excluded, "package_version": run.version,
+        "created": run.created, "tag": run.tag, "notes": run.notes,
+    }
+    return tuple(data[column] for column in _RUN_COLUMNS)
+
+
+def _run_from_row(row: sqlite3.Row) -> RunRecord:
+    data = dict(row)
+    return RunRecord(
+        id=data["id"], env_id=data["env_id"], env_version=data["env_version"], env_kwargs=json.loads(data["env_kwargs"]),
+        suite=data["suite"], suite_version=data["suite_version"], model=data["model"], model_size=data["model_size"],
+        lineage=data["lineage"], backend=data["backend"], agent=data["agent"], sampling=json.loads(data["sampling"]),
+        seed=data["seed"], n=data["n"], problems=data["problems"], excluded=data["excluded"],
+        version=data["package_version"], created=data["created"], tag=data["tag"], notes=data["notes"],
+    )
+

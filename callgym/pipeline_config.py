@@ -1,0 +1,120 @@
+"""The main job's configuration: which student, teacher, envs, and how much of each stage.
+
+A YAML file fills :class:`PipelineConfig`; ``key=value`` overrides (dotted keys such as
+``student.model=PATH`` or ``rollouts.n=20``) win over the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from callgym.errors import ConfigError, DataError
+
+
+@dataclass
+class AgentSpec:
+    """How to build an agent (see ``callgym rollout --help`` for the same flags)."""
+
+    agent: str = "student"
+    model: str = "smollm2-135m"
+    backend: str = "hf"
+    protocol: str = "text"
+    temperature: float = 0.0
+    max_tokens: int = 96
+    batch_size: int = 32
+    backend_args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EnvSpec:
+    """One env of the pipeline: its id and the kwargs of its training and held-out splits."""
+
+    id: str
+    train_kwargs: dict[str, Any] = field(default_factory=dict)
+    test_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RolloutSpec:
+    """Rollouts on training problems that become preference pairs."""
+
+    n: int = 32  # training problems per env
+    samples: int = 4  # student episodes per problem
+    temperature: float = 0.8
+    teacher_samples: int = 1
+
+    def __post_init__(self) -> None:
+        if self.n < 1 or self.samples < 1 or self.teacher_samples < 1:
+            raise ConfigError(f"rollouts: n={self.n}, samples={self.samples}, teacher_samples={self.teacher_samples} must be >= 1")
+
+
+@dataclass
+class PipelineConfig:
+    """Benchmark the student, roll out teacher and student, build pairs, train DPO,
+    benchmark again, publish both rows and write the report."""
+
+    name: str = "demo"
+    student: AgentSpec = field(default_factory=AgentSpec)
+    teacher: AgentSpec = field(default_factory=lambda: AgentSpec(agent="oracle"))
+    envs: list[EnvSpec] = field(default_factory=list)
+    bench_n: int = 40  # held-out problems per env, before and after
+    seed: int = 0
+    rollouts: RolloutSpec = field(default_factory=RolloutSpec)
+    pairs: dict[str, Any] = field(default_factory=dict)  # build_pairs options (cap, seed, ...)
+    dpo: dict[str, Any] = field(default_factory=dict)  # DPO config fields (learning_rate, beta, lora, ...)
+
+    def __post_init__(self) -> None:
+        if not self.envs:
+            raise ConfigError("envs is empty; list at least one env id with its train_kwargs and test_kwargs")
+        if self.bench_n < 1:
+            raise ConfigError(f"bench_n={self.bench_n} must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
+    """Read a pipeline YAML file and apply dotted ``overrides``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such config file; the embedded default is configs/demo.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise DataError(f"{path}: not valid YAML ({e})") from e
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value)
+    try:
+        return _build(PipelineConfig, data, "")
+    except TypeError as e:
+        raise ConfigError(f"{path}: {e}") from e
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    *parents, last = key.split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[last] = value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    """Build a (nested) dataclass from plain data, naming any unknown key."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'config'} must be a mapping, got {data!r}")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown key {where}{unknown[0]!r}; known keys: {', '.join(known)}")
+    kwargs = {}
+    for name, value in data.items():
+        default = known[name].default_factory() if callable(known[name].default_factory) else known[name].default  # type: ignore[misc]
+        if is_dataclass(default):
+            value = _build(type(default), value, f"{where}{name}.")
+        elif name == "envs":
+            value = [_build(EnvSpec, v, f"envs[{i}].") for i, v in enumerate(value or [])]
+        kwargs[name] = value
+    return cls(**kwargs)

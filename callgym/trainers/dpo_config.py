@@ -1,0 +1,193 @@
+"""Settings of a DPO run: a dataclass whose fields carry their help, filled from YAML.
+
+>>> cfg = DPOConfig(pairs="runs/pairs", output_dir="runs/dpo", lora=True)
+>>> cfg.with_overrides(["beta=0.2", "max_steps=10"]).beta
+0.2
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from callgym.errors import ConfigError, DataError
+from callgym.registry import did_you_mean
+
+LOSS_TYPES = ("sigmoid", "sigmoid_norm", "ipo", "hinge", "robust", "exo_pair", "apo_zero", "apo_down", "discopop")
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:
+    """A field with its help text (``metadata["help"]``, as TRL's configs do)."""
+    if callable(default) and not isinstance(default, type):
+        return field(default_factory=default, metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class DPOConfig:
+    """A callgym DPO run: data, model, optimisation, LoRA, masking, checkpoints."""
+
+    # data and model
+    pairs: str = _f("", "Pairs folder written by `callgym pairs` (or a TRL-format JSONL file).")
+    output_dir: str = _f("", "Run folder: checkpoints, metrics.jsonl, results.json and the final model.")
+    model: str = _f("smollm2-135m", "Model to train: a callgym model name or a local HF model folder.")
+    # optimisation
+    learning_rate: float = _f(5e-6, "Peak learning rate of AdamW (LoRA usually wants 10-100x more).")
+    beta: float = _f(0.1, "DPO beta: higher keeps the policy closer to the reference.")
+    loss_type: str = _f("sigmoid", f"TRL DPO loss: one of {', '.join(LOSS_TYPES)}.")
+    epochs: float = _f(1.0, "Passes over the pairs (ignored when max_steps > 0).")
+    max_steps: int = _f(-1, "Optimizer steps to run; -1 runs `epochs` epochs.")
+    batch_size: int = _f(2, "Pairs per device per forward pass.")
+    gradient_accumulation_steps: int = _f(4, "Forward passes per optimizer step (effective batch = batch_size x this).")
+    max_length: int | None = _f(1024, "Tokens kept per prompt+chain (the start is kept); null for no limit.")
+    lr_scheduler_type: str = _f("linear", "transformers scheduler name: linear, cosine, constant, ...")
+    warmup_steps: float = _f(0, "Learning-rate warm-up steps (a float < 1 is a fraction of all steps).")
+    # LoRA
+    lora: bool = _f(False, "Train a LoRA adapter (peft) and merge it into the final model; else full fine-tuning.")
+    lora_r: int = _f(16, "LoRA rank.")
+    lora_alpha: int = _f(32, "LoRA alpha (scale = alpha / r).")
+    lora_dropout: float = _f(0.05, "Dropout on the LoRA path.")
+    lora_target_modules: list[str] | str = _f("all-linear", "Modules LoRA adapts: 'all-linear' or a list of names.")
+    # method switches (the ablations)
+    mask_env_tokens: bool = _f(True, "Count only the model's own tokens in the DPO log-probs; false also counts the "
+                               "env results inside a chain (the original study's setting).")
+    sft_warmup_steps: int = _f(0, "Steps of SFT on the chosen chains before DPO (0: none); DPO then starts from "
+                               "and is anchored to the SFT model.")
+    sft_learning_rate: float | None = _f(None, "Learning rate of the SFT warm-up; null uses learning_rate.")
+    precompute_ref_log_probs: bool = _f(True, "Compute the reference log-probs once before training, so the "
+                                        "reference model is not kept in memory.")
+    # run control
+    seed: int = _f(0, "Seed of shuffling, dropout and LoRA initialisation.")
+    save_steps: int = _f(50, "Save a checkpoint every this many optimizer steps.")
+    save_total_limit: int | None = _f(2, "Checkpoints kept (older ones are deleted); null keeps all.")
+    logging_steps: int = _f(1, "Log loss, reward margins and accuracies every this many steps.")
+    resume: bool = _f(True, "Continue from the latest checkpoint in output_dir when there is one.")
+    gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass (less memory, ~30% slower).")
+    bf16: bool | None = _f(None, "bfloat16 mixed precision; null: on when a bf16 GPU is present, else off.")
+    report_to: str = _f("none", "Experiment trackers for transformers (none, tensorboard, wandb, ...).")
+    trl_args: dict[str, Any] = _f(dict, "Extra trl.DPOConfig / TrainingArguments fields, passed through verbatim.")
+
+    def __post_init__(self) -> None:
+        for name in ("pairs", "output_dir", "model"):
+            if not isinstance(getattr(self, name), (str, os.PathLike)):
+                raise ConfigError(f"{name}={getattr(self, name)!r} must be a path or name")
+            setattr(self, name, os.fspath(getattr(self, name)))
+        self._check_positive()
+        self._check_ranges()
+
+    def _check_positive(self) -> None:
+        for name in ("learning_rate", "beta", "batch_size", "gradient_accumulation_steps", "lora_r", "lora_alpha",
+                     "save_steps", "logging_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(f"{name}={value!r} must be a positive number")
+        if self.sft_learning_rate is not None and not self.sft_learning_rate > 0:
+            raise ConfigError(f"sft_learning_rate={self.sft_learning_rate!r} must be positive or null")
+        if self.max_length is not None and (not isinstance(self.max_length, int) or self.max_length < 16):
+            raise ConfigError(f"max_length={self.max_length!r} must be an integer >= 16 or null")
+
+    def _check_ranges(self) -> None:
+        if self.loss_type not in LOSS_TYPES:
+            raise ConfigError(f"loss_type={self.loss_type!r}; use one of {', '.join(LOSS_TYPES)}")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ConfigError(f"max_steps={self.max_steps!r} must be positive, or -1 to run `epochs` epochs")
+        if self.max_steps == -1 and not self.epochs > 0:
+            raise ConfigError(f"epochs={self.epochs!r} must be positive when max_steps is -1")
+        if not 0 <= self.lora_dropout < 1:
+            raise ConfigError(f"lora_dropout={self.lora_dropout!r} must be in [0, 1)")
+        if self.sft_warmup_steps < 0 or self.warmup_steps < 0:
+            raise ConfigError(f"sft_warmup_steps={self.sft_warmup_steps!r} and warmup_steps={self.warmup_steps!r} "
+                              "must be >= 0")
+        if self.save_total_limit is not None and self.save_total_limit < 1:
+            raise ConfigError(f"save_total_limit={self.save_total_limit!r} must be >= 1 or null")
+        if not isinstance(self.trl_args, Mapping):
+            raise ConfigError(f"trl_args={self.trl_args!r} must be a mapping of trl.DPOConfig fields")
+
+    def require_paths(self) -> None:
+        """Raise when the paths a run needs are unset (checked at train time, not at load)."""
+        for name, flag in (("pairs", "pairs=DIR"), ("output_dir", "output_dir=DIR")):
+            if not getattr(self, name):
+                raise ConfigError(f"{name} is not set; put it in the YAML file or pass {flag}")
+
+    # ----------------------------------------------------------------- loading
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "config") -> DPOConfig:
+        """Build from plain data, naming any unknown key and the nearest known one."""
+        known = [f.name for f in fields(cls)]
+        for key in data:
+            if key not in known:
+                raise ConfigError(f"{where}: unknown key {key!r}.{did_you_mean(str(key), known)} "
+                                  f"Known: {', '.join(known)}")
+        try:
+            return cls(**{k: _coerce(cls, k, v) for k, v in data.items()})
+        except TypeError as e:  # e.g. a number compared with a string
+            raise ConfigError(f"{where}: {e}") from e
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str] | None, overrides: Iterable[str] | Mapping[str, Any] = ()) -> DPOConfig:
+        """Read a YAML file (None: defaults only), then apply ``key=value`` overrides."""
+        data: dict[str, Any] = {}
+        if path is not None:
+            path = Path(path)
+            if not path.is_file():
+                raise DataError(f"{path}: no such config file; see `callgym train dpo --help` for the fields")
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as e:
+                raise DataError(f"{path}: not valid YAML ({e})") from e
+            if not isinstance(data, dict):
+                raise DataError(f"{path}: must hold a mapping of DPO settings, got {type(data).__name__}")
+        data.update(parse_overrides(overrides))
+        return cls.from_dict(data, str(path or "overrides"))
+
+    def with_overrides(self, overrides: Iterable[str] | Mapping[str, Any]) -> DPOConfig:
+        """A copy with ``key=value`` overrides applied."""
+        return DPOConfig.from_dict({**self.to_dict(), **parse_overrides(overrides)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def help_text(cls) -> str:
+        """One line per field: name, default and help (for ``--help``)."""
+        lines = []
+        for f in fields(cls):
+            default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
+            lines.append(f"  {f.name} (default {default!r}): {f.metadata['help']}")
+        return "\n".join(lines)
+
+
+def _coerce(cls: type, name: str, value: Any) -> Any:
+    """YAML 1.1 reads ``5e-6`` as a string: turn it into the float the field wants."""
+    annotation = str(next(f.type for f in fields(cls) if f.name == name))
+    if isinstance(value, str) and annotation.startswith("float"):
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r} must be a number") from None
+    return value
+
+
+def parse_overrides(overrides: Iterable[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """``["beta=0.2", "lora=true"]`` to ``{"beta": 0.2, "lora": True}``; values are YAML."""
+    if isinstance(overrides, Mapping):
+        return dict(overrides)
+    result: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override {item!r} must look like key=value, e.g. beta=0.2")
+        try:
+            result[key.strip()] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError as e:
+            raise ConfigError(f"override {item!r}: the value is not valid YAML ({e})") from e
+    return result
