@@ -1,9 +1,208 @@
-"""Parsers and handlers of the commands that build on the whole pipeline."""
+"""Parsers and handlers of bench, compare, leaderboard, pairs, train and pipeline.
+
+Each handler imports what it needs inside, so ``callgym --help`` stays instant.
+"""
 
 from __future__ import annotations
 
+import argparse
+import re
+from pathlib import Path
 from typing import Any
+
+from callgym.errors import UsageError
 
 
 def add_parsers(sub: Any) -> None:
     """Add bench, compare, leaderboard, pairs, train and pipeline to the ``callgym`` parser."""
+    _add_bench(sub)
+    _add_compare(sub)
+    _add_leaderboard(sub)
+    _add_pairs(sub)
+    _add_train(sub)
+    _add_pipeline(sub)
+
+
+# ----------------------------------------------------------------------------- bench
+
+
+def _add_bench(sub: Any) -> None:
+    from callgym.cli import add_agent_flags
+
+    p = sub.add_parser("bench", help="benchmark an agent on a suite and publish the rows to the leaderboard")
+    p.add_argument("--suite", default="smoke", help="shipped suite name (smoke, default) or a suite YAML file")
+    add_agent_flags(p)
+    p.add_argument("--n", type=int, help="cap the problems per env (default: the suite's)")
+    p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
+    p.add_argument("--out", help="episodes folder (default runs/bench/<suite>/<model>-<agent>)")
+    p.add_argument("--tag", default="", help="label for the rows, e.g. before-dpo")
+    p.add_argument("--lineage", default="", help="base model a trained model descends from")
+    p.add_argument("--exclude", help="pairs folder (or used_problems.json) whose problems are left out")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from callgym.benchmarks.runner import load_used_problems, run_suite
+    from callgym.benchmarks.suites import load_suite
+    from callgym.leaderboards.render import leaderboard_table
+
+    suite = load_suite(args.suite).with_n(args.n)
+    used = load_used_problems(args.exclude)
+    agent = _agent_from_args(args)
+    out = args.out or Path("runs", "bench", suite.name, _slug(f"{args.model}-{args.agent}-{args.backend}"))
+    records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
+                        used=used, batch_size=args.batch_size, progress=not args.quiet)
+    Console().print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    for record in records:
+        if record.excluded:
+            print(f"{record.env_id}: {record.excluded} problems used for training were excluded")
+    return 0
+
+
+def _agent_from_args(args: argparse.Namespace) -> Any:
+    from callgym.agents import make_agent
+    from callgym.agents.backends.base import Sampling
+    from callgym.cli import parse_key_values
+
+    backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
+    if args.base_url:
+        backend_kwargs["base_url"] = args.base_url
+    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+    return make_agent(args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
+                      bootstrap=tuple(args.bootstrap or ()), seed=args.seed, backend_kwargs=backend_kwargs)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def _add_compare(sub: Any) -> None:
+    p = sub.add_parser("compare", help="paired comparison of two runs (exact McNemar test)")
+    p.add_argument("run_a", help="episodes JSONL file or leaderboard run id(s), e.g. 3 or 3,4")
+    p.add_argument("run_b", help="the other run, same forms")
+    p.add_argument("--db", help="leaderboard SQLite file for run ids")
+    p.add_argument("--exclude", help="pairs folder whose training problems are left out")
+    p.add_argument("--md", help="also write the comparison as Markdown to this file")
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from callgym.benchmarks.compare import compare_runs
+    from callgym.benchmarks.runner import load_used_problems
+    from callgym.leaderboards.render import comparison_markdown, comparison_table
+
+    comparison = compare_runs(args.run_a, args.run_b, db=args.db, used=load_used_problems(args.exclude))
+    Console().print(comparison_table(comparison))
+    if args.md:
+        Path(args.md).write_text(comparison_markdown(comparison), encoding="utf-8")
+    return 0
+
+
+# ----------------------------------------------------------------------------- leaderboard
+
+
+def _add_leaderboard(sub: Any) -> None:
+    p = sub.add_parser("leaderboard", help="show or export the leaderboard")
+    actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    show = actions.add_parser("show", help="print the ranked runs, grouped by comparable benchmark")
+    show.add_argument("--db", help="leaderboard SQLite file")
+    show.add_argument("--env", help="only this env id")
+    show.add_argument("--model", help="only this model")
+    show.set_defaults(func=cmd_leaderboard_show)
+    export = actions.add_parser("export", help="write Markdown, JSON and/or the static HTML site")
+    export.add_argument("--db", help="leaderboard SQLite file")
+    export.add_argument("--md", help="Markdown file")
+    export.add_argument("--json", dest="json_path", help="JSON file")
+    export.add_argument("--html", help="folder for the static site (index.html)")
+    export.set_defaults(func=cmd_leaderboard_export)
+
+
+def cmd_leaderboard_show(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from callgym.leaderboards.render import leaderboard_table
+    from callgym.leaderboards.store import Leaderboard
+
+    with Leaderboard(args.db, create=False) as board:
+        runs = board.runs(env_id=args.env, model=args.model)
+    Console().print(leaderboard_table(runs))
+    return 0
+
+
+def cmd_leaderboard_export(args: argparse.Namespace) -> int:
+    from callgym.leaderboards.render import export
+    from callgym.leaderboards.store import Leaderboard
+
+    if not (args.md or args.json_path or args.html):
+        raise UsageError("nothing to export: pass --md FILE, --json FILE and/or --html DIR")
+    with Leaderboard(args.db, create=False) as board:
+        for path in export(board, md=args.md, json_path=args.json_path, html_dir=args.html):
+            print(f"wrote {path}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- pairs, train
+
+
+def _add_pairs(sub: Any) -> None:
+    from callgym.trainers.pairs_io import make_parser
+
+    p = sub.add_parser("pairs", help="turn episodes into DPO preference pairs (TRL conversational format)")
+    make_parser(p)
+    p.set_defaults(func=cmd_pairs)
+
+
+def cmd_pairs(args: argparse.Namespace) -> int:
+    from callgym.trainers.pairs_io import run
+
+    summary = run(args)
+    print(f"{summary['num_pairs']} pairs from {summary['num_problems']} problems -> {args.out}")
+    return 0
+
+
+def _add_train(sub: Any) -> None:
+    p = sub.add_parser("train", help="train the student")
+    algos = p.add_subparsers(dest="algo", required=True, parser_class=type(p))
+    dpo = algos.add_parser("dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder")
+    dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see configs/dpo.yaml)")
+    dpo.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. beta=0.2")
+    dpo.set_defaults(func=cmd_train_dpo)
+
+
+def cmd_train_dpo(args: argparse.Namespace) -> int:
+    from callgym.trainers.dpo import train_dpo
+    from callgym.trainers.dpo_config import DPOConfig
+
+    config = DPOConfig.from_yaml(args.config, args.overrides)
+    print(f"trained model -> {train_dpo(config)}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- pipeline
+
+
+def _add_pipeline(sub: Any) -> None:
+    p = sub.add_parser("pipeline", help="the main job: bench, rollouts, pairs, DPO, bench again, report")
+    p.add_argument("--config", default="configs/demo.yaml", help="pipeline YAML (default configs/demo.yaml)")
+    p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
+    p.add_argument("--out", help="output folder (default runs/<config name>)")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. bench_n=20")
+    p.set_defaults(func=cmd_pipeline)
+
+
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    from callgym.cli import parse_key_values
+    from callgym.pipeline import run_pipeline
+    from callgym.pipeline_config import load_pipeline_config
+
+    config = load_pipeline_config(args.config, parse_key_values(args.overrides, "override"))
+    run_pipeline(config, out=args.out or Path("runs", config.name), db=args.db)
+    return 0

@@ -310,6 +310,7 @@ class Toolset:
             if t.name in self.tools:
                 raise ValueError(f"two tools are named {t.name!r}")
             self.tools[t.name] = t
+        self._schemas: list[dict[str, Any]] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -319,7 +320,13 @@ class Toolset:
         return "\n\n".join(t.help_text() for t in self.tools.values())
 
     def schemas(self) -> list[dict[str, Any]]:
-        return [t.schema() for t in self.tools.values()]
+        """The tools' JSON schemas; built once, since every env step reports them in ``info``.
+
+        The list is fresh on each call, the schema dicts are shared: treat them as read-only.
+        """
+        if self._schemas is None:
+            self._schemas = [t.schema() for t in self.tools.values()]
+        return list(self._schemas)
 
     def parse(self, reply: str) -> Call:
         """Parse the first call to one of these tools (raises CallParseError)."""

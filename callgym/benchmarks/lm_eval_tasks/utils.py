@@ -128,7 +128,7 @@ def _doc(env: gym.Env, env_id: str, env_kwargs: dict[str, Any], index: int) -> d
         "index": index,
         # Everything in one user turn: lm-eval's chat path drops the system turn for
         # templates without a system role, and the tool help text must survive that.
-        "prompt": f"{system}\n\n{user}\n",
+        "prompt": f"{system}\n\nThe task:\n{user}\n",
         "question": problem.prompt,
         "answer": str(problem.answer),
         "gold_chain": "\n".join(problem.gold_calls),

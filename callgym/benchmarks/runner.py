@@ -1,0 +1,92 @@
+"""Run a benchmark suite with one agent and publish its rows to the leaderboard.
+
+Episodes go to ``OUT/<env>.jsonl`` as they finish (a killed benchmark resumes), then
+become one self-describing leaderboard row per env. Problems that were used to build
+training pairs (``used_problems.json`` from ``callgym pairs``) are excluded before any
+episode is played, and the row records how many were left out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from callgym.benchmarks.metrics import kwargs_key
+from callgym.benchmarks.suites import Suite
+from callgym.errors import DataError
+
+UsedKey = tuple[str, str, int]
+
+
+def load_used_problems(path: str | Path | None) -> set[UsedKey]:
+    """Read ``used_problems.json`` (written by ``callgym pairs``), or nothing."""
+    if not path:
+        return set()
+    path = Path(path)
+    if path.is_dir():
+        path = path / "used_problems.json"
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; pass the pairs folder written by `callgym pairs --out`")
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return {(r["env_id"], kwargs_key(r.get("env_kwargs", {})), int(r["index"])) for r in rows}
+    except (ValueError, KeyError, TypeError) as e:
+        raise DataError(f"{path}: not a used-problems list ({e}); rebuild it with `callgym pairs`") from e
+
+
+def run_suite(
+    suite: Suite,
+    agent: Any,
+    *,
+    out_dir: str | Path,
+    db: str | Path | None = None,
+    tag: str = "",
+    lineage: str = "",
+    model_size: int | None = None,
+    used: set[UsedKey] | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> list[Any]:
+    """Benchmark ``agent`` on every env of ``suite``; return the published run records."""
+    from callgym.agents.rollout import rollout
+    from callgym.leaderboards.records import runs_from_episodes
+    from callgym.leaderboards.store import Leaderboard
+
+    records = []
+    for env in suite.envs:
+        indices, excluded = _held_out(env.id, env.kwargs, env.indices, used or set())
+        out = Path(out_dir) / f"{_slug(env.id)}.jsonl"
+        rollout(env.id, env.kwargs, agent, indices, seed=suite.seed, out=out, resume=True,
+                         batch_size=batch_size, progress=progress)
+        episodes = _episodes_for(out, env.id, env.kwargs, indices)
+        records += runs_from_episodes(
+            episodes, suite=suite.name, suite_version=suite.version, tag=tag, lineage=lineage,
+            model_size=model_size, excluded={env.id: excluded},
+        )
+    with Leaderboard(db) as board:
+        for record in records:
+            record.id = board.add_run(record)
+    return records
+
+
+def _held_out(env_id: str, env_kwargs: dict[str, Any], indices: range, used: set[UsedKey]) -> tuple[list[int], int]:
+    key = kwargs_key(env_kwargs)
+    kept = [i for i in indices if (env_id, key, i) not in used]
+    return kept, len(indices) - len(kept)
+
+
+def _episodes_for(out: Path, env_id: str, env_kwargs: dict[str, Any], indices: list[int]) -> list[Any]:
+    """The file's episodes of exactly this benchmark (a resumed file may hold others too)."""
+    from callgym.episode import read_episodes
+
+    wanted, key = set(indices), kwargs_key(env_kwargs)
+    return [
+        e for e in read_episodes(out)
+        if e.env_id == env_id and kwargs_key(e.env_kwargs) == key and e.index in wanted
+    ]
+
+
+def _slug(env_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", env_id)

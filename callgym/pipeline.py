@@ -1,0 +1,178 @@
+"""The main job: benchmark the student, roll out teacher and student on training problems,
+build preference pairs, train DPO, benchmark again, publish both rows, compare, report.
+
+Every stage writes into its own folder under ``out`` and marks itself done there; a rerun
+skips finished stages (and the rollout stages resume inside), so a failure loses nothing
+that earlier stages produced. A stage that fails says which one and why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from callgym.errors import CallgymError, ConfigError
+from callgym.pipeline_config import AgentSpec, PipelineConfig
+
+log = logging.getLogger(__name__)
+DONE = "DONE.json"
+
+
+class StageError(CallgymError):
+    """A pipeline stage failed; earlier stages' outputs are kept."""
+
+
+def run_pipeline(config: PipelineConfig, out: str | Path, db: str | Path | None = None) -> dict[str, Any]:
+    """Run (or continue) every stage; return what each produced."""
+    from rich.console import Console
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
+    console = Console()
+    stages: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("bench-before", lambda: _bench(config, config.student, out / "bench-before", db, "before-dpo", None)),
+        ("rollout-teacher", lambda: _rollouts(config, config.teacher, out / "rollout-teacher", teacher=True)),
+        ("rollout-student", lambda: _rollouts(config, config.student, out / "rollout-student", teacher=False)),
+        ("pairs", lambda: _pairs(config, out)),
+        ("train", lambda: _train(config, out)),
+        ("bench-after", lambda: _bench_after(config, out, db)),
+        ("report", lambda: _report(out, db, console)),
+    ]
+    results: dict[str, Any] = {}
+    for number, (name, stage) in enumerate(stages, 1):
+        console.rule(f"[bold][{number}/{len(stages)}] {name}")
+        results[name] = _run_stage(out / name, name, stage, console)
+    return results
+
+
+def _run_stage(folder: Path, name: str, stage: Callable[[], dict[str, Any]], console: Any) -> dict[str, Any]:
+    marker = folder / DONE
+    if marker.exists():
+        console.print(f"{name}: done in an earlier run, skipped ({marker})")
+        return json.loads(marker.read_text(encoding="utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        result = stage()
+    except (CallgymError, OSError, RuntimeError, ValueError) as e:
+        raise StageError(f"stage '{name}' failed: {e}. Outputs of earlier stages are kept; rerun to continue") from e
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    marker.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    console.print(f"{name}: done in {result['seconds']:.0f} s")
+    return result
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def _make_agent(spec: AgentSpec, seed: int, temperature: float | None = None, model: str | None = None) -> Any:
+    from callgym.agents import make_agent
+    from callgym.agents.backends.base import Sampling
+
+    sampling = Sampling(temperature=spec.temperature if temperature is None else temperature,
+                        max_tokens=spec.max_tokens, seed=seed)
+    return make_agent(spec.agent, model=model or spec.model, backend=spec.backend, sampling=sampling,
+                      protocol=spec.protocol, seed=seed, backend_kwargs=spec.backend_args)
+
+
+def _close(agent: Any) -> None:
+    """Free the model before the next stage loads another (this machine has no memory to spare)."""
+    backend = getattr(agent, "backend", None)
+    if backend is not None:
+        backend.close()
+
+
+def _suite(config: PipelineConfig) -> Any:
+    from callgym.benchmarks.suites import Suite, SuiteEnv
+
+    envs = tuple(SuiteEnv(e.id, e.test_kwargs, config.bench_n) for e in config.envs)
+    return Suite(f"pipeline-{config.name}", 1, envs, seed=config.seed)
+
+
+def _bench(config: PipelineConfig, spec: AgentSpec, folder: Path, db: Any, tag: str, model: str | None,
+           used: Any = None) -> dict[str, Any]:
+    from callgym.benchmarks.runner import run_suite
+
+    agent = _make_agent(spec, config.seed, model=model)
+    try:
+        records = run_suite(_suite(config), agent, out_dir=folder, db=db, tag=tag, lineage=spec.model,
+                            used=used, batch_size=spec.batch_size)
+    finally:
+        _close(agent)
+    return {"runs": [r.id for r in records], "episodes": str(folder),
+            "accuracy": {r.env_id: r.accuracy for r in records}, "excluded": {r.env_id: r.excluded for r in records}}
+
+
+def _rollouts(config: PipelineConfig, spec: AgentSpec, folder: Path, teacher: bool) -> dict[str, Any]:
+    from callgym.agents.rollout import rollout
+
+    samples = config.rollouts.teacher_samples if teacher else config.rollouts.samples
+    temperature = None if teacher else config.rollouts.temperature
+    agent = _make_agent(spec, config.seed, temperature=temperature)
+    files, accuracy = [], {}
+    try:
+        for env in config.envs:
+            path = folder / f"{env.id.replace('/', '_')}.jsonl"
+            result = rollout(env.id, env.train_kwargs, agent, range(config.rollouts.n), samples=samples,
+                             seed=config.seed, out=path, resume=True, batch_size=spec.batch_size)
+            files.append(str(path))
+            accuracy[env.id] = result.accuracy
+    finally:
+        _close(agent)
+    return {"files": files, "accuracy_new_episodes": accuracy}
+
+
+def _pairs(config: PipelineConfig, out: Path) -> dict[str, Any]:
+    from callgym.trainers.pairs import build_pairs
+    from callgym.trainers.pairs_io import save_pairs, summarize
+
+    files = sorted(str(p) for stage in ("rollout-teacher", "rollout-student") for p in (out / stage).glob("*.jsonl"))
+    options = {"rejected_agents": "student", **config.pairs}
+    pairs = build_pairs(files, **options)
+    save_pairs(pairs, out / "pairs")
+    summary = summarize(pairs)
+    return {"folder": str(out / "pairs"), "num_pairs": summary["num_pairs"], "num_problems": summary["num_problems"]}
+
+
+def _train(config: PipelineConfig, out: Path) -> dict[str, Any]:
+    from callgym.trainers.dpo import train_dpo
+    from callgym.trainers.dpo_config import DPOConfig
+
+    dpo = DPOConfig.from_dict({"model": config.student.model, "pairs": str(out / "pairs"),
+                               "output_dir": str(out / "train"), **config.dpo})
+    return {"model": str(train_dpo(dpo))}
+
+
+def _bench_after(config: PipelineConfig, out: Path, db: Any) -> dict[str, Any]:
+    from callgym.benchmarks.runner import load_used_problems
+
+    trained = json.loads((out / "train" / DONE).read_text(encoding="utf-8"))["model"]
+    used = load_used_problems(out / "pairs")
+    return _bench(config, config.student, out / "bench-after", db, "after-dpo", trained, used)
+
+
+def _report(out: Path, db: Any, console: Any) -> dict[str, Any]:
+    from callgym.benchmarks.compare import compare
+    from callgym.benchmarks.runner import load_used_problems
+    from callgym.episode import read_episodes
+    from callgym.leaderboards.render import comparison_markdown, comparison_table, export
+    from callgym.leaderboards.store import Leaderboard
+
+    before = read_episodes(sorted((out / "bench-before").glob("*.jsonl")))
+    after = read_episodes(sorted((out / "bench-after").glob("*.jsonl")))
+    if not before or not after:
+        raise ConfigError("no benchmark episodes to compare; rerun the bench stages")
+    comparison = compare(before, after, used=load_used_problems(out / "pairs"), label_a="before DPO", label_b="after DPO")
+    console.print(comparison_table(comparison))
+    report = out / "report"
+    (report / "comparison.md").parent.mkdir(parents=True, exist_ok=True)
+    (report / "comparison.md").write_text(comparison_markdown(comparison), encoding="utf-8")
+    with Leaderboard(db) as board:
+        written = export(board, md=report / "leaderboard.md", json_path=report / "leaderboard.json", html_dir=report / "html")
+    console.print(f"report: {report / 'html' / 'index.html'}")
+    return {"comparison": comparison.to_dict(), "files": [str(p) for p in written]}

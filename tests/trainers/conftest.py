@@ -1,0 +1,29 @@
+"""Fixtures of the trainer tests: a tiny random chat model and a small set of pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.trainers.helpers import episode, gold, make_tiny_model
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def pairs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six problems: an oracle gold chain, a student wrong answer and a student invalid call each."""
+    from callgym.trainers import build_pairs, save_pairs
+
+    episodes = []
+    for i in range(6):
+        episodes.append(episode(i, gold(i), correct=True, agent="oracle"))
+        episodes.append(episode(i, [f"Sum(a={i}, b=2)", f"Answer({i + 2})"], correct=False))
+        episodes.append(episode(i, ["Sum(i, one)", f"Answer({i})"], correct=False, sample=1, invalid_calls=1))
+    out = tmp_path_factory.mktemp("pairs")
+    save_pairs(build_pairs(episodes), out)
+    return out
