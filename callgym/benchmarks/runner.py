@@ -65,9 +65,9 @@ def run_suite(
             episodes, suite=suite.name, suite_version=suite.version, tag=tag, lineage=lineage,
             model_size=model_size, excluded={env.id: excluded},
         )
-    with Leaderboard(db) as board:
-        for record in records:
-            record.id = board.add_run(record)
+    with Leaderboard(db) as board:  # one transaction: a suite's rows land together or not at all
+        for record, run_id in zip(records, board.add_runs(records)):
+            record.id = run_id
     return records
 
 

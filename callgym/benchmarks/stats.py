@@ -71,7 +71,10 @@ def mcnemar_exact(b: int, c: int) -> float:
     n = b + c
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1))
+    term = tail = 1  # C(n, 0); each next C(n, i + 1) = C(n, i) * (n - i) / (i + 1), exact in integers
+    for i in range(min(b, c)):
+        term = term * (n - i) // (i + 1)
+        tail += term
     # Integer numerator and denominator: exact, and int / int rounds once (no 0.5**n underflow
     # partway through the sum); a p-value below ~1e-308 correctly becomes 0.0.
     return min(1.0, 2 * tail / 2**n)

@@ -22,7 +22,7 @@ import callgym
 from callgym.benchmarks.metrics import difficulty_order
 from callgym.errors import DataError
 from callgym.leaderboards import plots
-from callgym.leaderboards.plots import Estimate
+from callgym.leaderboards.plots import Estimate, Pair
 from callgym.leaderboards.records import ALL, RunRecord, before_after_pairs, group_runs, now_iso
 from callgym.leaderboards.render import fmt_ci, fmt_num, fmt_params, fmt_pct
 
@@ -51,7 +51,7 @@ def render_page(runs: list[RunRecord], *, title: str = "callgym leaderboard") ->
                 f"generated {now_iso()} · callgym {callgym.__version__}")
     return _PAGE.format(
         title=escape(title), subtitle=escape(subtitle), css=_asset("style.css"), js=_asset("app.js"),
-        body="\n".join(sections), data=_json_for_script({keys[id(r)]: _run_data(r) for r in runs}),
+        body="\n".join(sections), data=_json_for_script({keys[id(r)]: r.to_dict(samples=True) for r in runs}),
     )
 
 
@@ -67,12 +67,6 @@ def _json_for_script(data: Any) -> str:
     """JSON safe inside ``<script>``: ``<`` escaped so no transcript text can close the tag."""
     text = json.dumps(data, ensure_ascii=False, default=str)
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def _run_data(run: RunRecord) -> dict[str, Any]:
-    data = run.to_dict(samples=True)
-    data["group"] = run.group_label
-    return data
 
 
 # ----------------------------------------------------------------------------- rankings
@@ -148,10 +142,18 @@ def _short_name(run: RunRecord) -> str:
     return run.display_name + (f" [{run.tag}]" if run.tag else "")
 
 
+def _short_group(run: RunRecord) -> str:
+    """``Toy-v0 · smoke v2 · max_steps=4``: what tells comparable sets apart, in little space."""
+    parts = [run.env_id.rpartition("/")[2]]
+    if run.suite:
+        parts.append(f"{run.suite} v{run.suite_version}" if run.suite_version else run.suite)
+    parts += [f"{k}={v}" for k, v in sorted(run.env_kwargs.items())]
+    return " · ".join(parts)
+
+
 def _before_after_figure(runs: list[RunRecord]) -> str:
-    pairs = before_after_pairs(runs)
-    estimates = [(_estimate(b, label=f"{b.lineage} · {b.env_id}"), _estimate(a)) for b, a in pairs]
-    svg = plots.before_after(estimates, title="before and after") if estimates else None
+    pairs = [Pair(b.lineage, _short_group(b), _estimate(b), _estimate(a)) for b, a in before_after_pairs(runs)]
+    svg = plots.before_after(pairs, title="before and after") if pairs else None
     return _figure("Before → after (runs tagged before-X / after-X of one lineage)", svg, "before-after",
                    "No before/after pairs yet: tag runs before-dpo and after-dpo (same lineage).")
 

@@ -14,6 +14,7 @@ from html import escape
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#edc948", "#9c755f")
 WIDTH = 640
 CHAR_PX = 6.4  # average glyph width of the 12px UI font: enough to size label columns
+SMALL_CHAR_PX = 5.9  # the same for the 11px tick font
 
 
 @dataclass(frozen=True)
@@ -96,27 +97,38 @@ def accuracy_bars(estimates: list[Estimate], *, title: str) -> str:
     return _svg(bottom + 24, body, title)
 
 
-def before_after(pairs: list[tuple[Estimate, Estimate]], *, title: str) -> str:
+@dataclass(frozen=True)
+class Pair:
+    """A before/after pair: the lineage, the benchmark it ran on, and both estimates."""
+
+    label: str
+    sublabel: str
+    before: Estimate
+    after: Estimate
+
+
+def before_after(pairs: list[Pair], *, title: str) -> str:
     """A dumbbell per pair: before (hollow) to after (filled), both with intervals, and Δ."""
-    label_px = min(250, max((len(_clip(b.label, 38)) for b, _ in pairs), default=4) * CHAR_PX + 12)
-    x0, x1, row, top = label_px, WIDTH - 64, 34, 8
+    widest = max((max(min(len(p.label), 34) * CHAR_PX, min(len(p.sublabel), 44) * SMALL_CHAR_PX) for p in pairs), default=20)
+    x0, x1, row, top = min(260, widest + 14), WIDTH - 64, 44, 8
     bottom = top + row * len(pairs)
     body = _x_axis(x0, x1, top, bottom)
     scale = x1 - x0
-    for i, (before, after) in enumerate(pairs):
+    for i, pair in enumerate(pairs):
         y = top + i * row + row / 2
-        gain = after.value - before.value
-        body.append(_text(x0 - 8, y + 4, _clip(before.label, 38), cls="label", anchor="end"))
-        for e, cls, dy in ((before, "before", -5), (after, "after", 5)):
+        gain = pair.after.value - pair.before.value
+        body.append(_text(x0 - 8, y - 2, _clip(pair.label, 34), cls="label", anchor="end"))
+        body.append(_text(x0 - 8, y + 12, _clip(pair.sublabel, int((x0 - 14) / SMALL_CHAR_PX)), cls="tick", anchor="end"))
+        for e, cls, dy in ((pair.before, "before", -6), (pair.after, "after", 6)):
             body.append(f'<g class="mark {cls}">{_tooltip(e)}{_whisker_h(x0 + scale * e.low, x0 + scale * e.high, y + dy, 3)}'
                         f'<circle class="point {cls}" cx="{x0 + scale * e.value:.1f}" cy="{y + dy:.1f}" r="5"/></g>')
-        body.append(f'<line class="link" x1="{x0 + scale * before.value:.1f}" y1="{y - 5:.1f}" '
-                    f'x2="{x0 + scale * after.value:.1f}" y2="{y + 5:.1f}"/>')
+        body.append(f'<line class="link" x1="{x0 + scale * pair.before.value:.1f}" y1="{y - 6:.1f}" '
+                    f'x2="{x0 + scale * pair.after.value:.1f}" y2="{y + 6:.1f}"/>')
         body.append(_text(x1 + 6, y + 4, f"{100 * gain:+.1f} pts", cls="value gain" if gain >= 0 else "value loss"))
-    legend = [f'<circle class="point before" cx="{x0 + 6}" cy="{bottom + 22}" r="5"/>',
-              _text(x0 + 16, bottom + 26, "before"),
-              f'<circle class="point after" cx="{x0 + 76}" cy="{bottom + 22}" r="5"/>', _text(x0 + 86, bottom + 26, "after")]
-    return _svg(bottom + 36, body + legend, title)
+    legend = [f'<circle class="key before" cx="{x0 + 6}" cy="{bottom + 30}" r="5"/>',
+              _text(x0 + 16, bottom + 34, "before"),
+              f'<circle class="key after" cx="{x0 + 76}" cy="{bottom + 30}" r="5"/>', _text(x0 + 86, bottom + 34, "after")]
+    return _svg(bottom + 44, body + legend, title)
 
 
 def size_scatter(series: dict[str, list[tuple[int, Estimate]]], *, title: str) -> str:
@@ -131,10 +143,11 @@ def size_scatter(series: dict[str, list[tuple[int, Estimate]]], *, title: str) -
         body.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}"/>')
         body.append(_text(x, bottom + 16, _power_label(power), anchor="middle"))
     body.append(_text((x0 + x1) / 2, bottom + 34, "parameters (log scale)", cls="axis-title", anchor="middle"))
-    for s, (name, points) in enumerate(series.items()):
+    for s, points in enumerate(series.values()):
         colour = PALETTE[s % len(PALETTE)]
+        offset = (s - (len(series) - 1) / 2) * 5  # nudge sets apart: one model often runs on several
         for size, e in points:
-            x = x0 + (x1 - x0) * (math.log10(size) - lo) / (hi - lo)
+            x = x0 + (x1 - x0) * (math.log10(size) - lo) / (hi - lo) + offset
             y_of = lambda v: bottom - (bottom - top) * v  # noqa: E731 - local scale
             body.append(f'<g class="mark">{_tooltip(e)}{_whisker_v(x, y_of(e.low), y_of(e.high))}'
                         f'<circle class="point" cx="{x:.1f}" cy="{y_of(e.value):.1f}" r="5" fill="{colour}"/></g>')
@@ -149,7 +162,7 @@ def difficulty_lines(series: dict[str, list[tuple[str, Estimate]]], levels: list
     body = _y_axis(x0, x1, top, bottom)
     body += [_text(x, bottom + 16, level, anchor="middle") for level, x in x_of.items()]
     body.append(_text((x0 + x1) / 2, bottom + 34, "difficulty level", cls="axis-title", anchor="middle"))
-    for s, (name, points) in enumerate(series.items()):
+    for s, points in enumerate(series.values()):
         colour = PALETTE[s % len(PALETTE)]
         offset = (s - (len(series) - 1) / 2) * 4  # nudge series apart so whiskers do not overlap
         coords = [(x_of[level] + offset, bottom - (bottom - top) * e.value) for level, e in points]

@@ -135,6 +135,7 @@ def env_version_of(env_id: str) -> str:
 
 
 def now_iso() -> str:
+    """The current UTC time as ISO 8601 to the second, e.g. ``2026-05-09T07:35:25Z``."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
@@ -241,7 +242,11 @@ def group_runs(runs: Iterable[RunRecord]) -> list[tuple[str, list[RunRecord]]]:
     groups: dict[tuple[str, ...], list[RunRecord]] = defaultdict(list)
     for run in runs:
         groups[run.group_key].append(run)
-    return [(members[0].group_label, rank(members)) for _, members in sorted(groups.items())]
+    def order(key: tuple[str, ...]) -> tuple[Any, ...]:  # env, suite, then settings (defaults first)
+        env_id, env_version, kwargs, suite, suite_version = key
+        return (env_id, env_version, suite, suite_version, kwargs != "{}", kwargs)
+
+    return [(groups[key][0].group_label, rank(groups[key])) for key in sorted(groups, key=order)]
 
 
 def before_after_pairs(runs: Iterable[RunRecord]) -> list[tuple[RunRecord, RunRecord]]:

@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich import box
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 import callgym
 from callgym.leaderboards.records import RunRecord, before_after_pairs, group_runs, now_iso
@@ -25,9 +28,14 @@ if TYPE_CHECKING:
 
 _COLUMNS = ("#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "valid calls %", "steps",
             "tokens", "s/ep", "run", "date")
+_TERMINAL_COLUMNS = ("#", "model", "agent", "backend", "tag", "n", "accuracy %", "valid calls %", "steps", "tokens",
+                     "s/ep", "run")
+_SHORT = {"accuracy %": "acc %", "valid calls %": "valid %", "tokens": "tok", "run": "id"}
+_NUMERIC = frozenset(("#", "params", "n", "accuracy %", "valid calls %", "steps", "tokens", "s/ep", "run"))
 
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:
+    """A fraction in percent without the sign: ``0.625`` -> ``"62.5"``; None -> ``"–"``."""
     return "–" if value is None else f"{100 * value:.{digits}f}"
 
 
@@ -52,6 +60,7 @@ def fmt_params(size: int | None) -> str:
 
 
 def fmt_num(value: float | None, digits: int = 1) -> str:
+    """A plain number with thousands separators; None -> ``"–"``."""
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
@@ -71,19 +80,27 @@ def run_cells(position: int, run: RunRecord) -> list[str]:
 # ----------------------------------------------------------------------------- terminal
 
 
-def leaderboard_table(runs: Iterable[RunRecord], *, title: str = "callgym leaderboard") -> Table:
-    """A rich Table: one section per comparable set, ranked by accuracy within it."""
-    table = Table(title=title, caption="accuracy: 95% Wilson interval as ± · n (−k): k training problems excluded")
-    table.add_column("benchmark", style="bold", overflow="fold", max_width=34)
-    for name in _COLUMNS:
-        numeric = name in ("#", "params", "n", "accuracy %", "valid calls %", "steps", "tokens", "s/ep", "run")
-        table.add_column(name, justify="right" if numeric else "left", style="cyan" if name == "accuracy %" else None)
-    for group_index, (label, ranked) in enumerate(group_runs(runs)):
-        if group_index:
-            table.add_section()
-        for position, run in enumerate(ranked, 1):
-            table.add_row(label if position == 1 else "", *run_cells(position, run))
-    return table
+def leaderboard_table(runs: Iterable[RunRecord], *, title: str = "callgym leaderboard") -> Group:
+    """Rich tables, one per comparable set (titled with the benchmark), ranked by accuracy.
+
+    The benchmark label is a table title rather than a column, and the date and size
+    columns stay in the exports, so the view fits an 80-column terminal.
+    """
+    tables: list[Any] = [Text(title, style="bold", justify="center")]
+    for label, ranked in group_runs(runs):
+        rows = [dict(zip(_COLUMNS, run_cells(position, run))) for position, run in enumerate(ranked, 1)]
+        # Columns that say nothing for this set (no tags, say) give their width to the rest.
+        columns = [c for c in _TERMINAL_COLUMNS if any(row[c] != "–" for row in rows)]
+        table = Table(title=label, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+        for name in columns:
+            table.add_column(_SHORT.get(name, name), justify="right" if name in _NUMERIC else "left",
+                             style="cyan" if name == "accuracy %" else None, no_wrap=name != "model",
+                             overflow="fold", min_width=10 if name == "model" else None)
+        for row in rows:
+            table.add_row(*(row[name] for name in columns))
+        tables.append(table)
+    tables.append(Text("accuracy: 95% Wilson interval as ± · n (−k): k training problems excluded", style="dim"))
+    return Group(*tables)
 
 
 def metrics_table(report: MetricsReport, *, title: str = "benchmark") -> Table:
@@ -127,6 +144,7 @@ def _comparison_cells(row: PairedResult) -> list[str]:
 
 
 def fmt_p(p: float) -> str:
+    """A p-value with the precision that matters: ``"0.031"``, ``"0.0042"``, ``"<0.0001"``."""
     return "<0.0001" if p < 1e-4 else f"{p:.4f}" if p < 0.01 else f"{p:.3f}"
 
 
@@ -139,7 +157,7 @@ def leaderboard_markdown(runs: Iterable[RunRecord]) -> str:
              "Accuracy in percent with the 95% Wilson interval as ± half-width; "
              "n (−k): k training problems excluded.", ""]
     for label, ranked in group_runs(runs):
-        lines += [f"## {label}", "", _md_row(_COLUMNS), _md_row(["---:" if c in ("#", "n") else "---" for c in _COLUMNS])]
+        lines += [f"## {label}", "", _md_row(_COLUMNS), _md_row(["---:" if c in _NUMERIC else "---" for c in _COLUMNS])]
         lines += [_md_row(run_cells(position, run)) for position, run in enumerate(ranked, 1)]
         lines.append("")
     return "\n".join(lines)
@@ -173,6 +191,7 @@ def leaderboard_data(runs: Iterable[RunRecord], *, samples: bool = False) -> dic
 
 
 def leaderboard_json(runs: Iterable[RunRecord]) -> str:
+    """:func:`leaderboard_data` as indented JSON text."""
     return json.dumps(leaderboard_data(runs), indent=2, ensure_ascii=False, default=str) + "\n"
 
 

@@ -98,8 +98,11 @@ class Leaderboard:
             raise DataError(f"{self.path}: no leaderboard here yet; run `callgym bench` first or pass --db PATH")
         if self.path.is_dir():
             raise DataError(f"{self.path} is a directory; pass --db a file path such as {self.path / DB_NAME}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as e:
+            raise DataError(f"{self.path}: cannot open it ({e}); pass --db a writable file path") from e
         try:
             self._open(timeout)
         except BaseException:
@@ -126,6 +129,8 @@ class Leaderboard:
                 if not self._tables():
                     self._create_schema()
             self._check_meta()
+        except sqlite3.OperationalError as e:  # locked, read-only, disk full: not a format problem
+            raise DataError(self._cannot(e)) from e
         except sqlite3.DatabaseError as e:
             raise DataError(self._not_ours(f"SQLite says: {e}")) from e
 
@@ -152,12 +157,19 @@ class Leaderboard:
                 f"understands (v{SCHEMA_VERSION}); upgrade callgym or pass --db another file"
             )
 
+    def _cannot(self, error: sqlite3.OperationalError) -> str:
+        hint = "another process held the write lock longer than the timeout; retry" if "locked" in str(error) else "check the path"
+        return f"{self.path}: SQLite cannot use it ({error}); {hint}"
+
     def _not_ours(self, why: str) -> str:
         return f"{self.path} is not a callgym leaderboard ({why}); pass --db a new or callgym-made file"
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for the write lock
+        except sqlite3.OperationalError as e:
+            raise DataError(self._cannot(e)) from e
         try:
             yield self._conn
         except BaseException:

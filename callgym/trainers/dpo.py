@@ -24,7 +24,8 @@ import logging
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,32 +49,41 @@ def train_dpo(config: DPOConfig) -> Path:
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "callgym_dpo.yaml").write_text(config.to_yaml(), encoding="utf-8")
-    started = time.perf_counter()
-    model_path = resolve_model_path(config.model)
-    tokenizer = load_tokenizer(model_path)
-    pairs = load_pairs(config.pairs)
-    if config.sft_warmup_steps:
-        model_path = sft_warmup(config, model_path, tokenizer, pairs)
-    sft_seconds = time.perf_counter() - started
-    trainer, dataset = _dpo_trainer(config, model_path, tokenizer, pairs)
-    checkpoint = last_checkpoint(out, config.resume)
-    dpo_started = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=checkpoint)
-    seconds = {"dpo": time.perf_counter() - dpo_started, "sft_warmup": sft_seconds if config.sft_warmup_steps else 0.0}
-    save_model(trainer, tokenizer, out)
-    trainer.save_state()
-    seconds["total"] = time.perf_counter() - started
+    seconds: dict[str, float] = {}
+    with _timed(seconds, "total"):
+        model_path = resolve_model_path(config.model)
+        tokenizer = load_tokenizer(model_path)
+        pairs = load_pairs(config.pairs)
+        if config.sft_warmup_steps:
+            with _timed(seconds, "sft_warmup"):
+                model_path = sft_warmup(config, model_path, tokenizer, pairs)
+        with _timed(seconds, "dpo_prepare"):  # token masks, tokenization, reference log-probs
+            trainer, dataset = _dpo_trainer(config, model_path, tokenizer, pairs)
+        checkpoint = last_checkpoint(out, config.resume)
+        with _timed(seconds, "dpo_train"):
+            output = trainer.train(resume_from_checkpoint=checkpoint)
+        save_model(trainer, tokenizer, out)
+        trainer.save_state()
     _write_results(out, config, model_path, dataset, trainer, output.metrics, seconds, checkpoint)
     return out
 
 
+@contextmanager
+def _timed(seconds: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[name] = round(time.perf_counter() - started, 2)
+
+
 def resolve_model_path(name_or_path: str) -> str:
-    """A local HF model folder for a callgym model name or a path."""
-    if Path(name_or_path).is_dir():
-        return str(name_or_path)
+    """A local HF model folder (or hub id) for a callgym model name or a path."""
     try:
         from callgym.agents.models import resolve_model
-    except ImportError as e:
+    except ImportError as e:  # the model registry is optional here: a folder is enough
+        if Path(name_or_path).is_dir():
+            return str(name_or_path)
         raise ConfigError(f"model={name_or_path!r} is not a folder, and model names need callgym.agents.models ({e})") from e
     return str(resolve_model(name_or_path))
 
@@ -117,6 +127,7 @@ def _common_args(config: DPOConfig, out: Path) -> dict[str, Any]:
         "save_strategy": "steps", "save_steps": config.save_steps, "save_total_limit": config.save_total_limit,
         "logging_steps": config.logging_steps, "logging_first_step": True, "bf16": bf16,
         "gradient_checkpointing": config.gradient_checkpointing, "report_to": config.report_to,
+        "dataloader_pin_memory": torch.cuda.is_available(),
     }
 
 
@@ -229,12 +240,12 @@ def peak_rss_mb() -> float:
 
 
 def _token_stats(dataset: Any) -> dict[str, float]:
-    """Mean tokens per chain that the DPO log-probs count."""
+    """Mean tokens per pair side: counted by the DPO log-probs, and in the whole prompt + chain."""
     stats = {}
     for side in ("chosen", "rejected"):
         masks = dataset[f"{side}_token_mask"]
         stats[f"{side}_counted_tokens"] = round(sum(map(sum, masks)) / max(len(masks), 1), 1)
-        stats[f"{side}_total_tokens"] = round(sum(map(len, masks)) / max(len(masks), 1), 1)
+        stats[f"{side}_sequence_tokens"] = round(sum(map(len, masks)) / max(len(masks), 1), 1)
     return stats
 
 
@@ -253,7 +264,7 @@ def _write_results(
         "model": config.model, "model_path": model_path, "final_model": str(out), "pairs": config.pairs,
         "num_pairs": len(dataset), "tokens": _token_stats(dataset), "global_step": trainer.state.global_step,
         "epoch": trainer.state.epoch, "resumed_from": checkpoint,
-        **{f"{k}_seconds": round(v, 1) for k, v in seconds.items()}, "peak_rss_mb": peak_rss_mb(),
+        **{f"{k}_seconds": v for k, v in seconds.items()}, "peak_rss_mb": peak_rss_mb(),
         "train_metrics": metrics, "last_log": logs[-1] if logs else {}, "config": config.to_dict(),
         "versions": {"callgym": callgym.__version__, "torch": torch.__version__,
                      "transformers": transformers.__version__, "trl": trl.__version__},

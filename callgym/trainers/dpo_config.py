@@ -22,8 +22,8 @@ LOSS_TYPES = ("sigmoid", "sigmoid_norm", "ipo", "hinge", "robust", "exo_pair", "
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
-    """A field with its help text (``metadata["help"]``, as TRL's configs do)."""
-    if callable(default) and not isinstance(default, type):
+    """A field with its help text (``metadata["help"]``, as TRL's configs do); a type default is a factory."""
+    if isinstance(default, type):
         return field(default_factory=default, metadata={"help": help, **kw})
     return field(default=default, metadata={"help": help, **kw})
 

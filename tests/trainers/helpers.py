@@ -55,7 +55,11 @@ def smollm2_tokenizer() -> Any:
 
 
 def trained_tokenizer() -> Any:
-    """A small byte-level BPE with ChatML special tokens (when the GGUF is not installed)."""
+    """A 600-token byte-level BPE with SmolLM2's ChatML template.
+
+    The tiny training runs use it: with SmolLM2's 49k vocabulary the LM head would dominate a
+    2-layer hidden-32 model and make each step ~15x slower.
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -64,18 +68,18 @@ def trained_tokenizer() -> Any:
     tok.decoder = decoders.ByteLevel()
     corpus = [SYSTEM, "What is 3 + 1? Sum(a=3, b=1) Answer(4) result of", "<|im_start|>assistant\n"] * 20
     trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(corpus, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|im_end|>",
                                    bos_token="<|im_start|>", chat_template=CHATML)
 
 
-def make_tiny_model(folder: Path) -> Path:
-    """Save a 2-layer, hidden-32 random Llama with a chat tokenizer to ``folder``."""
+def make_tiny_model(folder: Path, tokenizer: Any = None) -> Path:
+    """Save a 2-layer, hidden-32 random Llama with a chat tokenizer (default: the small BPE)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = smollm2_tokenizer() or trained_tokenizer()
+    tokenizer = tokenizer or trained_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True,

@@ -55,21 +55,24 @@
       ["env", run.env_id + " (v" + run.env_version + ")"], ["env settings", JSON.stringify(run.env_kwargs)],
       ["suite", run.suite ? run.suite + " v" + run.suite_version : "–"], ["seed", run.seed === null ? "–" : run.seed],
       ["episodes", run.n + " on " + run.problems + " problems" + (run.excluded ? " (" + run.excluded + " training problems excluded)" : "")],
-      ["tag", run.tag || "–"], ["notes", run.notes || "–"], ["callgym", run.version || "–"], ["created", run.created],
+      ["tag", run.tag || "–"], ["notes", run.notes || "–"], ["callgym version", run.version || "–"], ["created", run.created],
     ];
     items.forEach(([key, value]) => { list.appendChild(el("dt", null, key)); list.appendChild(el("dd", null, String(value))); });
     return list;
   }
 
   function levels(run) {
-    const by = {};
-    run.metrics.forEach((m) => { (by[m.difficulty] = by[m.difficulty] || {})[m.name] = m; });
+    const by = new Map();  // a Map keeps "all" first: object keys would put "0", "1" before it
+    run.metrics.forEach((m) => {
+      if (!by.has(m.difficulty)) by.set(m.difficulty, {});
+      by.get(m.difficulty)[m.name] = m;
+    });
     const table = el("table", "levels");
     const head = table.createTHead().insertRow();
     ["difficulty", "n", "accuracy %", "95% CI", "valid calls %", "steps"].forEach((h) => head.appendChild(el("th", null, h)));
     const body = table.createTBody();
-    Object.keys(by).forEach((level) => {
-      const m = by[level], acc = m.accuracy || {};
+    by.forEach((m, level) => {
+      const acc = m.accuracy || {};
       const row = body.insertRow();
       [level, m.n ? m.n.value : "–", pct(acc.value), pct(acc.ci_low) + "–" + pct(acc.ci_high),
        pct(m.valid_call_rate && m.valid_call_rate.value), m.mean_steps ? m.mean_steps.value.toFixed(1) : "–"]

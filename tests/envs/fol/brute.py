@@ -112,6 +112,13 @@ def _instances(formulas: list[Formula], domain: list[str]) -> list[tuple[Formula
             todo += [(f.left, env), (f.right, env)]
         elif isinstance(f, Quant) and f.kind == "forall":
             todo += [(f.body, {**env, f.var: e}) for e in domain]
+        elif isinstance(f, Not) and isinstance(f.body, Not):
+            todo.append((f.body.body, env))
+        elif isinstance(f, Not) and isinstance(f.body, Quant) and f.body.kind == "exists":
+            todo += [(Not(f.body.body), {**env, f.body.var: e}) for e in domain]
+        elif isinstance(f, Not) and isinstance(f.body, Binary) and f.body.op in ("or", "implies"):
+            left = f.body.left if f.body.op == "implies" else Not(f.body.left)
+            todo += [(left, env), (Not(f.body.right), env)]
         else:
             out.append((f, env))
     return out
@@ -144,8 +151,11 @@ class _Search:
 
     def _solve(self, interp: Interp, pending: set[int]) -> bool:
         interp = dict(interp)
-        if not self._propagate(interp, pending):
-            return False
+        while pending:
+            if not self._propagate(interp, pending):
+                return False
+            for atom in self._pure(interp):
+                pending.update(self.watch[atom])
         open_ = [i for i in range(len(self.instances)) if self._value(i, interp) is None]
         if not open_:
             return True
@@ -156,6 +166,20 @@ class _Search:
     def _value(self, i: int, interp: Interp) -> bool | None:
         f, env = self.instances[i]
         return value(f, env, interp, self.domain)
+
+    def _pure(self, interp: Interp) -> list[GroundAtom]:
+        """Fix atoms that occur with one polarity only in the open formulas (pure literals):
+        that value cannot make any of them false, so satisfiability is unchanged. This prunes
+        the unrelated parts (distractors) that would otherwise multiply the search."""
+        signs: dict[GroundAtom, set[bool]] = {}
+        for i in range(len(self.instances)):
+            if self._value(i, interp) is None:
+                f, env = self.instances[i]
+                _polarity(f, env, True, self.domain, signs)
+        fixed = [a for a, s in signs.items() if a not in interp and len(s) == 1]
+        for atom in fixed:
+            interp[atom] = next(iter(signs[atom]))
+        return fixed
 
     def _propagate(self, interp: Interp, pending: set[int]) -> bool:
         while pending:
@@ -173,6 +197,24 @@ class _Search:
                 interp[free[0]] = alive[0]
                 pending.update(self.watch[free[0]])
         return True
+
+
+def _polarity(f: Formula, env: dict[str, str], sign: bool, domain: list[str],
+              out: dict[GroundAtom, set[bool]]) -> None:
+    if isinstance(f, Atom):
+        out.setdefault((f.pred, *(env.get(t, t) for t in f.args)), set()).add(sign)
+    elif isinstance(f, Not):
+        _polarity(f.body, env, not sign, domain, out)
+    elif isinstance(f, Quant):
+        for e in domain:
+            _polarity(f.body, {**env, f.var: e}, sign, domain, out)
+    elif f.op in ("xor", "iff"):
+        for side in (f.left, f.right):
+            _polarity(side, env, True, domain, out)
+            _polarity(side, env, False, domain, out)
+    else:
+        _polarity(f.left, env, not sign if f.op == "implies" else sign, domain, out)
+        _polarity(f.right, env, sign, domain, out)
 
 
 def label(premises: list[str], conclusion: str, extra: int = 0) -> str:

@@ -1,0 +1,91 @@
+"""Terminal, Markdown and JSON views, and export to files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from callgym.benchmarks.compare import compare
+from callgym.benchmarks.metrics import compute_metrics
+from callgym.leaderboards import (
+    Leaderboard,
+    comparison_markdown,
+    comparison_table,
+    export,
+    leaderboard_data,
+    leaderboard_markdown,
+    leaderboard_table,
+    metrics_table,
+)
+from callgym.leaderboards.render import fmt_ci, fmt_params
+from tests.leaderboards.conftest import MODELS
+from tests.leaderboards.scripted import play
+
+
+def text_of(table: Any) -> str:
+    console = Console(record=True, width=240, color_system=None)
+    console.print(table)
+    return console.export_text()
+
+
+def test_formatting() -> None:
+    assert fmt_ci(0.62, 0.578, 0.66) == "62.0 ±4.1"
+    assert fmt_ci(None, None, None) == "–"
+    assert [fmt_params(v) for v in (None, 134_500_000, 7_240_000_000, 70_600_000_000)] == ["–", "134M", "7.2B", "71B"]
+
+
+def test_terminal_table_groups_and_ranks(board_path: Path) -> None:
+    with Leaderboard(board_path) as board:
+        table = leaderboard_table(board.runs())
+    text = text_of(table)
+    assert text.count("Llama-3-70B-Instruct") == 2  # once per comparable set
+    assert "suite smoke v1" in text and "suite smoke v2 · max_steps=4" in text
+    first_set = text.split("suite smoke v2")[0]
+    order = [first_set.index(model) for model in ("Llama-3-70B", "Mistral-7B", "SmolLM2-135M-Instruct-dpo", "random-calls")]
+    assert order == sorted(order)
+    assert "±" in text
+
+
+def test_markdown_has_a_ranked_table_per_set(board_path: Path) -> None:
+    with Leaderboard(board_path) as board:
+        md = leaderboard_markdown(board.runs())
+    sections = md.split("\n## ")[1:]
+    assert len(sections) == 2
+    rows = [line for line in sections[0].splitlines() if line.startswith("| 1 ") or line.startswith("| 5 ")]
+    assert "Llama-3-70B-Instruct" in rows[0] and "random-calls" in rows[1]
+
+
+def test_json_describes_every_run(board_path: Path) -> None:
+    with Leaderboard(board_path) as board:
+        data = json.loads(json.dumps(leaderboard_data(board.runs())))
+    assert [len(g["runs"]) for g in data["groups"]] == [len(MODELS), len(MODELS)]
+    run = data["groups"][0]["runs"][0]
+    for field in ("env_id", "env_version", "env_kwargs", "suite", "suite_version", "model", "agent", "backend",
+                  "sampling", "seed", "n", "version", "created", "metrics", "rank"):
+        assert field in run
+    assert len(data["before_after"]) == 2
+
+
+def test_export_writes_each_requested_file(board_path: Path, tmp_path: Path) -> None:
+    with Leaderboard(board_path) as board:
+        written = export(board, md=tmp_path / "out" / "lb.md", json_path=tmp_path / "lb.json", html_dir=tmp_path / "site")
+    assert [p.name for p in written] == ["lb.md", "lb.json", "index.html"]
+    assert all(p.stat().st_size > 0 for p in written)
+    assert export([], md=tmp_path / "empty.md") == [tmp_path / "empty.md"]
+
+
+def test_metrics_and_comparison_tables() -> None:
+    before, after = play("s", 0.3, 30), play("s-dpo", 0.8, 30)
+    text = text_of(metrics_table(compute_metrics(before, used={("callgym-test/Toy-v0", 0)})))
+    assert "1 episodes excluded" in text and "callgym-test/Toy-v0" in text
+    result = compare(before, after, label_a="before", label_b="after")
+    text = text_of(comparison_table(result))
+    row = result.rows[0]
+    assert f"{100 * row.difference:+.1f}" in text and "McNemar" in text
+    md = comparison_markdown(result)
+    assert "| callgym-test/Toy-v0 | 30 |" in md
