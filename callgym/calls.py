@@ -59,8 +59,10 @@ class Call:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        parts = [_literal_text(a) for a in self.args]
-        parts += [f"{k}={_literal_text(v)}" for k, v in self.kwargs.items()]
+        # A loop, not two comprehensions: every env step records this text in its info.
+        parts = [_literal_text(a) for a in self.args] if self.args else []
+        for key, value in self.kwargs.items():
+            parts.append(f"{key}={_literal_text(value)}")
         return f"{self.name}({', '.join(parts)})"
 
 

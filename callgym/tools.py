@@ -53,11 +53,13 @@ def to_number(value: Any) -> Fraction:
     Raises:
         ToolError: not a number, not finite, or too large.
     """
-    if type(value) is int:  # the common case first: it runs for every argument of every step
-        result = Fraction(value)
-    elif isinstance(value, bool) or value is None:
+    if type(value) is int:  # the common case first, checked on the int: every step runs this
+        if value.bit_length() > MAX_NUMBER_DIGITS * 3.33:
+            raise ToolError(_too_large())
+        return Fraction(value)
+    if isinstance(value, bool) or value is None:
         raise ToolError(f"{value!r} is not a number.")
-    elif isinstance(value, Fraction):
+    if isinstance(value, Fraction):
         result = value
     elif isinstance(value, int):
         result = Fraction(value)
@@ -103,7 +105,11 @@ def _number_from_text(text: str) -> Fraction:
 def check_number_size(value: Fraction) -> None:
     """Refuse numbers whose digits would make later arithmetic expensive."""
     if value.numerator.bit_length() > MAX_NUMBER_DIGITS * 3.33 or value.denominator.bit_length() > MAX_NUMBER_DIGITS * 3.33:
-        raise ToolError(f"The number is too large (more than {MAX_NUMBER_DIGITS} digits).")
+        raise ToolError(_too_large())
+
+
+def _too_large() -> str:
+    return f"The number is too large (more than {MAX_NUMBER_DIGITS} digits)."
 
 
 def format_number(value: Fraction | int | float) -> str:
@@ -158,7 +164,8 @@ class Parameter:
 
     def coerce(self, value: Any, tool_name: str) -> Any:
         try:
-            return _coerce(value, self.annotation)
+            # Numbers skip _coerce's dispatch: this runs for every argument of every step.
+            return to_number(value) if self.annotation is Number else _coerce(value, self.annotation)
         except ToolError as e:
             raise ToolError(f"{tool_name}: argument '{self.name}' ({self.type_name}): {e}") from e
 
@@ -380,7 +387,7 @@ class Toolset:
             result = self.tools[call.name](call)
         except ModelError:
             raise
-        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as e:
+        except (ArithmeticError, LookupError, ValueError, TypeError, RecursionError, MemoryError) as e:
             raise ToolError(f"{call.name} failed: {e or type(e).__name__}.") from e
         if isinstance(result, (Fraction, int, float)) and not isinstance(result, bool):
             # Bounded inputs can still give an unprintable result (1e300 * 1e300, inf):

@@ -70,7 +70,7 @@ class ToolEnv(gym.Env[str, str]):
     and :meth:`score`, and set :attr:`env_id` and :attr:`instructions`.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
     env_id: ClassVar[str] = "callgym/ToolEnv-v0"
     instructions: ClassVar[str] = ""
     answer_tool: ClassVar[str] = "Answer"

@@ -16,8 +16,14 @@ from transformers import TrainerCallback
 log = logging.getLogger("callgym.trainers")
 
 # The metrics worth a glance, in display order, with their short names.
-SHOWN = (("loss", "loss"), ("rewards/margins", "margin"), ("rewards/accuracies", "acc"),
-         ("rewards/chosen", "r_chosen"), ("rewards/rejected", "r_rejected"), ("learning_rate", "lr"))
+SHOWN = (
+    ("loss", "loss"),
+    ("rewards/margins", "margin"),
+    ("rewards/accuracies", "acc"),
+    ("rewards/chosen", "r_chosen"),
+    ("rewards/rejected", "r_rejected"),
+    ("learning_rate", "lr"),
+)
 
 
 class MetricsCallback(TrainerCallback):
@@ -32,10 +38,18 @@ class MetricsCallback(TrainerCallback):
         self.path = Path(path)
         self.phase = phase
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         if not logs or not state.is_world_process_zero:
             return
-        record = {"phase": self.phase, "step": state.global_step, "epoch": state.epoch, **logs, "time": time.time()}
+        record = {
+            "phase": self.phase,
+            "step": state.global_step,
+            "epoch": state.epoch,
+            **logs,
+            "time": time.time(),
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record, default=float) + "\n")

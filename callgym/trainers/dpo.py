@@ -50,7 +50,7 @@ def train_dpo(config: DPOConfig) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "callgym_dpo.yaml").write_text(config.to_yaml(), encoding="utf-8")
     seconds: dict[str, float] = {}
-    with _timed(seconds, "total"):
+    with _timed(seconds, "total"), _torch_threads(config.num_threads):
         model_path = resolve_model_path(config.model)
         tokenizer = load_tokenizer(model_path)
         pairs = load_pairs(config.pairs)
@@ -77,6 +77,20 @@ def _timed(seconds: dict[str, float], name: str) -> Iterator[None]:
         seconds[name] = round(time.perf_counter() - started, 2)
 
 
+@contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Run with ``n`` torch CPU threads (None: unchanged), restoring the previous number."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def resolve_model_path(name_or_path: str) -> str:
     """A local HF model folder (or hub id) for a callgym model name or a path."""
     try:
@@ -84,7 +98,9 @@ def resolve_model_path(name_or_path: str) -> str:
     except ImportError as e:  # the model registry is optional here: a folder is enough
         if Path(name_or_path).is_dir():
             return str(name_or_path)
-        raise ConfigError(f"model={name_or_path!r} is not a folder, and model names need callgym.agents.models ({e})") from e
+        raise ConfigError(
+            f"model={name_or_path!r} is not a folder, and model names need callgym.agents.models ({e})"
+        ) from e
     return str(resolve_model(name_or_path))
 
 
@@ -94,7 +110,9 @@ def load_tokenizer(model_path: str) -> Any:
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if not getattr(tokenizer, "chat_template", None):
-        raise ConfigError(f"{model_path}: the tokenizer has no chat template; the pairs are chats, use an instruct model")
+        raise ConfigError(
+            f"{model_path}: the tokenizer has no chat template; the pairs are chats, use an instruct model"
+        )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -121,12 +139,21 @@ def _common_args(config: DPOConfig, out: Path) -> dict[str, Any]:
     if bf16 is None:
         bf16 = bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
     return {
-        "output_dir": str(out), "per_device_train_batch_size": config.batch_size,
-        "gradient_accumulation_steps": config.gradient_accumulation_steps, "max_length": config.max_length,
-        "lr_scheduler_type": config.lr_scheduler_type, "warmup_steps": config.warmup_steps, "seed": config.seed,
-        "save_strategy": "steps", "save_steps": config.save_steps, "save_total_limit": config.save_total_limit,
-        "logging_steps": config.logging_steps, "logging_first_step": True, "bf16": bf16,
-        "gradient_checkpointing": config.gradient_checkpointing, "report_to": config.report_to,
+        "output_dir": str(out),
+        "per_device_train_batch_size": config.batch_size,
+        "gradient_accumulation_steps": config.gradient_accumulation_steps,
+        "max_length": config.max_length,
+        "lr_scheduler_type": config.lr_scheduler_type,
+        "warmup_steps": config.warmup_steps,
+        "seed": config.seed,
+        "save_strategy": "steps",
+        "save_steps": config.save_steps,
+        "save_total_limit": config.save_total_limit,
+        "logging_steps": config.logging_steps,
+        "logging_first_step": True,
+        "bf16": bf16,
+        "gradient_checkpointing": config.gradient_checkpointing,
+        "report_to": config.report_to,
         "dataloader_pin_memory": torch.cuda.is_available(),
     }
 
@@ -136,8 +163,11 @@ def _trl_config(config: DPOConfig, out: Path) -> Any:
 
     kwargs = _common_args(config, out)
     kwargs.update(
-        learning_rate=config.learning_rate, beta=config.beta, loss_type=[config.loss_type],
-        num_train_epochs=config.epochs, max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        beta=config.beta,
+        loss_type=[config.loss_type],
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
         precompute_ref_log_probs=config.precompute_ref_log_probs,
         remove_unused_columns=False,  # the token-mask columns must reach our collator
     )
@@ -154,8 +184,13 @@ def lora_config(config: DPOConfig) -> Any:
         return None
     from peft import LoraConfig
 
-    return LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules=config.lora_target_modules, task_type="CAUSAL_LM")
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.lora_target_modules,
+        task_type="CAUSAL_LM",
+    )
 
 
 def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any) -> tuple[Any, Any]:
@@ -172,12 +207,19 @@ def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any)
     dataset = add_token_masks(pairs, tokenizer, mask_env_tokens=config.mask_env_tokens, cache_file=str(cache))
     args = _trl_config(config, out)
     collator = DataCollatorForMaskedPreference(
-        pad_token_id=tokenizer.pad_token_id, max_length=args.max_length,
-        truncation_mode=args.truncation_mode, pad_to_multiple_of=args.pad_to_multiple_of,
+        pad_token_id=tokenizer.pad_token_id,
+        max_length=args.max_length,
+        truncation_mode=args.truncation_mode,
+        pad_to_multiple_of=args.pad_to_multiple_of,
     )
     trainer = DPOTrainer(
-        model=model_path, args=args, data_collator=collator, train_dataset=dataset, processing_class=tokenizer,
-        peft_config=lora_config(config), callbacks=[MetricsCallback(out / METRICS, "dpo")],
+        model=model_path,
+        args=args,
+        data_collator=collator,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=lora_config(config),
+        callbacks=[MetricsCallback(out / METRICS, "dpo")],
     )
     return trainer, dataset
 
@@ -194,10 +236,15 @@ def sft_warmup(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any) -
         log.info("SFT warm-up already done: %s", final)
         return str(final)
     kwargs = _common_args(config, folder)
-    kwargs.update(max_steps=config.sft_warmup_steps, learning_rate=config.sft_learning_rate or config.learning_rate)
+    kwargs.update(
+        max_steps=config.sft_warmup_steps, learning_rate=config.sft_learning_rate or config.learning_rate
+    )
     trainer = SFTTrainer(
-        model=model_path, args=SFTConfig(**kwargs), train_dataset=chosen_chains(pairs, tokenizer, config.mask_env_tokens),
-        processing_class=tokenizer, peft_config=lora_config(config),
+        model=model_path,
+        args=SFTConfig(**kwargs),
+        train_dataset=chosen_chains(pairs, tokenizer, config.mask_env_tokens),
+        processing_class=tokenizer,
+        peft_config=lora_config(config),
         callbacks=[MetricsCallback(Path(config.output_dir) / METRICS, "sft")],
     )
     trainer.train(resume_from_checkpoint=last_checkpoint(folder, config.resume))
@@ -213,7 +260,7 @@ def chosen_chains(pairs: Any, tokenizer: Any, mask_env_tokens: bool) -> Any:
 
     seen: set[str] = set()
     rows = []
-    for prompt, chosen in zip(pairs["prompt"], pairs["chosen"]):
+    for prompt, chosen in zip(pairs["prompt"], pairs["chosen"], strict=True):
         key = json.dumps([prompt, chosen], sort_keys=True)
         if key not in seen:
             seen.add(key)
@@ -250,8 +297,14 @@ def _token_stats(dataset: Any) -> dict[str, float]:
 
 
 def _write_results(
-    out: Path, config: DPOConfig, model_path: str, dataset: Any, trainer: Any,
-    metrics: dict[str, Any], seconds: dict[str, float], checkpoint: str | None,
+    out: Path,
+    config: DPOConfig,
+    model_path: str,
+    dataset: Any,
+    trainer: Any,
+    metrics: dict[str, Any],
+    seconds: dict[str, float],
+    checkpoint: str | None,
 ) -> None:
     import torch
     import transformers
@@ -261,13 +314,26 @@ def _write_results(
 
     logs = [entry for entry in trainer.state.log_history if "loss" in entry]
     results = {
-        "model": config.model, "model_path": model_path, "final_model": str(out), "pairs": config.pairs,
-        "num_pairs": len(dataset), "tokens": _token_stats(dataset), "global_step": trainer.state.global_step,
-        "epoch": trainer.state.epoch, "resumed_from": checkpoint,
-        **{f"{k}_seconds": v for k, v in seconds.items()}, "peak_rss_mb": peak_rss_mb(),
-        "train_metrics": metrics, "last_log": logs[-1] if logs else {}, "config": config.to_dict(),
-        "versions": {"callgym": callgym.__version__, "torch": torch.__version__,
-                     "transformers": transformers.__version__, "trl": trl.__version__},
+        "model": config.model,
+        "model_path": model_path,
+        "final_model": str(out),
+        "pairs": config.pairs,
+        "num_pairs": len(dataset),
+        "tokens": _token_stats(dataset),
+        "global_step": trainer.state.global_step,
+        "epoch": trainer.state.epoch,
+        "resumed_from": checkpoint,
+        **{f"{k}_seconds": v for k, v in seconds.items()},
+        "peak_rss_mb": peak_rss_mb(),
+        "train_metrics": metrics,
+        "last_log": logs[-1] if logs else {},
+        "config": config.to_dict(),
+        "versions": {
+            "callgym": callgym.__version__,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "trl": trl.__version__,
+        },
         "timestamp": time.time(),
     }
     (out / RESULTS).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
@@ -284,7 +350,9 @@ def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argum
     p.epilog = "settings (YAML keys, or KEY=VALUE overrides):\n" + DPOConfig.help_text()
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("--config", default=None, help="YAML file of settings (see below)")
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="settings that win over the file, e.g. beta=0.2")
+    p.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="settings that win over the file, e.g. beta=0.2"
+    )
     p.add_argument("--print-config", action="store_true", help="print the resolved settings and exit")
     return p
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
@@ -18,14 +19,17 @@ import yaml
 from callgym.errors import ConfigError, DataError
 from callgym.registry import did_you_mean
 
-LOSS_TYPES = ("sigmoid", "sigmoid_norm", "ipo", "hinge", "robust", "exo_pair", "apo_zero", "apo_down", "discopop")
-
-
-def _f(default: Any, help: str, **kw: Any) -> Any:
-    """A field with its help text (``metadata["help"]``, as TRL's configs do); a type default is a factory."""
-    if isinstance(default, type):
-        return field(default_factory=default, metadata={"help": help, **kw})
-    return field(default=default, metadata={"help": help, **kw})
+LOSS_TYPES = (
+    "sigmoid",
+    "sigmoid_norm",
+    "ipo",
+    "hinge",
+    "robust",
+    "exo_pair",
+    "apo_zero",
+    "apo_down",
+    "discopop",
+)
 
 
 @dataclass
@@ -33,44 +37,152 @@ class DPOConfig:
     """A callgym DPO run: data, model, optimisation, LoRA, masking, checkpoints."""
 
     # data and model
-    pairs: str = _f("", "Pairs folder written by `callgym pairs` (or a TRL-format JSONL file).")
-    output_dir: str = _f("", "Run folder: checkpoints, metrics.jsonl, results.json and the final model.")
-    model: str = _f("smollm2-135m", "Model to train: a callgym model name or a local HF model folder.")
+    pairs: str = field(
+        default="",
+        metadata={"help": "Pairs folder written by `callgym pairs` (or a TRL-format JSONL file)."},
+    )
+    output_dir: str = field(
+        default="",
+        metadata={"help": "Run folder: checkpoints, metrics.jsonl, results.json and the final model."},
+    )
+    model: str = field(
+        default="smollm2-135m",
+        metadata={"help": "Model to train: a callgym model name or a local HF model folder."},
+    )
     # optimisation
-    learning_rate: float = _f(5e-6, "Peak learning rate of AdamW (LoRA usually wants 10-100x more).")
-    beta: float = _f(0.1, "DPO beta: higher keeps the policy closer to the reference.")
-    loss_type: str = _f("sigmoid", f"TRL DPO loss: one of {', '.join(LOSS_TYPES)}.")
-    epochs: float = _f(1.0, "Passes over the pairs (ignored when max_steps > 0).")
-    max_steps: int = _f(-1, "Optimizer steps to run; -1 runs `epochs` epochs.")
-    batch_size: int = _f(2, "Pairs per device per forward pass.")
-    gradient_accumulation_steps: int = _f(4, "Forward passes per optimizer step (effective batch = batch_size x this).")
-    max_length: int | None = _f(1024, "Tokens kept per prompt+chain (the start is kept); null for no limit.")
-    lr_scheduler_type: str = _f("linear", "transformers scheduler name: linear, cosine, constant, ...")
-    warmup_steps: float = _f(0, "Learning-rate warm-up steps (a float < 1 is a fraction of all steps).")
+    learning_rate: float = field(
+        default=5e-6,
+        metadata={"help": "Peak learning rate of AdamW (LoRA usually wants 10-100x more)."},
+    )
+    beta: float = field(
+        default=0.1,
+        metadata={"help": "DPO beta: higher keeps the policy closer to the reference."},
+    )
+    loss_type: str = field(
+        default="sigmoid",
+        metadata={"help": f"TRL DPO loss: one of {', '.join(LOSS_TYPES)}."},
+    )
+    epochs: float = field(
+        default=1.0,
+        metadata={"help": "Passes over the pairs (ignored when max_steps > 0)."},
+    )
+    max_steps: int = field(
+        default=-1,
+        metadata={"help": "Optimizer steps to run; -1 runs `epochs` epochs."},
+    )
+    batch_size: int = field(
+        default=2,
+        metadata={"help": "Pairs per device per forward pass."},
+    )
+    gradient_accumulation_steps: int = field(
+        default=4,
+        metadata={"help": "Forward passes per optimizer step (effective batch = batch_size x this)."},
+    )
+    max_length: int | None = field(
+        default=1024,
+        metadata={"help": "Tokens kept per prompt+chain (the start is kept); null for no limit."},
+    )
+    lr_scheduler_type: str = field(
+        default="linear",
+        metadata={"help": "transformers scheduler name: linear, cosine, constant, ..."},
+    )
+    warmup_steps: float = field(
+        default=0,
+        metadata={"help": "Learning-rate warm-up steps (a float < 1 is a fraction of all steps)."},
+    )
     # LoRA
-    lora: bool = _f(False, "Train a LoRA adapter (peft) and merge it into the final model; else full fine-tuning.")
-    lora_r: int = _f(16, "LoRA rank.")
-    lora_alpha: int = _f(32, "LoRA alpha (scale = alpha / r).")
-    lora_dropout: float = _f(0.05, "Dropout on the LoRA path.")
-    lora_target_modules: list[str] | str = _f("all-linear", "Modules LoRA adapts: 'all-linear' or a list of names.")
+    lora: bool = field(
+        default=False,
+        metadata={
+            "help": "Train a LoRA adapter (peft) and merge it into the final model; else full fine-tuning."
+        },
+    )
+    lora_r: int = field(
+        default=16,
+        metadata={"help": "LoRA rank."},
+    )
+    lora_alpha: int = field(
+        default=32,
+        metadata={"help": "LoRA alpha (scale = alpha / r)."},
+    )
+    lora_dropout: float = field(
+        default=0.05,
+        metadata={"help": "Dropout on the LoRA path."},
+    )
+    lora_target_modules: list[str] | str = field(
+        default="all-linear",
+        metadata={"help": "Modules LoRA adapts: 'all-linear' or a list of names."},
+    )
     # method switches (the ablations)
-    mask_env_tokens: bool = _f(True, "Count only the model's own tokens in the DPO log-probs; false also counts the "
-                               "env results inside a chain (the original study's setting).")
-    sft_warmup_steps: int = _f(0, "Steps of SFT on the chosen chains before DPO (0: none); DPO then starts from "
-                               "and is anchored to the SFT model.")
-    sft_learning_rate: float | None = _f(None, "Learning rate of the SFT warm-up; null uses learning_rate.")
-    precompute_ref_log_probs: bool = _f(True, "Compute the reference log-probs once before training, so the "
-                                        "reference model is not kept in memory.")
+    mask_env_tokens: bool = field(
+        default=True,
+        metadata={
+            "help": "Count only the model's own tokens in the DPO log-probs; false also counts the env "
+            "results inside a chain (the original study's setting)."
+        },
+    )
+    sft_warmup_steps: int = field(
+        default=0,
+        metadata={
+            "help": "Steps of SFT on the chosen chains before DPO (0: none); DPO then starts from and is "
+            "anchored to the SFT model."
+        },
+    )
+    sft_learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "Learning rate of the SFT warm-up; null uses learning_rate."},
+    )
+    precompute_ref_log_probs: bool = field(
+        default=True,
+        metadata={
+            "help": "Compute the reference log-probs once before training, so the reference model is not "
+            "kept in memory."
+        },
+    )
     # run control
-    seed: int = _f(0, "Seed of shuffling, dropout and LoRA initialisation.")
-    save_steps: int = _f(50, "Save a checkpoint every this many optimizer steps.")
-    save_total_limit: int | None = _f(2, "Checkpoints kept (older ones are deleted); null keeps all.")
-    logging_steps: int = _f(1, "Log loss, reward margins and accuracies every this many steps.")
-    resume: bool = _f(True, "Continue from the latest checkpoint in output_dir when there is one.")
-    gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass (less memory, ~30% slower).")
-    bf16: bool | None = _f(None, "bfloat16 mixed precision; null: on when a bf16 GPU is present, else off.")
-    report_to: str = _f("none", "Experiment trackers for transformers (none, tensorboard, wandb, ...).")
-    trl_args: dict[str, Any] = _f(dict, "Extra trl.DPOConfig / TrainingArguments fields, passed through verbatim.")
+    seed: int = field(
+        default=0,
+        metadata={"help": "Seed of shuffling, dropout and LoRA initialisation."},
+    )
+    save_steps: int = field(
+        default=50,
+        metadata={"help": "Save a checkpoint every this many optimizer steps."},
+    )
+    save_total_limit: int | None = field(
+        default=2,
+        metadata={"help": "Checkpoints kept (older ones are deleted); null keeps all."},
+    )
+    logging_steps: int = field(
+        default=1,
+        metadata={"help": "Log loss, reward margins and accuracies every this many steps."},
+    )
+    resume: bool = field(
+        default=True,
+        metadata={"help": "Continue from the latest checkpoint in output_dir when there is one."},
+    )
+    gradient_checkpointing: bool = field(
+        default=False,
+        metadata={"help": "Recompute activations in the backward pass (less memory, ~30% slower)."},
+    )
+    num_threads: int | None = field(
+        default=None,
+        metadata={
+            "help": "CPU threads for torch; null keeps torch's default (all cores). On a busy shared CPU, 1 "
+            "avoids thread contention and can be several times faster."
+        },
+    )
+    bf16: bool | None = field(
+        default=None,
+        metadata={"help": "bfloat16 mixed precision; null: on when a bf16 GPU is present, else off."},
+    )
+    report_to: str = field(
+        default="none",
+        metadata={"help": "Experiment trackers for transformers (none, tensorboard, wandb, ...)."},
+    )
+    trl_args: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={"help": "Extra trl.DPOConfig / TrainingArguments fields, passed through verbatim."},
+    )
 
     def __post_init__(self) -> None:
         for name in ("pairs", "output_dir", "model"):
@@ -81,8 +193,16 @@ class DPOConfig:
         self._check_ranges()
 
     def _check_positive(self) -> None:
-        for name in ("learning_rate", "beta", "batch_size", "gradient_accumulation_steps", "lora_r", "lora_alpha",
-                     "save_steps", "logging_steps"):
+        for name in (
+            "learning_rate",
+            "beta",
+            "batch_size",
+            "gradient_accumulation_steps",
+            "lora_r",
+            "lora_alpha",
+            "save_steps",
+            "logging_steps",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ConfigError(f"{name}={value!r} must be a positive number")
@@ -101,8 +221,12 @@ class DPOConfig:
         if not 0 <= self.lora_dropout < 1:
             raise ConfigError(f"lora_dropout={self.lora_dropout!r} must be in [0, 1)")
         if self.sft_warmup_steps < 0 or self.warmup_steps < 0:
-            raise ConfigError(f"sft_warmup_steps={self.sft_warmup_steps!r} and warmup_steps={self.warmup_steps!r} "
-                              "must be >= 0")
+            raise ConfigError(
+                f"sft_warmup_steps={self.sft_warmup_steps!r} and warmup_steps={self.warmup_steps!r} "
+                "must be >= 0"
+            )
+        if self.num_threads is not None and (not isinstance(self.num_threads, int) or self.num_threads < 1):
+            raise ConfigError(f"num_threads={self.num_threads!r} must be a positive integer or null")
         if self.save_total_limit is not None and self.save_total_limit < 1:
             raise ConfigError(f"save_total_limit={self.save_total_limit!r} must be >= 1 or null")
         if not isinstance(self.trl_args, Mapping):
@@ -122,15 +246,18 @@ class DPOConfig:
         known = [f.name for f in fields(cls)]
         for key in data:
             if key not in known:
-                raise ConfigError(f"{where}: unknown key {key!r}.{did_you_mean(str(key), known)} "
-                                  f"Known: {', '.join(known)}")
+                raise ConfigError(
+                    f"{where}: unknown key {key!r}.{did_you_mean(str(key), known)} Known: {', '.join(known)}"
+                )
         try:
             return cls(**{k: _coerce(cls, k, v) for k, v in data.items()})
         except TypeError as e:  # e.g. a number compared with a string
             raise ConfigError(f"{where}: {e}") from e
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str] | None, overrides: Iterable[str] | Mapping[str, Any] = ()) -> DPOConfig:
+    def from_yaml(
+        cls, path: str | os.PathLike[str] | None, overrides: Iterable[str] | Mapping[str, Any] = ()
+    ) -> DPOConfig:
         """Read a YAML file (None: defaults only), then apply ``key=value`` overrides."""
         data: dict[str, Any] = {}
         if path is not None:
@@ -162,7 +289,8 @@ class DPOConfig:
         lines = []
         for f in fields(cls):
             default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
-            lines.append(f"  {f.name} (default {default!r}): {f.metadata['help']}")
+            text = f"{f.name} (default {default!r}): {f.metadata['help']}"
+            lines.append(textwrap.fill(text, 100, initial_indent="  ", subsequent_indent="      "))
         return "\n".join(lines)
 
 

@@ -48,7 +48,7 @@ def chat_ids(tokenizer: Any, messages: list[Message], *, add_generation_prompt: 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
@@ -114,7 +114,9 @@ def add_token_masks(
             for side in SIDES
         }
 
-    kwargs: dict[str, Any] = {"desc": "Masking env tokens" if mask_env_tokens else "Marking completion tokens"}
+    kwargs: dict[str, Any] = {
+        "desc": "Masking env tokens" if mask_env_tokens else "Marking completion tokens"
+    }
     if cache_file:
         kwargs.update(cache_file_name=cache_file, load_from_cache_file=False)
     return dataset.map(add, **kwargs)
@@ -145,12 +147,14 @@ class DataCollatorForMaskedPreference(DataCollatorForPreference):
     def _mask(self, example: dict[str, Any], side: str) -> list[int]:
         mask = example.get(f"{side}_token_mask")
         if mask is None:
-            raise DataError(f"a batch example has no '{side}_token_mask'; build the dataset with add_token_masks()")
+            raise DataError(
+                f"a batch example has no '{side}_token_mask'; build the dataset with add_token_masks()"
+            )
         length = len(example["prompt_ids"]) + len(example[f"{side}_ids"])
         if len(mask) != length:
             raise DataError(
-                f"'{side}_token_mask' has {len(mask)} entries for {length} tokens: the trainer tokenized the chat "
-                "differently from add_token_masks (chat template, tools or tokenizer changed?)"
+                f"'{side}_token_mask' has {len(mask)} entries for {length} tokens: the trainer tokenized "
+                "the chat differently from add_token_masks (chat template, tools or tokenizer changed?)"
             )
         if self.max_length is None:
             return list(mask)

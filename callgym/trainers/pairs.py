@@ -151,17 +151,24 @@ def build_pairs(
     episodes, sources = _load(runs)
     groups, counts = _group(episodes, chosen_set, rejected_set, strict_chosen)
     settings = {
-        "augment": augment, "cap": cap, "seed": seed, "strict_chosen": strict_chosen,
+        "augment": augment,
+        "cap": cap,
+        "seed": seed,
+        "strict_chosen": strict_chosen,
         "chosen_agents": sorted(chosen_set) if chosen_set else None,
-        "rejected_agents": sorted(rejected_set) if rejected_set else None, "sources": sources,
+        "rejected_agents": sorted(rejected_set) if rejected_set else None,
+        "sources": sources,
     }
     _check_both_sides(groups, counts, settings)
     records: list[dict[str, Any]] = []
-    problems = [_pair_problem(key, sides, augment, cap, seed, records) for key, sides in sorted(groups.items())]
+    problems = [
+        _pair_problem(key, sides, augment, cap, seed, records) for key, sides in sorted(groups.items())
+    ]
     if not records:
         raise DataError(
             "no problem has both a correct and an incorrect chain: the correct and incorrect episodes are on "
-            "different problems; roll out the teacher/oracle on the student's problems (same env, kwargs and indices)"
+            "different problems; roll out the teacher/oracle on the student's problems (same env, kwargs "
+            "and indices)"
         )
     log.info("%d pairs from %d problems", len(records), sum(1 for p in problems if p.pairs))
     return PairSet(records, problems, settings, counts)
@@ -174,7 +181,9 @@ def _agent_set(agents: Iterable[str] | None, name: str) -> frozenset[str] | None
         agents = [a for a in agents.split(",") if a]
     result = frozenset(agents)
     if not result:
-        raise ConfigError(f"{name} is empty; list agent names (e.g. oracle,teacher,student) or leave it unset for any")
+        raise ConfigError(
+            f"{name} is empty; list agent names (e.g. oracle,teacher,student) or leave it unset for any"
+        )
     return result
 
 
@@ -217,7 +226,11 @@ def _group(
             continue
         key = (ep.env_id, json.dumps(ep.env_kwargs, sort_keys=True), ep.index)
         groups.setdefault(key, {"chosen": [], "rejected": []})[side].append(chain)
-    counts = {"read": len(episodes), "without_reply": empty, "by_agent": {a: dict(c) for a, c in sorted(by_agent.items())}}
+    counts = {
+        "read": len(episodes),
+        "without_reply": empty,
+        "by_agent": {a: dict(c) for a, c in sorted(by_agent.items())},
+    }
     return groups, counts
 
 
@@ -246,7 +259,9 @@ def _reason(ep: Episode) -> str:
     return "invalid_calls" if ep.invalid_calls else "wrong_answer"
 
 
-def _check_both_sides(groups: dict[ProblemKey, dict[str, list[Chain]]], counts: dict[str, Any], settings: dict[str, Any]) -> None:
+def _check_both_sides(
+    groups: dict[ProblemKey, dict[str, list[Chain]]], counts: dict[str, Any], settings: dict[str, Any]
+) -> None:
     """Name the missing side, what was read and how to get it."""
     read = f"{counts['read']} episodes by agent: {json.dumps(counts['by_agent'])}"
     if not any(sides["chosen"] for sides in groups.values()):
@@ -276,7 +291,12 @@ def _dedup(chains: list[Chain]) -> list[Chain]:
 
 
 def _pair_problem(
-    key: ProblemKey, sides: dict[str, list[Chain]], augment: bool, cap: int | None, seed: int, out: list[dict[str, Any]]
+    key: ProblemKey,
+    sides: dict[str, list[Chain]],
+    augment: bool,
+    cap: int | None,
+    seed: int,
+    out: list[dict[str, Any]],
 ) -> ProblemStats:
     """Append this problem's pairs to ``out`` and return its stats."""
     won, lost = _dedup(sides["chosen"]), _dedup(sides["rejected"])
@@ -287,7 +307,9 @@ def _pair_problem(
     if augment:
         index_pairs = list(product(range(len(won)), range(len(lost))))
     else:
-        index_pairs = list(zip(rng.sample(range(len(won)), len(won)), rng.sample(range(len(lost)), len(lost))))
+        index_pairs = list(
+            zip(rng.sample(range(len(won)), len(won)), rng.sample(range(len(lost)), len(lost)), strict=False)
+        )
     if cap is not None and len(index_pairs) > cap:
         index_pairs = sorted(rng.sample(index_pairs, cap))
     for i, j in index_pairs:
@@ -319,4 +341,3 @@ def stats_dict(stats: ProblemStats) -> dict[str, Any]:
     data = asdict(stats)
     data["env_kwargs"] = json.loads(stats.env_kwargs)
     return data
-

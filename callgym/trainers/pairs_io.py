@@ -49,9 +49,15 @@ def _per_env(pairs: PairSet) -> dict[str, dict[str, Any]]:
     envs: dict[str, Counter[str]] = {}
     for p in pairs.problems:
         envs.setdefault(p.env_id, Counter()).update(
-            pairs=p.pairs, problems_seen=1, problems_used=int(p.pairs > 0), chosen_chains=p.chosen,
-            rejected_chains=p.rejected, duplicates_dropped=p.duplicates, combinations=p.combinations,
-            problems_without_correct=int(not p.chosen), problems_without_incorrect=int(not p.rejected),
+            pairs=p.pairs,
+            problems_seen=1,
+            problems_used=int(p.pairs > 0),
+            chosen_chains=p.chosen,
+            rejected_chains=p.rejected,
+            duplicates_dropped=p.duplicates,
+            combinations=p.combinations,
+            problems_without_correct=int(not p.chosen),
+            problems_without_incorrect=int(not p.rejected),
         )
     reasons: dict[str, Counter[str]] = {}
     for r in pairs.records:
@@ -89,8 +95,12 @@ def save_pairs(pairs: PairSet, out: str | os.PathLike[str]) -> dict[str, str]:
     with paths["pairs.jsonl"].open("w", encoding="utf-8") as f:
         for record in pairs.records:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
-    paths["summary.json"].write_text(json.dumps(summarize(pairs), indent=2, default=str) + "\n", encoding="utf-8")
-    paths["used_problems.json"].write_text(json.dumps(pairs.used_problems(), indent=1) + "\n", encoding="utf-8")
+    paths["summary.json"].write_text(
+        json.dumps(summarize(pairs), indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    paths["used_problems.json"].write_text(
+        json.dumps(pairs.used_problems(), indent=1) + "\n", encoding="utf-8"
+    )
     log.info("wrote %d pairs to %s", len(pairs), out)
     return {"dataset": str(out), **{k: str(v) for k, v in paths.items()}}
 
@@ -106,14 +116,20 @@ def load_pairs(path: str | os.PathLike[str]) -> Any:
         elif path.is_file() and path.suffix in (".jsonl", ".json"):
             dataset = datasets.Dataset.from_json(str(path))
         else:
-            raise DataError(f"{path}: not a pairs folder or JSONL file; build one with `callgym pairs RUNS --out DIR`")
+            raise DataError(
+                f"{path}: not a pairs folder or JSONL file; build one with `callgym pairs RUNS --out DIR`"
+            )
     except DataError:
         raise
     except Exception as e:  # datasets raises many types for a damaged folder or file
-        raise DataError(f"{path}: cannot read the pairs ({e}); rebuild them with `callgym pairs RUNS --out DIR`") from e
+        raise DataError(
+            f"{path}: cannot read the pairs ({e}); rebuild them with `callgym pairs RUNS --out DIR`"
+        ) from e
     missing = {"prompt", "chosen", "rejected"} - set(dataset.column_names)
     if missing or len(dataset) == 0:
-        raise DataError(f"{path}: needs non-empty 'prompt', 'chosen' and 'rejected' columns (missing: {sorted(missing)})")
+        raise DataError(
+            f"{path}: needs non-empty 'prompt', 'chosen' and 'rejected' columns (missing: {sorted(missing)})"
+        )
     return dataset
 
 
@@ -124,14 +140,32 @@ def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argum
     """Flags of ``callgym pairs``; pass a subparser to add them to it."""
     p = parser or argparse.ArgumentParser(prog="callgym pairs", description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="+", help="episodes JSONL files written by `callgym rollout --out`")
-    p.add_argument("--out", required=True, help="output folder (dataset, pairs.jsonl, summary.json, used_problems.json)")
-    p.add_argument("--cap", type=int, default=None, help="at most this many pairs per problem (seeded sample)")
+    p.add_argument(
+        "--out", required=True, help="output folder (dataset, pairs.jsonl, summary.json, used_problems.json)"
+    )
+    p.add_argument(
+        "--cap", type=int, default=None, help="at most this many pairs per problem (seeded sample)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the per-problem sampling")
-    p.add_argument("--no-augment", dest="augment", action="store_false",
-                   help="one pair per chain, min(|Dw|,|Dl|) per problem, instead of all |Dw|x|Dl| combinations")
-    p.add_argument("--chosen-agents", default=None, help="comma-separated agents whose correct chains may be chosen (default: any)")
-    p.add_argument("--rejected-agents", default="student", help="comma-separated agents whose failures are rejected; 'any' for all")
-    p.add_argument("--strict-chosen", action="store_true", help="chosen chains must also have no invalid calls")
+    p.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="one pair per chain, min(|Dw|,|Dl|) per problem, instead of all |Dw|x|Dl| combinations",
+    )
+    p.add_argument(
+        "--chosen-agents",
+        default=None,
+        help="comma-separated agents whose correct chains may be chosen (default: any)",
+    )
+    p.add_argument(
+        "--rejected-agents",
+        default="student",
+        help="comma-separated agents whose failures are rejected; 'any' for all",
+    )
+    p.add_argument(
+        "--strict-chosen", action="store_true", help="chosen chains must also have no invalid calls"
+    )
     return p
 
 
@@ -139,8 +173,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build and save the pairs the parsed flags describe; return the summary."""
     rejected = None if args.rejected_agents in (None, "any") else args.rejected_agents
     pairs = build_pairs(
-        args.runs, augment=args.augment, cap=args.cap, seed=args.seed,
-        chosen_agents=args.chosen_agents, rejected_agents=rejected, strict_chosen=args.strict_chosen,
+        args.runs,
+        augment=args.augment,
+        cap=args.cap,
+        seed=args.seed,
+        chosen_agents=args.chosen_agents,
+        rejected_agents=rejected,
+        strict_chosen=args.strict_chosen,
     )
     save_pairs(pairs, args.out)
     return summarize(pairs)

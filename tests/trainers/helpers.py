@@ -11,7 +11,8 @@ from callgym.episode import Episode
 
 SYSTEM = "Add the numbers. Call one function per reply."
 CHATML = (
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% for message in messages %}"
+    "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 
@@ -31,10 +32,21 @@ def episode(
     """An episode of problem ``index`` whose model replied ``replies`` (env results are echoes)."""
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"What is {index} + 1?"}]
     for reply in replies:
-        messages += [{"role": "assistant", "content": reply}, {"role": "user", "content": f"result of {reply}: {index + 1}"}]
+        messages += [
+            {"role": "assistant", "content": reply},
+            {"role": "user", "content": f"result of {reply}: {index + 1}"},
+        ]
     return Episode(
-        env_id=env_id, index=index, env_kwargs=env_kwargs or {}, agent=agent, sample=sample, messages=messages,
-        correct=correct, terminated=not truncated, truncated=truncated, invalid_calls=invalid_calls,
+        env_id=env_id,
+        index=index,
+        env_kwargs=env_kwargs or {},
+        agent=agent,
+        sample=sample,
+        messages=messages,
+        correct=correct,
+        terminated=not truncated,
+        truncated=truncated,
+        invalid_calls=invalid_calls,
         model=agent,
     )
 
@@ -67,11 +79,20 @@ def trained_tokenizer() -> Any:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     corpus = [SYSTEM, "What is 3 + 1? Sum(a=3, b=1) Answer(4) result of", "<|im_start|>assistant\n"] * 20
-    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=600,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(corpus, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|im_end|>",
-                                   bos_token="<|im_start|>", chat_template=CHATML)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|im_end|>",
+        bos_token="<|im_start|>",
+        chat_template=CHATML,
+    )
 
 
 def make_tiny_model(folder: Path, tokenizer: Any = None) -> Path:
@@ -81,9 +102,17 @@ def make_tiny_model(folder: Path, tokenizer: Any = None) -> Path:
 
     tokenizer = tokenizer or trained_tokenizer()
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
     LlamaForCausalLM(config).save_pretrained(folder)

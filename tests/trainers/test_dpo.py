@@ -18,8 +18,8 @@ class Killed(Exception):
 
 
 def _config(model: Path, pairs: Path, out: Path, **changes) -> DPOConfig:
-    base = dict(model=str(model), pairs=str(pairs), output_dir=str(out), max_steps=4, save_steps=2,
-                batch_size=2, gradient_accumulation_steps=1, learning_rate=1e-3, max_length=256)
+    base = {"model": str(model), "pairs": str(pairs), "output_dir": str(out), "max_steps": 4, "save_steps": 2,
+            "batch_size": 2, "gradient_accumulation_steps": 1, "learning_rate": 1e-3, "max_length": 256}
     return DPOConfig(**{**base, **changes})
 
 
@@ -57,7 +57,9 @@ def test_run_writes_a_loadable_model_metrics_and_results(full_run, tiny_model):
     assert json.loads((full_run / "trainer_state.json").read_text())["global_step"] == 4
 
 
-def test_resume_after_a_kill_continues_to_the_same_model(full_run, tiny_model, pairs_dir, tmp_path, monkeypatch):
+def test_resume_after_a_kill_continues_to_the_same_model(
+    full_run, tiny_model, pairs_dir, tmp_path, monkeypatch
+):
     config = _config(tiny_model, pairs_dir, tmp_path / "run")
 
     def kill_after_checkpoint(self, args, state, control, **kwargs):
@@ -66,7 +68,9 @@ def test_resume_after_a_kill_continues_to_the_same_model(full_run, tiny_model, p
     monkeypatch.setattr(MetricsCallback, "on_save", kill_after_checkpoint, raising=False)
     with pytest.raises(Killed):
         train_dpo(config)
-    assert (tmp_path / "run" / "checkpoint-2").is_dir() and not (tmp_path / "run" / "model.safetensors").exists()
+    assert (tmp_path / "run" / "checkpoint-2").is_dir() and not (
+        tmp_path / "run" / "model.safetensors"
+    ).exists()
     monkeypatch.undo()
     train_dpo(config)
     results = json.loads((tmp_path / "run" / "results.json").read_text())
@@ -78,9 +82,18 @@ def test_resume_after_a_kill_continues_to_the_same_model(full_run, tiny_model, p
 
 def test_lora_with_sft_warmup_through_the_script(tiny_model, pairs_dir, tmp_path):
     path = tmp_path / "dpo.yaml"
-    path.write_text(f"model: {tiny_model}\npairs: {pairs_dir}\noutput_dir: {tmp_path / 'run'}\nmax_steps: 2\n")
-    overrides = ["lora=true", "lora_r=4", "learning_rate=1e-2", "sft_warmup_steps=2", "mask_env_tokens=false",
-                 "batch_size=2", "gradient_accumulation_steps=1"]
+    path.write_text(
+        f"model: {tiny_model}\npairs: {pairs_dir}\noutput_dir: {tmp_path / 'run'}\nmax_steps: 2\n"
+    )
+    overrides = [
+        "lora=true",
+        "lora_r=4",
+        "learning_rate=1e-2",
+        "sft_warmup_steps=2",
+        "mask_env_tokens=false",
+        "batch_size=2",
+        "gradient_accumulation_steps=1",
+    ]
     assert main(["--config", str(path), *overrides]) == 0
     out = tmp_path / "run"
     assert not (out / "adapter_config.json").exists()  # merged: a plain model folder
@@ -97,10 +110,22 @@ def test_lora_with_sft_warmup_through_the_script(tiny_model, pairs_dir, tmp_path
 
 @pytest.mark.slow
 def test_embedded_model_lora_two_steps(pairs_dir, tmp_path):
-    models = pytest.importorskip("callgym.agents.models", reason="callgym.agents.models (the embedded model) is not available yet")
+    models = pytest.importorskip(
+        "callgym.agents.models", reason="callgym.agents.models (the embedded model) is not available yet"
+    )
     model = models.resolve_model("smollm2-135m")
-    config = DPOConfig(model=str(model), pairs=str(pairs_dir), output_dir=str(tmp_path / "run"), lora=True,
-                       learning_rate=5e-5, max_steps=2, save_steps=2, batch_size=2, gradient_accumulation_steps=1)
+    config = DPOConfig(
+        model=str(model),
+        pairs=str(pairs_dir),
+        output_dir=str(tmp_path / "run"),
+        lora=True,
+        learning_rate=5e-5,
+        max_steps=2,
+        save_steps=2,
+        batch_size=2,
+        gradient_accumulation_steps=1,
+        num_threads=1,
+    )
     out = train_dpo(config)
     results = json.loads((out / "results.json").read_text())
     assert results["global_step"] == 2

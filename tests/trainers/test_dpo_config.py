@@ -12,7 +12,9 @@ from callgym.trainers.dpo import main
 def test_yaml_then_overrides(tmp_path):
     path = tmp_path / "dpo.yaml"
     path.write_text("pairs: runs/pairs\noutput_dir: runs/dpo\nbeta: 0.3\nlearning_rate: 5e-6\nlora: true\n")
-    config = DPOConfig.from_yaml(path, ["beta=0.5", "lora_target_modules=[q_proj, v_proj]", "max_length=null"])
+    config = DPOConfig.from_yaml(
+        path, ["beta=0.5", "lora_target_modules=[q_proj, v_proj]", "max_length=null"]
+    )
     assert (config.beta, config.learning_rate, config.lora) == (0.5, 5e-6, True)
     assert config.lora_target_modules == ["q_proj", "v_proj"] and config.max_length is None
     assert DPOConfig.from_yaml(None, {"pairs": "p"}).with_overrides(["seed=3"]).seed == 3

@@ -23,7 +23,7 @@ SIDES = ("chosen", "rejected")
 def _runs(mask: list[int], ids: list[int]) -> list[list[int]]:
     """The contiguous runs of ids whose mask is 1."""
     runs: list[list[int]] = []
-    for i, (token, bit) in enumerate(zip(ids, mask)):
+    for i, (token, bit) in enumerate(zip(ids, mask, strict=True)):
         if bit and (i == 0 or not mask[i - 1]):
             runs.append([])
         if bit:
@@ -31,17 +31,32 @@ def _runs(mask: list[int], ids: list[int]) -> list[list[int]]:
     return runs
 
 
-def _trainer(tiny_model: Path, pairs_dir: Path, tmp_path: Path, *, mask_env_tokens: bool, precompute: bool = False):
+def _trainer(
+    tiny_model: Path, pairs_dir: Path, tmp_path: Path, *, mask_env_tokens: bool, precompute: bool = False
+):
     """TRL's DPOTrainer over the masked pairs, as train_dpo builds it (no training)."""
     from trl import DPOConfig, DPOTrainer
 
     tokenizer = load_tokenizer(str(tiny_model))
     dataset = add_token_masks(load_pairs(pairs_dir), tokenizer, mask_env_tokens=mask_env_tokens)
-    args = DPOConfig(output_dir=str(tmp_path), report_to="none", bf16=False, remove_unused_columns=False,
-                     precompute_ref_log_probs=precompute, per_device_train_batch_size=2)
-    collator = DataCollatorForMaskedPreference(pad_token_id=tokenizer.pad_token_id, max_length=args.max_length)
-    return DPOTrainer(model=str(tiny_model), args=args, data_collator=collator, train_dataset=dataset,
-                      processing_class=tokenizer)
+    args = DPOConfig(
+        output_dir=str(tmp_path),
+        report_to="none",
+        bf16=False,
+        remove_unused_columns=False,
+        precompute_ref_log_probs=precompute,
+        per_device_train_batch_size=2,
+    )
+    collator = DataCollatorForMaskedPreference(
+        pad_token_id=tokenizer.pad_token_id, max_length=args.max_length
+    )
+    return DPOTrainer(
+        model=str(tiny_model),
+        args=args,
+        data_collator=collator,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+    )
 
 
 @pytest.fixture(scope="module", params=["smollm2", "small-bpe"])
@@ -116,16 +131,30 @@ def test_precomputed_reference_logps_sum_over_the_masked_tokens(tiny_model, pair
 
 def test_collator_truncates_masks_like_ids():
     collator = DataCollatorForMaskedPreference(pad_token_id=0, max_length=4)
-    batch = collator([{"prompt_ids": [1, 2], "chosen_ids": [3, 4, 5], "rejected_ids": [6],
-                       "chosen_token_mask": [0, 0, 1, 1, 1], "rejected_token_mask": [0, 0, 1]}])
+    batch = collator(
+        [
+            {
+                "prompt_ids": [1, 2],
+                "chosen_ids": [3, 4, 5],
+                "rejected_ids": [6],
+                "chosen_token_mask": [0, 0, 1, 1, 1],
+                "rejected_token_mask": [0, 0, 1],
+            }
+        ]
+    )
     assert batch["input_ids"].tolist() == [[1, 2, 3, 4], [1, 2, 6, 0]]
     assert batch["completion_mask"].tolist() == [[0, 0, 1, 1], [0, 0, 1, 0]]
 
 
 def test_collator_refuses_a_mask_that_does_not_match_the_tokens():
     collator = DataCollatorForMaskedPreference(pad_token_id=0)
-    example = {"prompt_ids": [1], "chosen_ids": [2, 3], "rejected_ids": [4],
-               "chosen_token_mask": [0, 1], "rejected_token_mask": [0, 1]}
+    example = {
+        "prompt_ids": [1],
+        "chosen_ids": [2, 3],
+        "rejected_ids": [4],
+        "chosen_token_mask": [0, 1],
+        "rejected_token_mask": [0, 1],
+    }
     with pytest.raises(DataError, match="2 entries for 3 tokens"):
         collator([example])
     del example["chosen_token_mask"]

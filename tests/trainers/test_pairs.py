@@ -15,8 +15,10 @@ from tests.trainers.helpers import episode, gold
 
 def _problem(index: int, n_correct: int, n_wrong: int, agent: str = "oracle") -> list:
     """``n_correct`` distinct correct chains and ``n_wrong`` distinct student failures."""
-    won = [episode(index, [f"Reasoning('way {k}')", *gold(index)], correct=True, agent=agent, sample=k)
-           for k in range(n_correct)]
+    won = [
+        episode(index, [f"Reasoning('way {k}')", *gold(index)], correct=True, agent=agent, sample=k)
+        for k in range(n_correct)
+    ]
     lost = [episode(index, [f"Answer({index + 2 + k})"], correct=False, sample=k) for k in range(n_wrong)]
     return won + lost
 
@@ -35,7 +37,7 @@ def test_all_combinations_per_problem():
 def test_no_augmentation_uses_each_chain_at_most_once():
     pairs = build_pairs(_problem(0, 2, 3) + _problem(1, 4, 1), augment=False)
     for index, expected in ((0, 2), (1, 1)):
-        chosen, rejected = zip(*_pairs_of(pairs, index))
+        chosen, rejected = zip(*_pairs_of(pairs, index), strict=True)
         assert len(chosen) == expected and len(set(chosen)) == len(set(rejected)) == expected
 
 
@@ -56,7 +58,10 @@ def test_identical_chains_are_deduplicated():
     same_success = [episode(0, gold(0), correct=True, agent=a) for a in ("oracle", "teacher")]
     pairs = build_pairs(same_failure + same_success)
     assert len(pairs) == 1
-    assert pairs.problems[0].duplicates == 3 and pairs.summary()["envs"]["callgym-test/Toy-v0"]["duplicates_dropped"] == 3
+    assert (
+        pairs.problems[0].duplicates == 3
+        and pairs.summary()["envs"]["callgym-test/Toy-v0"]["duplicates_dropped"] == 3
+    )
 
 
 def test_agent_filters():
@@ -66,7 +71,10 @@ def test_agent_filters():
         episode(0, ["Answer(5)"], correct=False, agent="student"),
         episode(0, ["Answer(6)"], correct=False, agent="teacher"),
     ]
-    assert {(r["chosen_agent"], r["rejected_agent"]) for r in build_pairs(episodes)} == {("oracle", "student"), ("student", "student")}
+    assert {(r["chosen_agent"], r["rejected_agent"]) for r in build_pairs(episodes)} == {
+        ("oracle", "student"),
+        ("student", "student"),
+    }
     assert {r["chosen_agent"] for r in build_pairs(episodes, chosen_agents=["oracle"])} == {"oracle"}
     assert {r["chosen_agent"] for r in build_pairs(episodes, chosen_agents="student")} == {"student"}
     assert len(build_pairs(episodes, rejected_agents=None)) == 4
@@ -83,11 +91,15 @@ def test_strict_chosen_drops_correct_chains_with_invalid_calls():
 
 
 def test_problems_are_grouped_by_env_kwargs_too():
-    a = [episode(0, gold(0), correct=True, agent="oracle", env_kwargs={"split": "train"}),
-         episode(0, ["Answer(3)"], correct=False, env_kwargs={"split": "train"})]
+    a = [
+        episode(0, gold(0), correct=True, agent="oracle", env_kwargs={"split": "train"}),
+        episode(0, ["Answer(3)"], correct=False, env_kwargs={"split": "train"}),
+    ]
     b = [episode(0, gold(0), correct=True, agent="oracle", env_kwargs={"split": "test"})]
     pairs = build_pairs(a + b)
-    assert len(pairs) == 1 and pairs.used_problems() == [{"env_id": "callgym-test/Toy-v0", "env_kwargs": {"split": "train"}, "index": 0}]
+    assert len(pairs) == 1 and pairs.used_problems() == [
+        {"env_id": "callgym-test/Toy-v0", "env_kwargs": {"split": "train"}, "index": 0}
+    ]
 
 
 def test_missing_side_errors_name_what_is_missing_and_the_fix():
@@ -110,7 +122,11 @@ def test_conversational_format():
     wrong.messages[3]["role"] = "tool"  # an env result under another role name
     record = build_pairs([episode(2, gold(2), correct=True, agent="oracle"), wrong])[0]
     assert [m["role"] for m in record["prompt"]] == ["system", "user"]
-    assert [m["role"] for m in record["chosen"]] == ["assistant", "user", "assistant"]  # final env text dropped
+    assert [m["role"] for m in record["chosen"]] == [
+        "assistant",
+        "user",
+        "assistant",
+    ]  # final env text dropped
     assert [m["role"] for m in record["rejected"]] == ["assistant", "user", "assistant"]
     assert record["chosen"][1]["content"] == "result of Sum(a=2, b=1): 3"
     assert record["rejected_reason"] == "truncated" and record["prompt_matches"]
@@ -131,7 +147,11 @@ def test_files_written_and_read_back(tmp_path):
     summary = json.loads((tmp_path / "pairs" / "summary.json").read_text())
     env = summary["envs"]["callgym-test/Toy-v0"]
     assert summary["num_pairs"] == 4 and summary["num_problems"] == 2
-    assert env["problems_seen"] == 3 and env["problems_without_incorrect"] == 1 and env["rejected_reasons"] == {"wrong_answer": 4}
+    assert (
+        env["problems_seen"] == 3
+        and env["problems_without_incorrect"] == 1
+        and env["rejected_reasons"] == {"wrong_answer": 4}
+    )
     assert summary["pairs_per_problem"] == {"min": 1, "mean": 2.0, "max": 3}
     assert summary["lengths"]["chosen_assistant_turns"] > summary["lengths"]["rejected_assistant_turns"]
     assert summary["settings"]["sources"] == [str(runs)]
@@ -153,7 +173,10 @@ def test_script(tmp_path, caplog):
     with EpisodeWriter(runs) as w:
         for ep in _problem(0, 2, 2):
             w.write(ep)
-    assert pairs_main([str(runs), "--out", str(tmp_path / "p"), "--no-augment", "--chosen-agents", "oracle"]) == 0
+    assert (
+        pairs_main([str(runs), "--out", str(tmp_path / "p"), "--no-augment", "--chosen-agents", "oracle"])
+        == 0
+    )
     assert len(load_pairs(tmp_path / "p")) == 2
     assert pairs_main([str(runs), "--out", str(tmp_path / "q"), "--chosen-agents", "teacher"]) == 2
     assert "no correct chains" in caplog.text

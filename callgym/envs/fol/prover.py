@@ -8,8 +8,8 @@ polarity or a ``∀`` reached with negative polarity, counting every quantifier 
 conclusion (it is used both ways), and any quantifier under ``↔`` or ``⊕`` (both ways too).
 ``k`` is capped at :data:`MAX_FRESH`. The domain is ``D = C ∪ {k fresh anonymous elements}``,
 with at least one element. Each formula is grounded over ``D`` (``∀`` becomes a conjunction
-over ``D``, ``∃`` a disjunction), Tseitin-encoded into clauses, and sympy's SAT solver
-(:func:`sympy.logic.inference.satisfiable`) decides two questions:
+over ``D``, ``∃`` a disjunction), encoded into clauses, and sympy's DPLL solver (see :mod:`callgym.envs.fol.sat`) decides
+two questions:
 
 * ``"True"``: no interpretation over ``D`` satisfies the premises and ``¬conclusion``;
 * ``"False"``: no interpretation over ``D`` satisfies the premises and the conclusion;
@@ -31,8 +31,9 @@ interpretation with at most ``|D|`` elements, constants possibly sharing one". H
 Premises with no model at all raise :class:`InconsistentPremisesError`: classically they
 entail every conclusion and its negation, which no single label describes.
 
-Costs are bounded: at most :data:`MAX_DOMAIN` elements, :data:`MAX_WORK` grounding steps
-and :data:`MAX_VARS` propositional variables; beyond that a :class:`FormulaError` says so.
+Costs are bounded: at most :data:`MAX_PREMISES` premises, :data:`MAX_DOMAIN` elements, :data:`MAX_WORK` grounding steps,
+:data:`MAX_VARS` propositional variables and :data:`~callgym.envs.fol.sat.MAX_DECISIONS`
+solver decisions; beyond that a :class:`FormulaError` says so.
 Results are cached (:func:`functools.lru_cache` on the arguments).
 
 >>> entails(["∀x (Dog(x) → Animal(x))", "Dog(rex)"], "Animal(rex)")
@@ -46,15 +47,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sympy.assumptions.cnf import EncodedCNF
-from sympy.logic.inference import satisfiable
-
+from callgym.envs.fol import sat
 from callgym.envs.fol.formula import Atom, Binary, Formula, FormulaError, Not, Quant, parse, signature
 
 MAX_DOMAIN = 12
 MAX_FRESH = 4
-MAX_WORK = 200_000
-MAX_VARS = 50_000
+MAX_PREMISES = 100
+MAX_WORK = 100_000
+MAX_VARS = 20_000
 LABELS = ("True", "False", "Unknown")
 TRUE, FALSE = 1, -1  # variable 1 is pinned true by a unit clause
 
@@ -81,6 +81,8 @@ def entails(premises: Sequence[str], conclusion: str) -> str:
     """
     if isinstance(premises, str):
         raise FormulaError("premises must be a list of formulas, not one string")
+    if len(premises) > MAX_PREMISES:
+        raise FormulaError(f"{len(premises)} premises given; at most {MAX_PREMISES} are supported")
     return _entails(tuple(premises), conclusion)
 
 
@@ -89,16 +91,23 @@ def _entails(premises: tuple[str, ...], conclusion: str) -> str:
     formulas = [_parse_named(text, f"premise {i + 1}") for i, text in enumerate(premises)]
     goal = _parse_named(conclusion, "conclusion")
     domain = _domain(formulas, goal)
-    cnf = _Cnf(domain)
-    for formula in formulas:
-        cnf.assert_true(formula, {}, positive=True)
-    goal_lit = cnf.literal(goal, {})
-    can_fail, can_hold = cnf.satisfiable(-goal_lit), cnf.satisfiable(goal_lit)
+    can_fail = _has_model(formulas, goal, domain, goal_holds=False)
+    can_hold = _has_model(formulas, goal, domain, goal_holds=True)
     if not can_fail and not can_hold:
         raise InconsistentPremisesError(
             "the premises contradict each other, so every conclusion and its negation follow "
             "from them; check the premises for a mistranslated or conflicting statement")
     return "True" if not can_fail else "False" if not can_hold else "Unknown"
+
+
+def _has_model(formulas: list[Formula], goal: Formula, domain: tuple[str, ...], goal_holds: bool) -> bool:
+    """Whether some interpretation over ``domain`` makes the premises true and the goal
+    ``goal_holds``. Each question gets its own encoding, so gates carry one polarity."""
+    cnf = _Cnf(domain)
+    for formula in formulas:
+        cnf.assert_true(formula, {}, positive=True)
+    cnf.assert_true(goal, {}, positive=goal_holds)
+    return sat.satisfiable(cnf.clauses)
 
 
 def _parse_named(text: str, name: str) -> Formula:
@@ -124,8 +133,9 @@ def _domain(formulas: list[Formula], goal: Formula) -> tuple[str, ...]:
     fresh += sum(_existentials(f, {True}) for f in formulas)
     size = max(1, len(constants) + min(fresh, MAX_FRESH))
     if size > MAX_DOMAIN:
-        raise FormulaError(f"the formulas name {len(constants)} constants; at most "
-                           f"{MAX_DOMAIN - MAX_FRESH} are supported, so drop unrelated premises")
+        raise FormulaError(f"the formulas need a domain of {size} elements ({len(constants)} named "
+                           f"constants and {size - len(constants)} for quantifiers); at most "
+                           f"{MAX_DOMAIN} are supported, so drop unrelated premises")
     return (*sorted(constants), *(f"#{i}" for i in range(1, size - len(constants) + 1)))
 
 
@@ -145,7 +155,12 @@ def _existentials(f: Formula, polarity: set[bool]) -> int:
 
 
 class _Cnf:
-    """Ground formulas over a domain into clauses of integer literals (Tseitin encoding)."""
+    """Ground formulas over a domain into clauses of integer literals.
+
+    Subformulas get a fresh variable with only the implications their polarity needs
+    (Plaisted-Greenbaum): ``polarity`` is 1 (the subformula occurs positively), -1
+    (negatively) or 0 (both, under ``↔`` and ``⊕``).
+    """
 
     def __init__(self, domain: tuple[str, ...]) -> None:
         self.domain = domain
@@ -167,8 +182,8 @@ class _Cnf:
             raise FormulaError(f"grounding takes more than {MAX_WORK} steps; nest fewer "
                                "quantifiers or use fewer constants")
 
-    def literal(self, f: Formula, env: dict[str, str]) -> int:
-        """A literal equivalent to ``f`` under ``env`` (variable -> domain element)."""
+    def literal(self, f: Formula, env: dict[str, str], polarity: int) -> int:
+        """A literal standing for ``f`` under ``env`` (variable -> domain element)."""
         self.tick()
         if isinstance(f, Atom):
             key = (f.pred, *(env.get(a, a) for a in f.args))
@@ -176,42 +191,49 @@ class _Cnf:
                 self.memo[key] = self.new_var()
             return self.memo[key]
         if isinstance(f, Not):
-            return -self.literal(f.body, env)
+            return -self.literal(f.body, env, -polarity)
         if isinstance(f, Quant):
-            parts = [self.literal(f.body, {**env, f.var: e}) for e in self.domain]
-            return self.conj(parts) if f.kind == "forall" else -self.conj([-p for p in parts])
-        a, b = self.literal(f.left, env), self.literal(f.right, env)
+            parts = [self.literal(f.body, {**env, f.var: e}, polarity) for e in self.domain]
+            if f.kind == "forall":
+                return self.conj(parts, polarity)
+            return -self.conj([-p for p in parts], -polarity)
+        if f.op in ("xor", "iff"):
+            a, b = self.literal(f.left, env, 0), self.literal(f.right, env, 0)
+            return self.xor(a, b, polarity) if f.op == "xor" else -self.xor(a, b, -polarity)
+        a = self.literal(f.left, env, -polarity if f.op == "implies" else polarity)
+        b = self.literal(f.right, env, polarity)
         if f.op == "and":
-            return self.conj([a, b])
-        if f.op == "or":
-            return -self.conj([-a, -b])
-        if f.op == "implies":
-            return -self.conj([a, -b])
-        return self.xor(a, b) if f.op == "xor" else -self.xor(a, b)
+            return self.conj([a, b], polarity)
+        return -self.conj([a if f.op == "implies" else -a, -b], -polarity)
 
-    def conj(self, lits: list[int]) -> int:
+    def conj(self, lits: list[int], polarity: int) -> int:
         unique = set(lits) - {TRUE}
         if FALSE in unique or any(-lit in unique for lit in unique):
             return FALSE
         if len(unique) <= 1:
             return unique.pop() if unique else TRUE
-        key = ("and", frozenset(unique))
+        key = ("and", polarity, frozenset(unique))
         if key not in self.memo:
             v = self.memo[key] = self.new_var()
-            self.clauses.extend({-v, lit} for lit in unique)
-            self.clauses.append({v, *(-lit for lit in unique)})
+            if polarity >= 0:
+                self.clauses.extend({-v, lit} for lit in unique)
+            if polarity <= 0:
+                self.clauses.append({v, *(-lit for lit in unique)})
         return self.memo[key]
 
-    def xor(self, a: int, b: int) -> int:
+    def xor(self, a: int, b: int, polarity: int) -> int:
         if abs(a) == TRUE or abs(b) == TRUE or abs(a) == abs(b):
             if abs(a) == abs(b):
                 return FALSE if a == b else TRUE
             other, const = (b, a) if abs(a) == TRUE else (a, b)
             return -other if const == TRUE else other
-        key = ("xor", frozenset((a, b)))
+        key = ("xor", polarity, frozenset((a, b)))
         if key not in self.memo:
             v = self.memo[key] = self.new_var()
-            self.clauses += [{-v, a, b}, {-v, -a, -b}, {v, -a, b}, {v, a, -b}]
+            if polarity >= 0:
+                self.clauses += [{-v, a, b}, {-v, -a, -b}]
+            if polarity <= 0:
+                self.clauses += [{v, -a, b}, {v, a, -b}]
         return self.memo[key]
 
     def assert_true(self, f: Formula, env: dict[str, str], positive: bool) -> None:
@@ -242,7 +264,7 @@ class _Cnf:
             return self.disjuncts(f.left, env, positive) + self.disjuncts(f.right, env, positive)
         if isinstance(f, Binary) and f.op == "implies" and positive:
             return self.disjuncts(f.left, env, False) + self.disjuncts(f.right, env, True)
-        lit = self.literal(f, env)
+        lit = self.literal(f, env, 1 if positive else -1)
         return [lit if positive else -lit]
 
     def add_clause(self, lits: list[int]) -> None:
@@ -251,9 +273,3 @@ class _Cnf:
             return
         # An empty clause is unsatisfiable; {FALSE} says so without an empty set.
         self.clauses.append(clause or {FALSE})
-
-    def satisfiable(self, extra: int) -> bool:
-        """Whether the clauses plus the unit clause ``extra`` have a model."""
-        data = [*self.clauses, {extra}]
-        cnf = EncodedCNF(data, {v: v for v in range(1, self.nvars + 1)})
-        return satisfiable(cnf) is not False

@@ -73,7 +73,8 @@ def parse_expression(expression: str) -> ast.expr:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         hint = " ('%' is the remainder here: write 12/100 for 12%.)" if "%" in text else ""
-        raise ToolError(f"{_clip(expression)} is not a valid expression ({getattr(e, 'msg', e)}).{hint} {_USAGE}") from e
+        detail = getattr(e, "msg", e)
+        raise ToolError(f"{_clip(expression)} is not a valid expression ({detail}).{hint} {_USAGE}") from e
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise ToolError(f"The expression has too many parts ({nodes}). Compute it in smaller steps.")
@@ -165,7 +166,8 @@ def power(base: Fraction, exponent: Fraction, source: str = "") -> Fraction:
     # The digits the result would have, estimated before anything is computed.
     digits = abs(e) * math.log10(max(abs(base.numerator), base.denominator))
     if digits > MAX_NUMBER_DIGITS:
-        raise ToolError(f"{where} would have about {math.ceil(digits)} digits; the limit is {MAX_NUMBER_DIGITS}.")
+        limit = MAX_NUMBER_DIGITS
+        raise ToolError(f"{where} would have about {math.ceil(digits)} digits; the limit is {limit}.")
     return _bounded(base**e, where)
 
 

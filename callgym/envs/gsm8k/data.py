@@ -30,7 +30,7 @@ from callgym.errors import ConfigError, DataError
 HUB_ID = "openai/gsm8k"
 SYMBOLIC = "gsm_symbolic"
 ENV_DIR = "CALLGYM_GSM8K_DIR"
-_FORMAT = 'each line must be a JSON object {"question": ..., "answer": "... #### <number>"} (the GSM8K format)'
+_FORMAT = 'each line must be a JSON object {"question": ..., "answer": "... #### <number>"} (GSM8K format)'
 _ANSWER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
 _FILES: dict[tuple[str, int, int], tuple[Item, ...]] = {}
 _HUB: dict[str, tuple[Item, ...]] = {}
@@ -165,7 +165,7 @@ def split_file(directory: str | os.PathLike[str], split: str) -> Path:
     if not file.is_file():
         found = sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
         have = f"it has: {', '.join(found)}" if found else "it holds no .jsonl files"
-        raise DataError(f"{file}: no such file ({have}); pass split= one of those, or data=PATH to a JSONL file")
+        raise DataError(f"{file}: no such file ({have}); pass split= one of those, or data=PATH to a file")
     return file
 
 
@@ -245,7 +245,9 @@ class SymbolicSource(Sequence[Item]):
 # ----------------------------------------------------------------------------- choosing
 
 
-def open_source(data: str | os.PathLike[str], split: str = "test", *, seed: int = 0, size: int = 1000) -> Sequence[Item]:
+def open_source(
+    data: str | os.PathLike[str], split: str = "test", *, seed: int = 0, size: int = 1000
+) -> Sequence[Item]:
     """The items named by ``data`` (see the module docstring for the spellings).
 
     Raises:
@@ -253,7 +255,8 @@ def open_source(data: str | os.PathLike[str], split: str = "test", *, seed: int 
         DataError: the file, directory or hub dataset cannot be read.
     """
     if not isinstance(data, (str, os.PathLike)):
-        raise ConfigError(f"data={data!r}; pass a JSONL path, a directory, 'gsm8k', {HUB_ID!r} or {SYMBOLIC!r}")
+        names = f"'gsm8k', {HUB_ID!r} or {SYMBOLIC!r}"
+        raise ConfigError(f"data={data!r}; pass a JSONL path, a directory, {names}")
     name = os.fspath(data)
     if name == SYMBOLIC:
         return SymbolicSource(seed, size)

@@ -36,10 +36,11 @@ MAX_STUDY_POWER = 12  # a**e becomes e-1 Product calls; larger exponents are not
 
 _ANNOTATION = re.compile(r"<<([^<>]*)>>")
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,000.5 or 1000.5
-_TERM = rf"[(\s]*[$£€]?{_DIGITS}[)\s]*"
-_OP = r"(?:[-+*/×÷−]|\s[xX]\s)"
+_TERM = rf"\(*[$£€]?{_DIGITS}\)*"
+_OP = r"(?:\s*[-+*/×÷−]\s*|\s+[xX]\s+)"
 # "a op b [op c ...] = c", not glued to a word, a decimal point or a fraction on the left.
-_PLAIN = re.compile(rf"(?<![\w.,/]){_TERM}(?:{_OP}{_TERM})+=\s*[$£€]?\s*(-?{_DIGITS})(?!\.?\d)")
+_PLAIN = re.compile(rf"(?<![\w.,/]){_TERM}(?:{_OP}{_TERM})+\s*=\s*[$£€]?\s*(-?{_DIGITS})(?!\.?\d)")
+MAX_PLAIN_LINE = 600  # longer prose lines are not searched: the search is quadratic in the worst case
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class Step:
     stated: Fraction | None  # the value the solution wrote after "=", if it is a number
     annotated: bool  # from a <<...>> annotation (else from plain text)
     computes: bool = True  # False for annotations such as <<8=8>> that only restate a number
+
+
+_Spelled = tuple[Fraction, str]  # a value, and its literal as the env printed it
 
 
 class Unspellable(ValueError):
@@ -69,7 +73,7 @@ def solution_steps(solution: str) -> list[Step]:
         annotations = _ANNOTATION.findall(line)
         if annotations:
             steps += [s for s in map(_annotation_step, annotations) if s is not None]
-        else:
+        elif len(line) <= MAX_PLAIN_LINE:
             steps += [s for s in map(_plain_step, _PLAIN.finditer(line)) if s is not None]
     return steps
 
@@ -82,7 +86,8 @@ def _annotation_step(text: str) -> Step | None:
         result = evaluate(expression)
     except ToolError:
         return None  # not arithmetic the calculator accepts: no call can be made of it
-    return Step(expression.strip(), result, parse_number(stated), annotated=True, computes=_has_operator(expression))
+    computes = _has_operator(expression)
+    return Step(expression.strip(), result, parse_number(stated), annotated=True, computes=computes)
 
 
 def _plain_step(match: re.Match[str]) -> Step | None:
@@ -171,7 +176,7 @@ def study_calls(expression: str) -> list[str]:
     return calls
 
 
-def _spell(node: ast.expr, calls: list[str]) -> tuple[Fraction, str]:
+def _spell(node: ast.expr, calls: list[str]) -> _Spelled:
     """Append the calls computing ``node``; return its value and literal as printed."""
     if isinstance(node, ast.Constant):
         value = constant(node.value)
@@ -191,16 +196,17 @@ def _spell(node: ast.expr, calls: list[str]) -> tuple[Fraction, str]:
     return _binary(op, _spell(node.left, calls), _spell(node.right, calls), calls)
 
 
-def _binary(op: str, left: tuple[Fraction, str], right: tuple[Fraction, str], calls: list[str]) -> tuple[Fraction, str]:
+def _binary(op: str, left: _Spelled, right: _Spelled, calls: list[str]) -> _Spelled:
     calls.append(f"{STUDY_NAMES[op]}(a={left[1]}, b={right[1]})")
     printed = format_number(apply(op, left[0], right[0]))
     # The model reads the printed result (rounded if it repeats) and passes that on.
     return to_number(printed), printed
 
 
-def _power(node: ast.BinOp, calls: list[str]) -> tuple[Fraction, str]:
+def _power(node: ast.BinOp, calls: list[str]) -> _Spelled:
     exponent = node.right
-    if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int and 1 <= exponent.value <= MAX_STUDY_POWER):
+    small = isinstance(exponent, ast.Constant) and type(exponent.value) is int
+    if not (small and 1 <= exponent.value <= MAX_STUDY_POWER):
         raise Unspellable(f"no short study chain for {ast.unparse(node)}")
     base = result = _spell(node.left, calls)
     for _ in range(exponent.value - 1):
