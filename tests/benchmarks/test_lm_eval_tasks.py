@@ -182,6 +182,9 @@ def test_lm_eval_cli_runs_both_tasks_on_the_embedded_model(tmp_path):
         "--log_samples",
     ]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    # On a small shared CPU torch's worker threads wait on each other: one thread ran this
+    # test about ten times faster than two on the 2-core CI machine.
+    env.setdefault("OMP_NUM_THREADS", "1")
     started = time.monotonic()
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]

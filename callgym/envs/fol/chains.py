@@ -10,9 +10,21 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from callgym.envs.fol.language import (Lit, Pred, Relation, Statement, say_exists, say_fact, say_no_one,
-                                       say_relation, say_rule, say_rule_from_relation,
-                                       say_rule_through_relation, say_rule_to_relation, vocabulary)
+from callgym.envs.fol.language import (
+    Lit,
+    Pred,
+    Relation,
+    Statement,
+    say_exists,
+    say_fact,
+    say_no_one,
+    say_relation,
+    say_rule,
+    say_rule_from_relation,
+    say_rule_through_relation,
+    say_rule_to_relation,
+    vocabulary,
+)
 
 if TYPE_CHECKING:
     from callgym.envs.fol.generator import Level
@@ -153,7 +165,8 @@ def draft(rng: random.Random, level: Level, label: str) -> Draft:
     if label == "Unknown":
         _break(rng, chain, universal)
     premises = [link.statement for link in chain.links]
-    premises += [_distractor(rng, level, words, chain, others) for _ in range(rng.randint(*level.distractors))]
+    count = rng.randint(*level.distractors)
+    premises += [_distractor(rng, level, words, chain, others) for _ in range(count)]
     rng.shuffle(premises)
     return Draft(premises, _conclusion(rng, chain, label, universal))
 
@@ -199,7 +212,8 @@ def _conclusion(rng: random.Random, chain: _Chain, label: str, universal: bool) 
     return say_no_one(rng, chain.lit) if rng.random() < 0.5 else say_rule(rng, [chain.start], lit)
 
 
-def _distractor(rng: random.Random, level: Level, words: _Words, chain: _Chain, others: list[str]) -> Statement:
+def _distractor(rng: random.Random, level: Level, words: _Words, chain: _Chain,
+                others: list[str]) -> Statement:
     """A premise about other people or unrelated predicates, which should not change the label."""
     sign = rng.random() < 0.7 if level.negation else True
     kind = rng.choice(("fact", "fact", "rule", "rule")
@@ -217,5 +231,6 @@ def _distractor(rng: random.Random, level: Level, words: _Words, chain: _Chain, 
         return say_exists(rng, [Lit(words.pred()), fresh])
     # The antecedent may be a chain predicate; the consequent is fresh, so nothing new follows
     # about the chain's predicates.
-    ante = Lit(rng.choice(chain.used), rng.random() < 0.7) if rng.random() < 0.5 else Lit(words.pred())
+    ante_sign = rng.random() < 0.7 if level.negation else True
+    ante = Lit(rng.choice(chain.used), ante_sign) if rng.random() < 0.5 else Lit(words.pred())
     return say_rule(rng, [ante], fresh)

@@ -18,7 +18,8 @@ A quantifier's scope extends as far right as possible: ``∀x P(x) → Q(x)`` re
 ``∀x (P(x) → Q(x))``. Atoms are predicates applied to 1..3 terms; a term is a variable when
 an enclosing quantifier binds it and a constant otherwise, so the AST keeps terms as plain
 names. Input is bounded (:data:`MAX_CHARS` characters, :data:`MAX_DEPTH` levels of nesting)
-so hostile text fails fast with a :class:`FormulaError` instead of hanging.
+so hostile text fails fast with a :class:`FormulaError` instead of hanging; its message
+names the position (counted from 0) and what was expected there.
 
 >>> f = parse("forall x (Dog(x) -> Animal(x))")
 >>> to_text(f)
@@ -31,14 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Union
 
-try:
-    from callgym.errors import ModelError
-
-    _ERROR_BASES: tuple[type[Exception], ...] = (ModelError, ValueError)
-except ImportError:  # the logic core also works without the package core
-    _ERROR_BASES = (ValueError,)
+from callgym.errors import ModelError
 
 MAX_CHARS = 2_000
 MAX_DEPTH = 50
@@ -62,7 +57,7 @@ _KEYWORDS = {"forall": "forall", "exists": "exists"}
 _EXPECT_FORMULA = "expected a predicate like Dog(x), '¬', a quantifier like ∀x, or '('"
 
 
-class FormulaError(*_ERROR_BASES):  # type: ignore[misc]
+class FormulaError(ModelError, ValueError):
     """A formula that cannot be parsed or decided; the message says what to fix.
 
     It is a :class:`callgym.errors.ModelError` (the env shows it to the model) and a
@@ -120,7 +115,7 @@ class Quant:
         object.__setattr__(self, "depth", self.body.depth + 1)
 
 
-Formula = Union[Atom, Not, Binary, Quant]
+Formula = Atom | Not | Binary | Quant
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """A seeded generator of first-order logic problems, FOLIO-style.
 
-Item ``index`` of ``seed`` is rebuilt from ``random.Random(f"{seed}-{index}")`` alone, so any
-problem (and any failure on it) can be reproduced from ``(seed, index, difficulty)``.
+Item ``index`` of ``seed`` is rebuilt from ``random.Random(f"{seed}-{index}")`` (its label
+from a shuffle seeded by its block of three indices), so any problem, and any failure on it,
+is reproduced from ``(seed, index, difficulty)`` alone.
 
 A problem is a proof chain about one individual (or an anonymous "someone"): a starting
 fact, then ``depth`` steps that each derive a new literal (modus ponens, modus tollens, a
@@ -10,8 +11,8 @@ relation), plus distractor premises. The label is chosen first (labels are exact
 within every block of three consecutive indices) and the problem is built to have it:
 ``"True"`` asks for the derived literal, ``"False"`` for its negation, ``"Unknown"`` breaks one
 link of the chain (a converse rule, a fact about the wrong person, a reversed relation, or a
-missing premise). Every problem is then checked with :func:`~callgym.envs.fol.prover.entails`
-and rebuilt from the same stream of random numbers until the check agrees.
+missing premise). Every draft is checked with :func:`~callgym.envs.fol.prover.entails`; in
+the rare case a distractor changed the label, the next draft continues the same random stream.
 
 ================  ===========  ===========  ==============================================
 difficulty        proof steps  distractors  constructs
@@ -38,7 +39,7 @@ from callgym.envs.fol.formula import to_text
 from callgym.envs.fol.problems import FOLProblem, load_folio_jsonl
 from callgym.envs.fol.prover import LABELS, InconsistentPremisesError, entails
 
-__all__ = ["FOLProblem", "LEVELS", "Level", "generate", "load_folio_jsonl"]
+__all__ = ["LEVELS", "FOLProblem", "Level", "generate", "load_folio_jsonl"]
 
 MAX_ATTEMPTS = 50
 

@@ -29,8 +29,9 @@ VERBS = (("plays chess", "play chess"), ("likes jazz", "like jazz"), ("owns a ca
          ("reads poetry", "read poetry"), ("grows tomatoes", "grow tomatoes"),
          ("swims daily", "swim daily"), ("bakes bread", "bake bread"), ("walks to work", "walk to work"))
 # (third person singular, base form, past participle)
-RELATIONS = (("loves", "love", "loved"), ("knows", "know", "known"), ("admires", "admire", "admired"),
-             ("trusts", "trust", "trusted"), ("helps", "help", "helped"), ("respects", "respect", "respected"),
+RELATIONS = (("loves", "love", "loved"), ("knows", "know", "known"),
+             ("admires", "admire", "admired"), ("trusts", "trust", "trusted"),
+             ("helps", "help", "helped"), ("respects", "respect", "respected"),
              ("follows", "follow", "followed"), ("teaches", "teach", "taught"))
 
 
@@ -153,9 +154,12 @@ def say_rule(rng: random.Random, ante: list[Lit], cons: Consequent) -> Statement
                f"Everyone who {who} {_cons_text(cons, 'sg')}."]
     if len(ante) == 1 and ante[0].positive:
         pred = ante[0].pred
-        options += [f"All {pred.group()} {_cons_text(cons, 'pl')}.",
-                    f"Every {pred.one()} {_cons_text(cons, 'sg')}."]
-        if isinstance(cons, Lit) and not cons.positive:
+        # "All pilots are not tall" could mean "not all pilots are tall": negated
+        # consequents get "No pilot is tall" instead.
+        if all(lit.positive for lit in ((cons,) if isinstance(cons, Lit) else cons[1:])):
+            options += [f"All {pred.group()} {_cons_text(cons, 'pl')}.",
+                        f"Every {pred.one()} {_cons_text(cons, 'sg')}."]
+        elif isinstance(cons, Lit):
             options.append(f"No {pred.one()} {cons.pred.sg(True)}.")
     return rng.choice(options), formula
 

@@ -20,11 +20,7 @@ from typing import Any
 
 from callgym.envs.fol.formula import FormulaError, parse
 from callgym.envs.fol.prover import LABELS
-
-try:
-    from callgym.errors import DataError
-except ImportError:  # the logic core also works without the package core
-    DataError = ValueError  # type: ignore[assignment,misc]
+from callgym.errors import DataError
 
 FOLIO_FIELDS = ("premises", "premises-FOL", "conclusion", "conclusion-FOL", "label")
 _LABELS_IN = {"True": "True", "False": "False", "Unknown": "Unknown", "Uncertain": "Unknown"}
@@ -103,8 +99,9 @@ def _problem(line: str, index: int, validate: bool) -> FOLProblem:
         raise ValueError(f"not valid JSON ({e.msg} at column {e.colno}); write one JSON object "
                          "per line") from e
     if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object, got {type(record).__name__}; write one object "
-                         f"per line with the fields {', '.join(FOLIO_FIELDS)}")
+        raise ValueError(  # noqa: TRY004 - bad data, reported as DataError (a ValueError)
+            f"expected a JSON object, got {type(record).__name__}; write one object per line "
+            f"with the fields {', '.join(FOLIO_FIELDS)}")
     missing = [name for name in FOLIO_FIELDS if name not in record]
     if missing:
         raise ValueError(f"missing field {missing[0]!r}; each line needs {', '.join(FOLIO_FIELDS)}")
@@ -131,8 +128,9 @@ def _lines(record: dict[str, Any], name: str) -> list[str]:
     if isinstance(value, str):
         value = [part for part in value.splitlines() if part.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"field {name!r} must be a list of strings or one string with a "
-                         f"premise per line, not {type(value).__name__}")
+        raise ValueError(
+            f"field {name!r} must be a list of strings or one string with a premise per line, "
+            f"not {type(value).__name__}")
     if not value:
         raise ValueError(f"field {name!r} is empty; give at least one premise")
     return [v.strip() for v in value]

@@ -2,39 +2,41 @@
 
 What is decided
 ---------------
-Let ``C`` be the constants named anywhere in the premises or the conclusion and ``k`` the
-number of quantifier occurrences that act existentially: an ``∃`` reached with positive
-polarity or a ``∀`` reached with negative polarity, counting every quantifier of the
-conclusion (it is used both ways), and any quantifier under ``↔`` or ``⊕`` (both ways too).
-``k`` is capped at :data:`MAX_FRESH`. The domain is ``D = C ∪ {k fresh anonymous elements}``,
-with at least one element. Each formula is grounded over ``D`` (``∀`` becomes a conjunction
-over ``D``, ``∃`` a disjunction), encoded into clauses, and sympy's DPLL solver (see :mod:`callgym.envs.fol.sat`) decides
-two questions:
+Let ``C`` be the constants (the terms no quantifier binds) in the premises and the
+conclusion, and ``k`` the number of quantifier occurrences that can act existentially: in
+a premise, an ``∃`` under positive polarity or a ``∀`` under negative polarity (a
+quantifier under ``↔`` or ``⊕`` has both); in the conclusion, every quantifier (the
+conclusion is used both ways). ``k`` is capped at :data:`MAX_FRESH`. The domain is
+``D = C ∪ {k fresh anonymous elements}`` (at least one element), the constants denoting
+distinct elements. Each formula is grounded over ``D`` (``∀`` becomes a conjunction over ``D``,
+``∃`` a disjunction) and encoded into clauses, and sympy's DPLL solver (see
+:mod:`callgym.envs.fol.sat`) answers two questions:
 
 * ``"True"``: no interpretation over ``D`` satisfies the premises and ``¬conclusion``;
 * ``"False"``: no interpretation over ``D`` satisfies the premises and the conclusion;
 * ``"Unknown"``: both are satisfiable.
 
-Because the language has no equality, a model can be inflated by copying an element without
-changing which sentences hold, so "an interpretation over ``D``" is the same as "an
-interpretation with at most ``|D|`` elements, constants possibly sharing one". Hence:
+The language has no equality, so copying an element changes no sentence's truth: "some
+interpretation over ``D``" means "some interpretation with at most ``|D|`` elements, where
+constants may share an element". Hence:
 
-* ``"Unknown"`` is always sound: it is backed by two real (finite) models.
-* ``"True"``/``"False"`` coincide with classical first-order entailment whenever every
-  formula, once the conclusion (or its negation) is added and all are put in negation normal
-  form, has no ``∃`` inside the scope of a ``∀`` (the Bernays–Schönfinkel class, which covers
-  the generator's problems and most of FOLIO) and ``k`` was not capped: the domain is then
-  the Herbrand universe of the Skolemized formulas. Outside that class, ``"True"`` means
-  "no countermodel with at most ``|D|`` elements" (a countermodel might need more, e.g.
-  ``∀x ∃y R(x, y)`` with an irreflexive transitive ``R`` has only infinite models).
+* ``"Unknown"`` is always sound: two real (finite) models back it.
+* ``"True"`` is exactly classical entailment when the premises and ``¬conclusion``, in
+  negation normal form, have no ``∃`` inside the scope of a ``∀`` (the Bernays–Schönfinkel
+  class) and ``k`` was not capped: ``D`` then contains the Herbrand universe of their
+  Skolemization. Likewise ``"False"``, with the conclusion in place of its negation. The
+  generator's problems and most of FOLIO's are in that class.
+* Outside it, ``"True"`` means "no countermodel with at most ``|D|`` elements" and might be
+  wrong where every countermodel is larger (e.g. "every element has a greater one", with an
+  irreflexive transitive order, has only infinite models).
 
-Premises with no model at all raise :class:`InconsistentPremisesError`: classically they
-entail every conclusion and its negation, which no single label describes.
+Premises with no model over ``D`` raise :class:`InconsistentPremisesError`: classically
+they entail every conclusion and its negation, which no single label describes.
 
-Costs are bounded: at most :data:`MAX_PREMISES` premises, :data:`MAX_DOMAIN` elements, :data:`MAX_WORK` grounding steps,
-:data:`MAX_VARS` propositional variables and :data:`~callgym.envs.fol.sat.MAX_DECISIONS`
-solver decisions; beyond that a :class:`FormulaError` says so.
-Results are cached (:func:`functools.lru_cache` on the arguments).
+Costs are bounded: at most :data:`MAX_PREMISES` premises, :data:`MAX_DOMAIN` domain
+elements, :data:`MAX_WORK` grounding steps, :data:`MAX_VARS` propositional variables and
+:data:`~callgym.envs.fol.sat.MAX_DECISIONS` solver decisions; beyond these a
+:class:`FormulaError` says which. Results are cached (``functools.lru_cache``).
 
 >>> entails(["∀x (Dog(x) → Animal(x))", "Dog(rex)"], "Animal(rex)")
 'True'
@@ -186,7 +188,7 @@ class _Cnf:
         """A literal standing for ``f`` under ``env`` (variable -> domain element)."""
         self.tick()
         if isinstance(f, Atom):
-            key = (f.pred, *(env.get(a, a) for a in f.args))
+            key = ("atom", f.pred, *(env.get(a, a) for a in f.args))
             if key not in self.memo:
                 self.memo[key] = self.new_var()
             return self.memo[key]

@@ -2,10 +2,11 @@
 
 It shares nothing with callgym's prover but the parser's AST: no clauses, no Tseitin
 variables, no sympy. Formulas are evaluated directly in three-valued (Kleene) logic under a
-partial interpretation, and interpretations over a finite domain are enumerated by
-backtracking over ground atoms, pruning a branch as soon as some formula is already false
-(and fixing an atom when only one value keeps a formula alive). :func:`truth_table` is the
-plainest possible version, for checking the search itself on tiny vocabularies.
+partial interpretation, and the interpretations over a finite domain are searched
+exhaustively, tableau-style: conjunctions are split, a disjunction (or ∃) is true through
+one of its disjuncts, and a branch is pruned as soon as some formula is already false.
+:func:`truth_table` is the plainest possible version, listing every interpretation, for
+checking the search itself on tiny vocabularies.
 """
 
 from __future__ import annotations
@@ -66,8 +67,7 @@ def existential_count(f: Formula, signs: frozenset[bool]) -> int:
     if isinstance(f, Not):
         return existential_count(f.body, frozenset(not s for s in signs))
     if isinstance(f, Quant):
-        wanted = True if f.kind == "exists" else False
-        return (wanted in signs) + existential_count(f.body, signs)
+        return ((f.kind == "exists") in signs) + existential_count(f.body, signs)
     if f.op in ("xor", "iff"):
         both = frozenset((True, False))
         return existential_count(f.left, both) + existential_count(f.right, both)
@@ -102,26 +102,43 @@ def _atoms(f: Formula) -> Iterator[Atom]:
         yield from _atoms(f.right)
 
 
-def _instances(formulas: list[Formula], domain: list[str]) -> list[tuple[Formula, dict[str, str]]]:
-    """Split top-level ∧ and ∀ into small pieces, so each piece is decided early."""
-    out: list[tuple[Formula, dict[str, str]]] = []
-    todo: list[tuple[Formula, dict[str, str]]] = [(f, {}) for f in formulas]
+Instance = tuple[Formula, dict[str, str]]
+
+
+def _split(items: list[Instance], domain: list[str]) -> list[Instance]:
+    """Break conjunctions (∧, ∀, and negated ∨, →, ∃) into separate instances."""
+    out: list[Instance] = []
+    todo = list(items)
     while todo:
         f, env = todo.pop()
+        g = f.body if isinstance(f, Not) else None
         if isinstance(f, Binary) and f.op == "and":
             todo += [(f.left, env), (f.right, env)]
         elif isinstance(f, Quant) and f.kind == "forall":
             todo += [(f.body, {**env, f.var: e}) for e in domain]
-        elif isinstance(f, Not) and isinstance(f.body, Not):
-            todo.append((f.body.body, env))
-        elif isinstance(f, Not) and isinstance(f.body, Quant) and f.body.kind == "exists":
-            todo += [(Not(f.body.body), {**env, f.body.var: e}) for e in domain]
-        elif isinstance(f, Not) and isinstance(f.body, Binary) and f.body.op in ("or", "implies"):
-            left = f.body.left if f.body.op == "implies" else Not(f.body.left)
-            todo += [(left, env), (Not(f.body.right), env)]
+        elif isinstance(g, Not):
+            todo.append((g.body, env))
+        elif isinstance(g, Quant) and g.kind == "exists":
+            todo += [(Not(g.body), {**env, g.var: e}) for e in domain]
+        elif isinstance(g, Binary) and g.op in ("or", "implies"):
+            todo += [(g.left if g.op == "implies" else Not(g.left), env), (Not(g.right), env)]
         else:
             out.append((f, env))
     return out
+
+
+def _alternatives(f: Formula, env: dict[str, str], domain: list[str]) -> list[Instance] | None:
+    """The disjuncts of a disjunctive instance (∨, →, ∃, negated ∧ and ∀), else None."""
+    g = f.body if isinstance(f, Not) else None
+    if isinstance(f, Binary) and f.op in ("or", "implies"):
+        return [(Not(f.left) if f.op == "implies" else f.left, env), (f.right, env)]
+    if isinstance(f, Quant) and f.kind == "exists":
+        return [(f.body, {**env, f.var: e}) for e in domain]
+    if isinstance(g, Binary) and g.op == "and":
+        return [(Not(g.left), env), (Not(g.right), env)]
+    if isinstance(g, Quant) and g.kind == "forall":
+        return [(Not(g.body), {**env, g.var: e}) for e in domain]
+    return None
 
 
 def _mentions(f: Formula, env: dict[str, str], domain: list[str]) -> set[GroundAtom]:
@@ -135,68 +152,67 @@ def _mentions(f: Formula, env: dict[str, str], domain: list[str]) -> set[GroundA
 
 
 class _Search:
-    """Backtracking over interpretations with Kleene pruning and unit fixing."""
+    """A tableau over Kleene values: split conjunctions, branch on a disjunction's disjuncts
+    (or, for ⊕ and ↔, on an atom), prune a branch as soon as an instance is false."""
 
-    def __init__(self, formulas: list[Formula], domain: list[str]) -> None:
+    def __init__(self, domain: list[str]) -> None:
         self.domain = domain
-        self.instances = _instances(formulas, domain)
-        self.atoms = [sorted(_mentions(f, env, domain)) for f, env in self.instances]
-        self.watch: dict[GroundAtom, list[int]] = {}
-        for i, atoms in enumerate(self.atoms):
-            for atom in atoms:
-                self.watch.setdefault(atom, []).append(i)
 
-    def satisfiable(self) -> bool:
-        return self._solve({}, set(range(len(self.instances))))
+    def satisfiable(self, formulas: list[Formula]) -> bool:
+        return self._solve(_split([(f, {}) for f in formulas], self.domain), {})
 
-    def _solve(self, interp: Interp, pending: set[int]) -> bool:
+    def _solve(self, instances: list[Instance], interp: Interp) -> bool:
         interp = dict(interp)
-        while pending:
-            if not self._propagate(interp, pending):
-                return False
-            for atom in self._pure(interp):
-                pending.update(self.watch[atom])
-        open_ = [i for i in range(len(self.instances)) if self._value(i, interp) is None]
-        if not open_:
+        left = self._simplify(instances, interp)
+        if left is None:
+            return False
+        if not left:
             return True
-        i = min(open_, key=lambda j: sum(a not in interp for a in self.atoms[j]))
-        atom = next(a for a in self.atoms[i] if a not in interp)
-        return any(self._solve({**interp, atom: v}, set(self.watch[atom])) for v in (True, False))
+        free = [sorted(a for a in _mentions(f, env, self.domain) if a not in interp) for f, env in left]
+        k = min(range(len(left)), key=lambda i: len(free[i]))
+        rest = left[:k] + left[k + 1:]
+        options = _alternatives(*left[k], self.domain)
+        if options is not None:
+            return any(self._solve(rest + _split([o], self.domain), interp) for o in options)
+        return any(self._solve(left, {**interp, free[k][0]: v}) for v in (True, False))
 
-    def _value(self, i: int, interp: Interp) -> bool | None:
-        f, env = self.instances[i]
-        return value(f, env, interp, self.domain)
+    def _simplify(self, instances: list[Instance], interp: Interp) -> list[Instance] | None:
+        """Drop true instances; fix forced atoms and pure literals; None on a false one."""
+        while True:
+            open_: list[Instance] = []
+            forced = False
+            for f, env in instances:
+                v = value(f, env, interp, self.domain)
+                if v is False:
+                    return None
+                if v is None:
+                    open_.append((f, env))
+                    forced = self._force(f, env, interp) or forced
+            instances = open_
+            if not forced and not self._pure(instances, interp):
+                return instances
 
-    def _pure(self, interp: Interp) -> list[GroundAtom]:
-        """Fix atoms that occur with one polarity only in the open formulas (pure literals):
-        that value cannot make any of them false, so satisfiability is unchanged. This prunes
-        the unrelated parts (distractors) that would otherwise multiply the search."""
-        signs: dict[GroundAtom, set[bool]] = {}
-        for i in range(len(self.instances)):
-            if self._value(i, interp) is None:
-                f, env = self.instances[i]
-                _polarity(f, env, True, self.domain, signs)
-        fixed = [a for a, s in signs.items() if a not in interp and len(s) == 1]
-        for atom in fixed:
-            interp[atom] = next(iter(signs[atom]))
-        return fixed
-
-    def _propagate(self, interp: Interp, pending: set[int]) -> bool:
-        while pending:
-            i = pending.pop()
-            v = self._value(i, interp)
-            if v is False:
-                return False
-            free = [a for a in self.atoms[i] if a not in interp] if v is None else []
-            if len(free) != 1:
-                continue
-            alive = [b for b in (True, False) if self._value(i, {**interp, free[0]: b}) is not False]
-            if not alive:
-                return False
-            if len(alive) == 1:
-                interp[free[0]] = alive[0]
-                pending.update(self.watch[free[0]])
+    def _force(self, f: Formula, env: dict[str, str], interp: Interp) -> bool:
+        """If one free atom is left and one value falsifies ``f``, set the other."""
+        free = [a for a in _mentions(f, env, self.domain) if a not in interp]
+        if len(free) != 1:
+            return False
+        alive = [b for b in (True, False) if value(f, env, {**interp, free[0]: b}, self.domain) is not False]
+        if len(alive) == 2:
+            return False
+        interp[free[0]] = alive[0] if alive else True  # with no value alive, f is now false
         return True
+
+    def _pure(self, instances: list[Instance], interp: Interp) -> bool:
+        """Fix atoms that occur with one polarity only in the open instances (pure
+        literals): that value falsifies none of them, so satisfiability is unchanged. This
+        prunes the unrelated parts (distractors) that would otherwise multiply the search."""
+        signs: dict[GroundAtom, set[bool]] = {}
+        for f, env in instances:
+            _polarity(f, env, True, self.domain, signs)
+        fixed = {a: next(iter(s)) for a, s in signs.items() if a not in interp and len(s) == 1}
+        interp.update(fixed)
+        return bool(fixed)
 
 
 def _polarity(f: Formula, env: dict[str, str], sign: bool, domain: list[str],
@@ -221,8 +237,8 @@ def label(premises: list[str], conclusion: str, extra: int = 0) -> str:
     """"True", "False", "Unknown", or "Inconsistent" when the premises have no model."""
     fs, goal = [parse(p) for p in premises], parse(conclusion)
     domain = domain_for(fs, goal, extra)
-    can_fail = _Search([*fs, Not(goal)], domain).satisfiable()
-    can_hold = _Search([*fs, goal], domain).satisfiable()
+    can_fail = _Search(domain).satisfiable([*fs, Not(goal)])
+    can_hold = _Search(domain).satisfiable([*fs, goal])
     return _verdict(can_fail, can_hold)
 
 

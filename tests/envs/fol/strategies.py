@@ -10,7 +10,8 @@ IDENT = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,5}", fullmatch=True).filter(
     lambda s: s not in QUANTIFIERS)
 
 
-def _extend(children: st.SearchStrategy[Formula], variables: st.SearchStrategy[str]) -> st.SearchStrategy[Formula]:
+def _extend(children: st.SearchStrategy[Formula],
+            variables: st.SearchStrategy[str]) -> st.SearchStrategy[Formula]:
     return st.one_of(
         st.builds(Not, children),
         st.builds(Binary, st.sampled_from(BINARY_OPS), children, children),

@@ -5,8 +5,18 @@ import time
 import pytest
 from hypothesis import given, settings
 
-from callgym.envs.fol.formula import (MAX_CHARS, MAX_DEPTH, Atom, Binary, FormulaError, Not, Quant, parse,
-                                      signature, to_text)
+from callgym.envs.fol.formula import (
+    MAX_CHARS,
+    MAX_DEPTH,
+    Atom,
+    Binary,
+    FormulaError,
+    Not,
+    Quant,
+    parse,
+    signature,
+    to_text,
+)
 from tests.envs.fol.strategies import ANY_FORMULA
 
 A, B, C = Atom("A", ("a",)), Atom("B", ("a",)), Atom("C", ("a",))
@@ -45,7 +55,8 @@ def test_folio_style_formulas() -> None:
     f = parse("∀x (Dog(x) → Animal(x))")
     assert to_text(f) == "∀x (Dog(x) → Animal(x))"
     assert to_text(f, "ascii") == "forall x (Dog(x) -> Animal(x))"
-    assert to_text(parse("∀x ∀y (Loves(x, y) ∧ Kind(x) → Happy(y))")) == "∀x ∀y (Loves(x, y) ∧ Kind(x) → Happy(y))"
+    nested = "∀x ∀y (Loves(x, y) ∧ Kind(x) → Happy(y))"
+    assert to_text(parse(nested)) == nested
 
 
 @given(ANY_FORMULA)
