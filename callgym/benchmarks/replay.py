@@ -127,7 +127,8 @@ def _line_attempts(line: str, names: Collection[str]) -> list[str]:
 
 
 def single_turn_messages(env: gym.Env, index: int) -> list[dict[str, Any]]:
-    """The env's opening messages for problem ``index``, rewritten for single-turn play.
+    """Reset ``env`` to problem ``index`` and return its opening messages, rewritten for
+    single-turn play.
 
     The system prompt keeps the env's instructions and tool help text; its multi-turn
     protocol ("one call per reply, the result is sent back") becomes the single-turn one.
