@@ -16,7 +16,7 @@ from callgym.benchmarks.lm_eval_tasks import task_dir, utils
 from callgym.errors import ConfigError
 from tests.conftest import TOY_ENV
 
-lm_eval_tasks = pytest.importorskip("lm_eval.tasks", reason="lm-eval is not installed (pip install callgym[lm-eval])")
+lm_eval_tasks = pytest.importorskip("lm_eval.tasks", reason="needs lm-eval: pip install callgym[lm-eval]")
 
 TASKS = ("callgym_gsm8k", "callgym_fol")
 GSM8K_DIR = os.environ.get("CALLGYM_GSM8K_DIR")
@@ -48,7 +48,8 @@ def tasks() -> dict[str, object]:
 
 def test_task_dir_holds_the_tasks_and_the_cli_prints_it():
     folder = Path(task_dir())
-    assert {"callgym_gsm8k.yaml", "callgym_fol.yaml", "callgym.yaml", "utils.py"} <= {p.name for p in folder.iterdir()}
+    shipped = {p.name for p in folder.iterdir()}
+    assert {"callgym_gsm8k.yaml", "callgym_fol.yaml", "callgym.yaml", "utils.py"} <= shipped
     out = subprocess.run(
         [sys.executable, "-m", "callgym.cli", "lm-eval-path"], capture_output=True, text=True, check=True
     ).stdout
@@ -71,7 +72,8 @@ def test_tasks_are_versioned_generative_and_sized_by_metadata(tasks):
 
 
 def test_prompts_carry_the_tool_help_and_the_single_turn_rule(tasks):
-    for name, tool in (("callgym_gsm8k", "Sum(a: number, b: number)"), ("callgym_fol", "Premise(formula: str)")):
+    tools = {"callgym_gsm8k": "Sum(a: number, b: number)", "callgym_fol": "Premise(formula: str)"}
+    for name, tool in tools.items():
         task = tasks[name]
         doc = task.eval_docs[0]
         text = task.doc_to_text(doc)
@@ -86,12 +88,22 @@ def test_chat_template_puts_the_whole_prompt_in_the_user_turn(tasks):
     def render(messages: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
         return json.dumps(messages)
 
-    messages = json.loads(
-        task.fewshot_context(doc, 0, system_instruction="Be brief.", apply_chat_template=True, chat_template=render)
+    context = task.fewshot_context(
+        doc, 0, system_instruction="Be brief.", apply_chat_template=True, chat_template=render
     )
+    messages = json.loads(context)
     assert [m["role"] for m in messages] == ["system", "user"]
     assert messages[0]["content"] == "Be brief."
     assert messages[1]["content"] == doc["prompt"]
+
+
+def test_few_shot_examples_show_a_gold_chain(tasks):
+    task = tasks["callgym_gsm8k"]
+    doc = task.eval_docs[0]
+    context = task.fewshot_context(doc, 1)
+    assert context.endswith(doc["prompt"])
+    shot = context[: -len(doc["prompt"])]
+    assert any(other["prompt"] + other["gold_chain"] in shot for other in task.eval_docs)
 
 
 # ----------------------------------------------------------------------------- scoring hooks
@@ -105,7 +117,8 @@ def test_gold_chains_score_one_through_the_task_hooks(tasks):
             env.reset(options={"index": doc["index"]})
             gold = "\n".join(env.unwrapped.problem.gold_calls)
             assert gold == doc["gold_chain"]
-            assert task.process_results(doc, [gold]) == {"accuracy": 1.0, "valid_call_rate": 1.0}, (name, doc["index"])
+            scores = task.process_results(doc, [gold])
+            assert scores == {"accuracy": 1.0, "valid_call_rate": 1.0}, (name, doc["index"])
 
 
 @pytest.mark.parametrize("reply", HOSTILE)
@@ -195,5 +208,5 @@ def test_lm_eval_cli_runs_both_tasks_on_the_embedded_model(tmp_path):
         accuracy, valid = results[name]["accuracy,none"], results[name]["valid_call_rate,none"]
         assert 0.0 <= accuracy <= 1.0 and 0.0 <= valid <= 1.0
         samples = [json.loads(line) for f in tmp_path.glob(f"*/samples_{name}_*.jsonl") for line in f.open()]
-        assert len(samples) == 2 and all(s["resps"][0][0].strip() for s in samples)
+        assert len(samples) == 2 and all({"accuracy", "valid_call_rate"} <= set(s) for s in samples)
     assert time.monotonic() - started < 900

