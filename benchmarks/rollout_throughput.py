@@ -1,0 +1,193 @@
+"""Rollout throughput: the original study's sequential loop against callgym's batched engine.
+
+On the same GSM8K problems and the embedded model (greedy, same token limit), it measures
+episodes/s and generated tokens/s of:
+
+(a) a sequential microchain-style loop: one episode at a time, transformers ``generate``,
+    the whole history re-rendered and re-sent at every step, no stop at a finished call;
+(b) callgym ``hf``: every unfinished episode in one left-padded batch per round, each reply
+    stopped as soon as its call is complete;
+(c) callgym ``vllm``: the same engine over offline vLLM with prefix caching;
+(d) raw ``vllm.LLM.generate`` on exactly the prompts (c) sent, all at once: the ceiling.
+
+and prints the ratios the goals are about: (c)/(a) episodes/s (goal >= 5x) and callgym's
+overhead over raw vLLM in tokens/s (goal <= 20%).
+
+    python benchmarks/rollout_throughput.py --n 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+ENV_ID = "callgym/GSM8K-v0"
+
+
+@dataclass
+class Measure:
+    name: str
+    episodes: int
+    tokens: int
+    seconds: float
+    accuracy: float
+
+    @property
+    def eps(self) -> float:
+        return self.episodes / self.seconds
+
+    @property
+    def tps(self) -> float:
+        return self.tokens / self.seconds
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=64, help="GSM8K test problems (default 64)")
+    p.add_argument("--model", default="smollm2-135m", help="model name or local HF folder")
+    p.add_argument("--max-tokens", type=int, default=64, help="tokens per reply (default 64)")
+    p.add_argument("--max-steps", type=int, default=6, help="env step limit (default 6)")
+    p.add_argument("--sequential-n", type=int, default=None, help="problems for (a), which is slow (default --n)")
+    p.add_argument("--skip", nargs="*", default=[], choices=["sequential", "hf", "vllm", "raw"], help="parts to skip")
+    return p
+
+
+def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    data = "gsm8k" if os.environ.get("CALLGYM_GSM8K_DIR") else "gsm_symbolic"
+    return {"data": data, "split": "test", "tools": "study", "max_steps": args.max_steps}
+
+
+# ----------------------------------------------------------------------------- (a)
+
+
+def sequential_loop(args: argparse.Namespace, n: int) -> Measure:
+    """The study's loop: one episode at a time, full history re-sent each step."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    import callgym.envs
+    from callgym.agents.models import resolve_model
+
+    path = resolve_model(args.model)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    env = callgym.envs.make(ENV_ID, **env_kwargs(args))
+    tokens = correct = 0
+    started = time.perf_counter()
+    for index in range(n):
+        _, info = env.reset(seed=0, options={"index": index})
+        done = False
+        while not done:
+            ids = tokenizer.apply_chat_template(info["messages"], add_generation_prompt=True, return_tensors="pt",
+                                                return_dict=True)
+            with torch.inference_mode():
+                out = model.generate(**ids, max_new_tokens=args.max_tokens, do_sample=False,
+                                     pad_token_id=tokenizer.eos_token_id)
+            new = out[0, ids["input_ids"].shape[1]:]
+            tokens += len(new)
+            reply = tokenizer.decode(new, skip_special_tokens=True)
+            _, _, terminated, truncated, info = env.step(reply)
+            done = terminated or truncated
+        correct += bool(info["correct"])
+    return Measure("(a) sequential microchain-style loop", n, tokens, time.perf_counter() - started, correct / n)
+
+
+# ----------------------------------------------------------------------------- (b), (c)
+
+
+class RecordingAgent:
+    """Wraps an agent and keeps every batch of chats it sent, for the raw-vLLM ceiling."""
+
+    def __init__(self, agent: Any) -> None:
+        self.agent, self.name, self.chats = agent, agent.name, []
+
+    def act(self, turns: list[Any]) -> list[Any]:
+        self.chats.extend([list(t.messages) for t in turns])
+        return self.agent.act(turns)
+
+    def describe(self) -> dict[str, Any]:
+        return self.agent.describe()
+
+
+def callgym_rollout(args: argparse.Namespace, backend: str) -> tuple[Measure, RecordingAgent, Any]:
+    from callgym.agents.backends import make_backend
+    from callgym.agents.backends.base import Sampling
+    from callgym.agents.lm import LMAgent
+    from callgym.agents.rollout import rollout
+
+    engine = make_backend(backend, args.model)
+    agent = RecordingAgent(LMAgent(engine, Sampling(max_tokens=args.max_tokens)))
+    started = time.perf_counter()
+    result = rollout(ENV_ID, env_kwargs(args), agent, range(args.n), batch_size=args.n, progress=False)
+    seconds = time.perf_counter() - started
+    tokens = sum(e.tokens_out for e in result.episodes)
+    return Measure(f"callgym {backend} (batched)", args.n, tokens, seconds, result.accuracy), agent, engine
+
+
+# ----------------------------------------------------------------------------- (d)
+
+
+def raw_vllm(engine: Any, chats: list[list[dict[str, Any]]], max_tokens: int) -> Measure:
+    """Plain ``LLM.generate`` on the same prompts in one call: no env, no stopping logic."""
+    from vllm import SamplingParams
+
+    llm = engine._llm  # the backend's own engine: same weights, same prefix cache settings
+    tokenizer = llm.get_tokenizer()
+    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats]
+    params = SamplingParams(temperature=0.0, max_tokens=max_tokens)
+    started = time.perf_counter()
+    outputs = llm.generate(prompts, params, use_tqdm=False)
+    seconds = time.perf_counter() - started
+    tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
+    return Measure("(d) raw vllm.LLM.generate (same prompts)", 0, tokens, seconds, float("nan"))
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def report(measures: list[Measure]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="rollout throughput (same problems, same model, greedy)")
+    for col in ("setup", "episodes", "gen. tokens", "seconds", "episodes/s", "tokens/s", "accuracy"):
+        table.add_column(col, justify="left" if col == "setup" else "right")
+    for m in measures:
+        table.add_row(m.name, str(m.episodes or "–"), str(m.tokens), f"{m.seconds:.1f}",
+                      f"{m.eps:.3f}" if m.episodes else "–", f"{m.tps:.1f}",
+                      "–" if m.accuracy != m.accuracy else f"{m.accuracy:.1%}")
+    Console().print(table)
+    by = {m.name[:3]: m for m in measures}
+    for key in ("(b)", "(c)"):
+        if "(a)" in by and key in by:
+            print(f"{by[key].name}: {by[key].eps / by['(a)'].eps:.1f}x the sequential loop in episodes/s (goal for (c): >= 5x)")
+    if "(c)" in by and "(d)" in by:
+        share = by["(c)"].tps / by["(d)"].tps
+        print(f"callgym vllm reaches {share:.0%} of raw vLLM tokens/s (overhead {1 - share:.0%}; goal <= 20%)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = make_parser().parse_args(argv)
+    measures: list[Measure] = []
+    if "sequential" not in args.skip:
+        measures.append(sequential_loop(args, args.sequential_n or args.n))
+    if "hf" not in args.skip:
+        m, _, engine = callgym_rollout(args, "hf")
+        engine.close()
+        measures.append(m)
+    if "vllm" not in args.skip:
+        m, agent, engine = callgym_rollout(args, "vllm")
+        measures.append(m)
+        if "raw" not in args.skip:
+            measures.append(raw_vllm(engine, agent.chats, args.max_tokens))
+    for m in measures:
+        if m.name.startswith("callgym"):
+            m.name = ("(b) " if "hf" in m.name else "(c) ") + m.name
+    report(measures)
+
+
+if __name__ == "__main__":
+    main()
