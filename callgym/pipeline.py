@@ -15,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from callgym.errors import CallgymError, ConfigError
+from callgym.errors import CallgymError, ConfigError, UsageError
 from callgym.pipeline_config import AgentSpec, PipelineConfig
 
 log = logging.getLogger(__name__)
 DONE = "DONE.json"
 
 
-class StageError(CallgymError):
+class StageError(UsageError):
     """A pipeline stage failed; earlier stages' outputs are kept."""
 
 
@@ -31,6 +31,7 @@ def run_pipeline(config: PipelineConfig, out: str | Path, db: str | Path | None 
     from rich.console import Console
 
     out = Path(out)
+    _dpo_config(config, out)  # a bad DPO setting fails now, not after an hour of rollouts
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
     console = Console()
@@ -132,20 +133,25 @@ def _pairs(config: PipelineConfig, out: Path) -> dict[str, Any]:
     from callgym.trainers.pairs_io import save_pairs, summarize
 
     files = sorted(str(p) for stage in ("rollout-teacher", "rollout-student") for p in (out / stage).glob("*.jsonl"))
-    options = {"rejected_agents": "student", **config.pairs}
+    # On-policy: the rejected chains are the student's own failures (whatever agent plays it).
+    options = {"rejected_agents": [config.student.agent], **config.pairs}
     pairs = build_pairs(files, **options)
     save_pairs(pairs, out / "pairs")
     summary = summarize(pairs)
     return {"folder": str(out / "pairs"), "num_pairs": summary["num_pairs"], "num_problems": summary["num_problems"]}
 
 
-def _train(config: PipelineConfig, out: Path) -> dict[str, Any]:
-    from callgym.trainers.dpo import train_dpo
+def _dpo_config(config: PipelineConfig, out: Path) -> Any:
     from callgym.trainers.dpo_config import DPOConfig
 
-    dpo = DPOConfig.from_dict({"model": config.student.model, "pairs": str(out / "pairs"),
-                               "output_dir": str(out / "train"), **config.dpo})
-    return {"model": str(train_dpo(dpo))}
+    return DPOConfig.from_dict({"model": config.student.model, "pairs": str(out / "pairs"),
+                                "output_dir": str(out / "train"), **config.dpo}, where="dpo")
+
+
+def _train(config: PipelineConfig, out: Path) -> dict[str, Any]:
+    from callgym.trainers.dpo import train_dpo
+
+    return {"model": str(train_dpo(_dpo_config(config, out)))}
 
 
 def _bench_after(config: PipelineConfig, out: Path, db: Any) -> dict[str, Any]:

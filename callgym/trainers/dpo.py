@@ -277,7 +277,18 @@ def save_model(trainer: Any, tokenizer: Any, folder: Path) -> None:
     model.config.use_cache = True  # training turns the KV cache off; inference wants it back
     model.save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
+    _drop_loader_keys(folder / "tokenizer_config.json")
     log.info("model saved to %s", folder)
+
+
+def _drop_loader_keys(path: Path) -> None:
+    # transformers writes back how the tokenizer was loaded ("is_local", ...); those keys
+    # describe the training machine, not the tokenizer, and other loaders need not know them.
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("is_local", "local_files_only"):
+            data.pop(key, None)
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def peak_rss_mb() -> float:
@@ -357,19 +368,25 @@ def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argum
     return p
 
 
+def run(args: argparse.Namespace) -> Path | None:
+    """Train with the settings the parsed flags describe; None when only printing them."""
+    config = DPOConfig.from_yaml(args.config, args.overrides)
+    if args.print_config:
+        sys.stdout.write(config.to_yaml())
+        return None
+    return train_dpo(config)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m callgym.trainers.dpo --config FILE.yaml [KEY=VALUE ...]``; exit 2 on bad input."""
     args = make_parser().parse_args(argv)
     try:
-        config = DPOConfig.from_yaml(args.config, args.overrides)
-        if args.print_config:
-            sys.stdout.write(config.to_yaml())
-            return 0
-        out = train_dpo(config)
+        out = run(args)
     except UsageError as e:
         log.error("%s", e)
         return 2
-    log.info("final model: %s", out)
+    if out is not None:
+        log.info("final model: %s", out)
     return 0
 
 

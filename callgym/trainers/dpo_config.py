@@ -71,11 +71,14 @@ class DPOConfig:
         metadata={"help": "Optimizer steps to run; -1 runs `epochs` epochs."},
     )
     batch_size: int = field(
-        default=2,
-        metadata={"help": "Pairs per device per forward pass."},
+        default=1,
+        metadata={
+            "help": "Pairs per device per forward pass (on CPU, 1 avoids padding and bounds memory; raise "
+            "gradient_accumulation_steps instead)."
+        },
     )
     gradient_accumulation_steps: int = field(
-        default=4,
+        default=8,
         metadata={"help": "Forward passes per optimizer step (effective batch = batch_size x this)."},
     )
     max_length: int | None = field(
@@ -161,8 +164,11 @@ class DPOConfig:
         metadata={"help": "Continue from the latest checkpoint in output_dir when there is one."},
     )
     gradient_checkpointing: bool = field(
-        default=False,
-        metadata={"help": "Recompute activations in the backward pass (less memory, ~30% slower)."},
+        default=True,
+        metadata={
+            "help": "Recompute activations in the backward pass: ~40% less memory (SmolLM2-135M, 1 pair of "
+            "~600 tokens: 5 GB instead of 8) for 5-15% more time."
+        },
     )
     num_threads: int | None = field(
         default=None,

@@ -264,6 +264,8 @@ def _check_both_sides(
 ) -> None:
     """Name the missing side, what was read and how to get it."""
     read = f"{counts['read']} episodes by agent: {json.dumps(counts['by_agent'])}"
+    if counts["without_reply"]:
+        read += f", {counts['without_reply']} without any model reply skipped"
     if not any(sides["chosen"] for sides in groups.values()):
         who = settings["chosen_agents"] or "any agent"
         raise DataError(

@@ -18,8 +18,17 @@ class Killed(Exception):
 
 
 def _config(model: Path, pairs: Path, out: Path, **changes) -> DPOConfig:
-    base = {"model": str(model), "pairs": str(pairs), "output_dir": str(out), "max_steps": 4, "save_steps": 2,
-            "batch_size": 2, "gradient_accumulation_steps": 1, "learning_rate": 1e-3, "max_length": 256}
+    base = {
+        "model": str(model),
+        "pairs": str(pairs),
+        "output_dir": str(out),
+        "max_steps": 4,
+        "save_steps": 2,
+        "batch_size": 2,
+        "gradient_accumulation_steps": 1,
+        "learning_rate": 1e-3,
+        "max_length": 256,
+    }
     return DPOConfig(**{**base, **changes})
 
 
@@ -31,6 +40,29 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 
 def _metrics(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_saved_pairs_feed_stock_trl(tiny_model, pairs_dir, tmp_path):
+    """The folder `save_pairs` writes is a dataset TRL's DPOTrainer takes as it is."""
+    from datasets import load_from_disk
+    from transformers import AutoTokenizer
+    from trl import DPOConfig as TRLDPOConfig
+    from trl import DPOTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model))
+    args = TRLDPOConfig(output_dir=str(tmp_path), report_to="none", bf16=False, max_steps=1)
+    trainer = DPOTrainer(
+        model=str(tiny_model),
+        args=args,
+        train_dataset=load_from_disk(str(pairs_dir)),
+        processing_class=tokenizer,
+    )
+    example = trainer.train_dataset[0]
+    prompt = tokenizer.apply_chat_template(example["prompt"], tokenize=False, add_generation_prompt=True)
+    assert tokenizer.decode(example["prompt_ids"]) == prompt
+    assert tokenizer.decode(example["chosen_ids"]).startswith(example["chosen"][0]["content"])
+    trainer.train()
+    assert trainer.state.global_step == 1
 
 
 @pytest.fixture(scope="module")

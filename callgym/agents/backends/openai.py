@@ -21,6 +21,7 @@ is trimmed to its first call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -135,13 +136,15 @@ class OpenAIBackend:
         if loop is None:
             return
         try:
-            loop.run(asyncio.gather(*(c.close() for c in self._clients), return_exceptions=True))
+            loop.run(_close_all(self._clients))
         finally:
             loop.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_loop", None) is not None:
-            self._loop.close()
+        # Garbage-collection cleanup is best effort: at interpreter exit the loop thread
+        # may already be gone, and there is nobody left to report an error to.
+        with contextlib.suppress(Exception):
+            self.close()
 
     # ------------------------------------------------------------------ batch
 
@@ -217,7 +220,7 @@ class OpenAIBackend:
             port = urlparse(url).port or 8000
             return (
                 f"cannot reach {where} after {tries} tries ({_short(error)}). Is the server running? "
-                f"Start one with: vllm serve $(callgym models path smollm2-135m) --port {port}"
+                f"Start one with: python -m callgym.agents.backends.serve smollm2-135m --port {port}"
             )
         if isinstance(error, (_Garbage, openai.APIResponseValidationError)):
             return f"{where} answered garbage {tries} times (not a chat completion): {_short(error)}"
@@ -364,6 +367,11 @@ def _with_tool_calls(text: str, tool_calls: dict[int, dict[str, str]]) -> str:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+async def _close_all(clients: list[Any]) -> None:
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    await asyncio.get_running_loop().shutdown_asyncgens()  # finish streams left by early stops
 
 
 def _parse_urls(base_url: str | list[str] | None) -> list[str]:
