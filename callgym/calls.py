@@ -75,13 +75,14 @@ def _literal_text(value: Any) -> str:
     return repr(value)
 
 
-def parse_call(reply: str, names: Collection[str] | None = None) -> Call:
+def parse_call(reply: str, names: Collection[str] | None = None, example: str = EXAMPLE) -> Call:
     """Return the first function call in ``reply``.
 
     Args:
         reply: the model's text.
         names: the callable tool names; when given, ``Name(`` spots with other names
             (``think(`` in prose, say) are skipped rather than rejected.
+        example: the call that error messages show as a model (one of this env's tools).
 
     Raises:
         CallParseError: no well-formed call; the message says how to write one.
@@ -89,9 +90,9 @@ def parse_call(reply: str, names: Collection[str] | None = None) -> Call:
     simple = _simple_call(reply, names) if isinstance(reply, str) else None
     if simple is not None:  # the common case, without the generator below
         return simple
-    for call in iter_calls(reply, names):
+    for call in iter_calls(reply, names, example):
         return call
-    raise CallParseError(_no_call_message(reply, names))
+    raise CallParseError(_no_call_message(reply, names, example))
 
 
 def parse_calls(reply: str, names: Collection[str] | None = None) -> list[Call]:
@@ -99,7 +100,7 @@ def parse_calls(reply: str, names: Collection[str] | None = None) -> list[Call]:
     return list(iter_calls(reply, names))
 
 
-def iter_calls(reply: str, names: Collection[str] | None = None) -> Iterator[Call]:
+def iter_calls(reply: str, names: Collection[str] | None = None, example: str = EXAMPLE) -> Iterator[Call]:
     """Yield the calls in ``reply`` in order of appearance.
 
     A malformed call whose name is a known tool raises at once (its message is more useful
@@ -110,13 +111,13 @@ def iter_calls(reply: str, names: Collection[str] | None = None) -> Iterator[Cal
     if len(reply) > MAX_REPLY_CHARS:
         raise CallParseError(
             f"Your reply is {len(reply):,} characters long (limit {MAX_REPLY_CHARS:,}). "
-            f"Reply with one short function call, for example {EXAMPLE}."
+            f"Reply with one short function call, for example {example}."
         )
     simple = _simple_call(reply, names)
     if simple is not None:
         yield simple
         return
-    found = sorted(_json_calls(reply, names) + _python_calls(reply, names), key=lambda t: t[0])
+    found = sorted(_json_calls(reply, names) + _python_calls(reply, names, example), key=lambda t: t[0])
     for _, end, call in _non_overlapping(found):
         yield call
 
@@ -161,7 +162,7 @@ def _simple_call(reply: str, names: Collection[str] | None) -> Call | None:
 
 
 
-def _python_calls(reply: str, names: Collection[str] | None) -> list[tuple[int, int, Call]]:
+def _python_calls(reply: str, names: Collection[str] | None, example: str) -> list[tuple[int, int, Call]]:
     calls: list[tuple[int, int, Call]] = []
     pos = 0
     for _ in range(MAX_CANDIDATES):
@@ -173,8 +174,8 @@ def _python_calls(reply: str, names: Collection[str] | None) -> list[tuple[int, 
         if not known or _is_inside_word(reply, start):
             pos = match.end()
             continue
-        end = _closing_paren(reply, match.end() - 1, name)
-        calls.append((start, end, _parse_python_call(reply[start:end], name)))
+        end = _closing_paren(reply, match.end() - 1, name, example)
+        calls.append((start, end, _parse_python_call(reply[start:end], name, example)))
         pos = end
     return calls
 
@@ -184,7 +185,7 @@ def _is_inside_word(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] in "._"
 
 
-def _closing_paren(text: str, open_at: int, name: str) -> int:
+def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:
     """Return the index after the ``)`` that closes ``text[open_at]``, respecting quotes."""
     depth, quote, i = 0, "", open_at
     limit = min(len(text), open_at + MAX_CALL_CHARS)
@@ -202,7 +203,7 @@ def _closing_paren(text: str, open_at: int, name: str) -> int:
             if depth > MAX_NESTING:
                 raise CallParseError(
                     f"The call to {name} nests brackets more than {MAX_NESTING} deep. "
-                    f"Pass plain literal arguments, for example {EXAMPLE}."
+                    f"Pass plain literal arguments, for example {example}."
                 )
         elif ch in ")]}":
             depth -= 1
@@ -218,26 +219,26 @@ def _closing_paren(text: str, open_at: int, name: str) -> int:
         raise CallParseError(
             f"The call to {name} is longer than {MAX_CALL_CHARS:,} characters. Keep arguments short."
         )
-    raise CallParseError(f"The call to {name} is missing its closing ')'. Write the whole call, for example {EXAMPLE}.")
+    raise CallParseError(f"The call to {name} is missing its closing ')'. Write the whole call, for example {example}.")
 
 
-def _parse_python_call(source: str, name: str) -> Call:
+def _parse_python_call(source: str, name: str, example: str) -> Call:
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
         detail = getattr(e, "msg", None) or str(e)
         raise CallParseError(
             f"Could not read the call {_clip(source)}: {detail}. Use literal arguments, "
-            f"for example {EXAMPLE}."
+            f"for example {example}."
         ) from e
     node = tree.body
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
-        raise CallParseError(f"{_clip(source)} is not a plain function call like {EXAMPLE}.")
+        raise CallParseError(f"{_clip(source)} is not a plain function call like {example}.")
     args = tuple(_literal(a, name, f"argument {i + 1}") for i, a in enumerate(node.args))
     kwargs: dict[str, Any] = {}
     for kw in node.keywords:
         if kw.arg is None:
-            raise CallParseError(f"In {name}(...), '**' is not allowed. Name each argument, for example {EXAMPLE}.")
+            raise CallParseError(f"In {name}(...), '**' is not allowed. Name each argument, for example {example}.")
         if kw.arg in kwargs:  # ast.parse accepts a repeated keyword; only compile() refuses it
             raise CallParseError(f"In {name}(...), argument '{kw.arg}' is given twice. Give each argument once.")
         kwargs[kw.arg] = _literal(kw.value, name, f"argument '{kw.arg}'")
@@ -343,7 +344,7 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _no_call_message(reply: str, names: Collection[str] | None) -> str:
+def _no_call_message(reply: str, names: Collection[str] | None, example: str) -> str:
     hint = ""
     if names:
         listed = ", ".join(sorted(names))
@@ -353,4 +354,4 @@ def _no_call_message(reply: str, names: Collection[str] | None) -> str:
             from callgym.registry import did_you_mean
 
             hint = f" {unknown[0]} is not a function here.{did_you_mean(unknown[0], list(names))}" + hint
-    return f"No function call found in your reply. Reply with exactly one call, for example {EXAMPLE}.{hint}"
+    return f"No function call found in your reply. Reply with exactly one call, for example {example}.{hint}"

@@ -78,7 +78,8 @@ def _make_agent(spec: AgentSpec, seed: int, temperature: float | None = None, mo
     sampling = Sampling(temperature=spec.temperature if temperature is None else temperature,
                         max_tokens=spec.max_tokens, seed=seed)
     return make_agent(spec.agent, model=model or spec.model, backend=spec.backend, sampling=sampling,
-                      protocol=spec.protocol, seed=seed, backend_kwargs=spec.backend_args)
+                      protocol=spec.protocol, bootstrap=tuple(spec.bootstrap), seed=seed,
+                      backend_kwargs=spec.backend_args)
 
 
 def _close(agent: Any) -> None:

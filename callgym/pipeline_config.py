@@ -26,6 +26,7 @@ class AgentSpec:
     temperature: float = 0.0
     max_tokens: int = 96
     batch_size: int = 32
+    bootstrap: list[str] = field(default_factory=list)  # calls run before the model's first reply
     backend_args: dict[str, Any] = field(default_factory=dict)
 
 

@@ -355,6 +355,11 @@ class Toolset:
         self._schemas: list[dict[str, Any]] | None = None
 
     @property
+    def example(self) -> str:
+        """The call error messages show as a model: the first tool's example."""
+        return next(iter(self.tools.values())).example if self.tools else "Answer(42)"
+
+    @property
     def names(self) -> list[str]:
         return list(self.tools)
 
@@ -372,7 +377,7 @@ class Toolset:
 
     def parse(self, reply: str) -> Call:
         """Parse the first call to one of these tools (raises CallParseError)."""
-        return parse_call(reply, self.tools)
+        return parse_call(reply, self.tools, self.example)
 
     def execute(self, call: Call) -> Any:
         """Run a call; any failure becomes a :class:`ToolError` written for the model."""

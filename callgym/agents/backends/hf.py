@@ -12,7 +12,7 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-from callgym.agents.backends.stopping import finish_text, hits_stop, may_close_call, tool_names
+from callgym.agents.backends.stopping import call_names, finish_text, hits_stop, may_close_call
 from callgym.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ class HFBackend:
     ) -> list[Reply]:
         """Return one reply per chat, in order."""
         prompts = [render_chat(self._tokenizer, chat, tools, self.model) for chat in chats]
+        names = [call_names(chat, tools) for chat in chats]
         lengths = [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
         replies: list[Reply | None] = [None] * len(prompts)
@@ -78,7 +79,7 @@ class HFBackend:
             chunk = order[start : start + self.batch_size]
             if sampling.seed is not None:
                 self._torch.manual_seed(sampling.seed + k)
-            out = self._generate_batch([prompts[i] for i in chunk], sampling, tool_names(tools))
+            out = self._generate_batch([prompts[i] for i in chunk], sampling, [names[i] for i in chunk])
             for i, reply in zip(chunk, out):
                 replies[i] = reply
         return [r for r in replies if r is not None]
@@ -91,7 +92,7 @@ class HFBackend:
 
     # ------------------------------------------------------------------ one batch
 
-    def _generate_batch(self, prompts: list[str], sampling: Sampling, names: frozenset[str] | None) -> list[Reply]:
+    def _generate_batch(self, prompts: list[str], sampling: Sampling, names: list[frozenset[str]]) -> list[Reply]:
         from transformers import StoppingCriteriaList
 
         if self._lm is None:
@@ -109,12 +110,12 @@ class HFBackend:
         new_tokens = sequences[:, prompt_len:].tolist()
         tokens_in = batch["attention_mask"].sum(dim=1).tolist()
         return [
-            self._reply(row_tokens, stopper.done_at.get(row), int(tokens_in[row]), names, sampling)
+            self._reply(row_tokens, stopper.done_at.get(row), int(tokens_in[row]), names[row], sampling)
             for row, row_tokens in enumerate(new_tokens)
         ]
 
     def _reply(
-        self, tokens: list[int], done_at: int | None, tokens_in: int, names: frozenset[str] | None, sampling: Sampling
+        self, tokens: list[int], done_at: int | None, tokens_in: int, names: frozenset[str], sampling: Sampling
     ) -> Reply:
         used = tokens[:done_at] if done_at is not None else tokens
         text = self._tokenizer.decode(used, skip_special_tokens=True)
@@ -148,7 +149,7 @@ class _CallStop:
         tokenizer: Any,
         prompt_len: int,
         eos: set[int],
-        names: frozenset[str] | None,
+        names: list[frozenset[str]],
         stop: list[str],
         on_call: bool,
     ) -> None:
@@ -177,9 +178,9 @@ class _CallStop:
             return True
         if self.stop and hits_stop(self._text(input_ids, row), self.stop):
             return True
-        if not (self.on_call and self._may_close(token)):
+        if not (self.on_call and self.names[row] and self._may_close(token)):
             return False
-        return finish_text(self._text(input_ids, row), self.names, on_call=True)[1]
+        return finish_text(self._text(input_ids, row), self.names[row])[1]
 
     def _text(self, input_ids: Any, row: int) -> str:
         return self.tokenizer.decode(input_ids[row, self.prompt_len :].tolist(), skip_special_tokens=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-from callgym.agents.backends.stopping import finish_text, tool_names
+from callgym.agents.backends.stopping import call_names, finish_text
 from callgym.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ class LMEvalBackend:
             outputs = self._lm.generate_until(requests, disable_tqdm=True)
         except TypeError:  # an LM whose generate_until takes only the requests
             outputs = self._lm.generate_until(requests)
-        names = tool_names(tools)
-        return [self._reply(ctx, out, names, sampling) for ctx, out in zip(contexts, outputs)]
+        names = [call_names(chat, tools) for chat in chats]
+        return [self._reply(ctx, out, n, sampling) for ctx, out, n in zip(contexts, outputs, names)]
 
     def close(self) -> None:
         """Drop the model."""
@@ -97,7 +97,7 @@ class LMEvalBackend:
             return render_chat(tokenizer, chat, None, self.model)
         raise ConfigError(f"lm-eval model {self.model!r} cannot apply a chat template; use the hf or openai backend")
 
-    def _reply(self, context: str, output: str, names: frozenset[str] | None, sampling: Sampling) -> Reply:
+    def _reply(self, context: str, output: str, names: frozenset[str], sampling: Sampling) -> Reply:
         text, stopped = finish_text(output or "", names, on_call=self.stop_on_call)
         tokens_out = self._count(output or "")
         length = not stopped and tokens_out >= sampling.max_tokens

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
-from callgym.agents.backends.stopping import finish_text, may_close_call, tool_names
+from callgym.agents.backends.stopping import call_names, finish_text, may_close_call
 from callgym.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,8 @@ class OpenAIBackend:
         if self._served is None:
             self._served = await self._resolve_model()
         gate = asyncio.Semaphore(self.concurrency)
-        names = tool_names(tools)
-        jobs = [self._one(gate, chat, sampling, tools, names, i) for i, chat in enumerate(chats)]
+        names = [call_names(chat, tools) for chat in chats]
+        jobs = [self._one(gate, chat, sampling, tools, names[i], i) for i, chat in enumerate(chats)]
         answers = await asyncio.gather(*jobs, return_exceptions=True)
         for answer in answers:
             if isinstance(answer, BaseException) and not isinstance(answer, _BadRequest):
@@ -163,9 +163,9 @@ class OpenAIBackend:
             raise BackendError(f"{self.urls[0]} refused every request of the batch: {bad[0]}")
         for error in bad[:1]:
             log.warning("%d of %d requests refused (empty error replies): %s", len(bad), len(answers), error)
-        return [self._reply(a, names) for a in answers]
+        return [self._reply(a, n) for a, n in zip(answers, names)]
 
-    def _reply(self, answer: _Answer | BaseException, names: frozenset[str] | None) -> Reply:
+    def _reply(self, answer: _Answer | BaseException, names: frozenset[str]) -> Reply:
         if isinstance(answer, BaseException):
             return Reply("", 0, 0, "error")
         text = _with_tool_calls(answer.text, answer.tool_calls)
@@ -181,7 +181,7 @@ class OpenAIBackend:
         chat: Messages,
         sampling: Sampling,
         tools: list[dict[str, Any]] | None,
-        names: frozenset[str] | None,
+        names: frozenset[str],
         index: int,
     ) -> _Answer:
         request = self._request(chat, sampling, tools, index)
@@ -243,14 +243,14 @@ class OpenAIBackend:
             request["extra_body"] = dict(self.extra_body)
         return request
 
-    async def _complete(self, client: Any, request: dict[str, Any], names: frozenset[str] | None) -> _Answer:
+    async def _complete(self, client: Any, request: dict[str, Any], names: frozenset[str]) -> _Answer:
         stream = self._is_vllm if self.stream is None else self.stream
         if stream:
             return await self._complete_streamed(client, request, names)
         response = await client.chat.completions.create(model=self._served, **request)
         return _parse_completion(response)
 
-    async def _complete_streamed(self, client: Any, request: dict[str, Any], names: frozenset[str] | None) -> _Answer:
+    async def _complete_streamed(self, client: Any, request: dict[str, Any], names: frozenset[str]) -> _Answer:
         options: dict[str, Any] = {"include_usage": True}
         if self._is_vllm:
             options["continuous_usage_stats"] = True  # vLLM: usage on every chunk
@@ -258,7 +258,7 @@ class OpenAIBackend:
         answer = _Answer()
         try:
             async for chunk in stream:
-                if _absorb_chunk(answer, chunk) and self.stop_on_call and finish_text(answer.text, names)[1]:
+                if _absorb_chunk(answer, chunk) and self.stop_on_call and names and finish_text(answer.text, names)[1]:
                     answer.stopped_on_call = True
                     break
         finally:

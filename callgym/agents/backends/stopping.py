@@ -1,23 +1,22 @@
 """When is a reply done? Cheap checks every backend shares.
 
-A reply is complete once it holds one whole function call: a balanced Python-style call
-such as ``Sum(a=2, b=3)`` or a JSON tool call such as ``{"name": "Sum", "arguments": {...}}``.
-Backends run :func:`call_end` on the text generated so far (only when the newest piece
-closes a bracket, see :func:`may_close_call`) and stop that sequence at once; the final text
-is trimmed to end right after the call (:func:`finish_text`), which is exactly what
-:func:`callgym.calls.parse_call` reads first.
+A reply is complete once it holds one whole call to one of the functions the model was
+offered: a balanced Python-style call such as ``Sum(a=2, b=3)`` or a JSON tool call such as
+``{"name": "Sum", "arguments": {...}}``. Backends run :func:`call_end` on the text generated
+so far (only when the newest piece closes a bracket, see :func:`may_close_call`) and stop
+that sequence at once; the final text is trimmed to end right after the call
+(:func:`finish_text`), which is exactly the call :func:`callgym.calls.parse_call` reads.
 
-The check is deliberately conservative, because stopping too early cuts a reply before its
-real call while stopping too late only costs tokens:
+Which functions were offered (:func:`call_names`): the names of the ``tools`` schemas
+(native protocol), else the functions the system prompt's help text lists, one per line as
+``Name(args)`` (the text protocol, see :meth:`callgym.tools.Tool.help_text`). A chat that
+offers none (the no-tool baseline's prose) is never cut at something like ``f(3)``.
 
-* without known tool names, a Python call must be ``Name(`` with no space before the
-  bracket (prose like "add them (12 and 30)" is not a call), not preceded by a letter,
-  digit, ``_`` or ``.``;
-* with tool names (from the ``tools`` schemas), only those names count and a space before
-  the bracket is allowed, as the parser allows it;
-* text inside a ``{...}`` object is never read as a Python call (so ``"Man(x)"`` inside a
-  JSON argument does not end the reply); a ``{...}`` object ends the reply only if it is a
-  JSON tool call.
+The check is conservative, because stopping too early cuts a reply before its real call
+while stopping too late only costs tokens: only offered names count (``think(hard)`` in
+prose does not end a reply), and text inside a ``{...}`` object is never read as a Python
+call (so ``"Man(x)"`` inside a JSON argument does not end it). ``names=None`` accepts any
+``Name(`` written without a space before the bracket, for callers that know no names.
 """
 
 from __future__ import annotations
@@ -28,7 +27,24 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HELP_LINE = re.compile(r"^[ \t]*(?:[-*] +)?`?([A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
 _CLOSERS = (")", "}")
+
+
+def call_names(chat: Iterable[dict[str, Any]], tools: Iterable[dict[str, Any]] | None = None) -> frozenset[str]:
+    """Return the function names a chat offers the model (empty: it offers none).
+
+    Args:
+        chat: the messages; the first system message's help text lists the functions.
+        tools: OpenAI tool schemas (native tool calling); they win when given.
+    """
+    names = tool_names(tools)
+    if names:
+        return names
+    for message in chat:
+        if message.get("role") == "system" and isinstance(message.get("content"), str):
+            return frozenset(_HELP_LINE.findall(message["content"]))
+    return frozenset()
 
 
 def tool_names(tools: Iterable[dict[str, Any]] | None) -> frozenset[str] | None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import encode_prompt, render_chat
-from callgym.agents.backends.stopping import finish_text, may_close_call, tool_names
+from callgym.agents.backends.stopping import call_names, finish_text, may_close_call
 from callgym.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class _Pending:
     """One request in flight."""
 
     tokens_in: int
+    names: frozenset[str]
     text: str = ""
     tokens_out: int = 0
     finish_reason: str | None = None
@@ -95,17 +96,16 @@ class VLLMBackend:
         """Return one reply per chat, in order."""
         if self._llm is None:
             raise ConfigError("this vllm backend was closed; build a new one")
-        names = tool_names(tools)
         prompts = [encode_prompt(self._tokenizer, render_chat(self._tokenizer, c, tools, self.model)) for c in chats]
         batch = next(_batches)
         ids = [f"callgym-{batch}-{i}" for i in range(len(prompts))]
-        pending = self._submit(ids, prompts, sampling)
+        pending = self._submit(ids, prompts, [call_names(c, tools) for c in chats], sampling)
         try:
-            self._run(pending, names)
+            self._run(pending)
         except BaseException:
             self._abort([rid for rid, p in pending.items() if p.finish_reason is None])
             raise
-        return [self._reply(pending[rid], names) for rid in ids]
+        return [self._reply(pending[rid]) for rid in ids]
 
     def close(self) -> None:
         """Shut the engine down (its worker processes exit)."""
@@ -120,11 +120,13 @@ class VLLMBackend:
 
     # ------------------------------------------------------------------ the engine loop
 
-    def _submit(self, ids: list[str], prompts: list[list[int]], sampling: Sampling) -> dict[str, _Pending]:
+    def _submit(
+        self, ids: list[str], prompts: list[list[int]], names: list[frozenset[str]], sampling: Sampling
+    ) -> dict[str, _Pending]:
         engine = self._llm.llm_engine
         pending: dict[str, _Pending] = {}
         for i, (rid, tokens) in enumerate(zip(ids, prompts)):
-            pending[rid] = _Pending(tokens_in=len(tokens))
+            pending[rid] = _Pending(tokens_in=len(tokens), names=names[i])
             room = self.max_model_len - len(tokens)
             if room < 1:
                 log.warning("prompt of %d tokens does not fit max_model_len=%d", len(tokens), self.max_model_len)
@@ -134,20 +136,20 @@ class VLLMBackend:
             engine.add_request(rid, {"prompt_token_ids": tokens}, params)
         return pending
 
-    def _run(self, pending: dict[str, _Pending], names: frozenset[str] | None) -> None:
+    def _run(self, pending: dict[str, _Pending]) -> None:
         engine = self._llm.llm_engine
         open_ids = {rid for rid, p in pending.items() if p.finish_reason is None}
         while open_ids:
             if not engine.has_unfinished_requests():
                 raise BackendError(f"the vLLM engine dropped {len(open_ids)} requests without finishing them")
             for out in engine.step():
-                if out.request_id in open_ids and self._absorb(pending[out.request_id], out, names):
+                if out.request_id in open_ids and self._absorb(pending[out.request_id], out):
                     open_ids.discard(out.request_id)
                     if pending[out.request_id].finish_reason == "abort":
                         pending[out.request_id].finish_reason = "stop"
                         self._abort([out.request_id])
 
-    def _absorb(self, state: _Pending, out: Any, names: frozenset[str] | None) -> bool:
+    def _absorb(self, state: _Pending, out: Any) -> bool:
         """Add one delta output; return True when the request is done."""
         piece = out.outputs[0]
         state.text += piece.text
@@ -155,7 +157,7 @@ class VLLMBackend:
         if out.finished:
             state.finish_reason = piece.finish_reason or "stop"
             return True
-        if self.stop_on_call and may_close_call(piece.text) and finish_text(state.text, names)[1]:
+        if self.stop_on_call and state.names and may_close_call(piece.text) and finish_text(state.text, state.names)[1]:
             state.finish_reason = "abort"  # complete call: the caller aborts the request
             return True
         return False
@@ -164,10 +166,10 @@ class VLLMBackend:
         if ids and self._llm is not None:
             self._llm.llm_engine.abort_request(ids)
 
-    def _reply(self, state: _Pending, names: frozenset[str] | None) -> Reply:
+    def _reply(self, state: _Pending) -> Reply:
         if state.finish_reason == "error":
             return Reply("", state.tokens_in, 0, "error")
-        text, _ = finish_text(state.text, names, on_call=self.stop_on_call)
+        text, _ = finish_text(state.text, state.names, on_call=self.stop_on_call)
         reason = "length" if state.finish_reason == "length" else "stop"
         return Reply(text, state.tokens_in, state.tokens_out, reason)
 

