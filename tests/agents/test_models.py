@@ -100,7 +100,9 @@ def test_the_embedded_model_becomes_a_complete_hf_folder() -> None:
     tokenizer = AutoTokenizer.from_pretrained(path)
     assert tokenizer.chat_template and tokenizer.eos_token == "<|im_end|>"
     assert tokenizer.model_max_length == config.max_position_embeddings
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True
+    )
     assert prompt.endswith("<|im_start|>assistant\n")
     assert GenerationConfig.from_pretrained(path).eos_token_id == tokenizer.eos_token_id
     assert resolve_model("smollm2-135m") == str(path)  # the second call is a lookup

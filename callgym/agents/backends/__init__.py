@@ -15,10 +15,12 @@ Entries load lazily, so importing this package imports neither torch nor vllm.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from callgym.agents.backends.base import Backend, Messages, Reply, Sampling
-from callgym.registry import Registry
+from callgym.errors import ConfigError
+from callgym.registry import Registry, did_you_mean
 
 __all__ = ["BACKENDS", "Backend", "Messages", "Reply", "Sampling", "make_backend"]
 
@@ -36,6 +38,20 @@ def make_backend(name: str, model: Any = "smollm2-135m", **kwargs: Any) -> Backe
 
     Raises:
         UnknownNameError: an unknown backend name (with a did-you-mean hint).
+        ConfigError: a keyword the backend does not take.
     """
     cls = BACKENDS.get("lm_eval" if name == "lm-eval" else name)
+    _check_options(name, cls, kwargs)
     return cls(model, **kwargs)
+
+
+def _check_options(name: str, cls: Any, kwargs: dict[str, Any]) -> None:
+    params = inspect.signature(cls).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return  # the backend passes extra options on (vllm.LLM checks them)
+    known = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+    for key in kwargs:
+        if key not in known:
+            raise ConfigError(
+                f"backend {name!r} has no option {key!r}.{did_you_mean(key, known)} Its options: {', '.join(known)}"
+            )

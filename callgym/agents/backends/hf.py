@@ -62,14 +62,23 @@ class HFBackend:
         self.stop_on_call = stop_on_call
         self.device = _pick_device(device, torch)
         self._torch = torch
-        self._tokenizer = _load_tokenizer(self.path)
-        self._lm = _load_model(self.path, _pick_dtype(dtype, self.device, torch), self.device)
+        torch_dtype = _pick_dtype(dtype, self.device, torch)
+        try:
+            self._tokenizer = _load_tokenizer(self.path)
+            self._lm = _load_model(self.path, torch_dtype, self.device)
+        except OSError as e:  # transformers' "not found / cannot connect" errors
+            raise ConfigError(
+                f"cannot load model {model!r} from {self.path}: {_first_line(e)}. Pass a known name "
+                "(callgym models), a local HF folder, or a hub id while online"
+            ) from e
         self._eos = _eos_ids(self._lm, self._tokenizer)
 
     def generate(
         self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
     ) -> list[Reply]:
         """Return one reply per chat, in order."""
+        if not chats:
+            return []
         prompts = [render_chat(self._tokenizer, chat, tools, self.model) for chat in chats]
         names = [call_names(chat, tools) for chat in chats]
         lengths = [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
@@ -80,7 +89,7 @@ class HFBackend:
             if sampling.seed is not None:
                 self._torch.manual_seed(sampling.seed + k)
             out = self._generate_batch([prompts[i] for i in chunk], sampling, [names[i] for i in chunk])
-            for i, reply in zip(chunk, out):
+            for i, reply in zip(chunk, out, strict=True):
                 replies[i] = reply
         return [r for r in replies if r is not None]
 
@@ -92,7 +101,9 @@ class HFBackend:
 
     # ------------------------------------------------------------------ one batch
 
-    def _generate_batch(self, prompts: list[str], sampling: Sampling, names: list[frozenset[str]]) -> list[Reply]:
+    def _generate_batch(
+        self, prompts: list[str], sampling: Sampling, names: list[frozenset[str]]
+    ) -> list[Reply]:
         from transformers import StoppingCriteriaList
 
         if self._lm is None:
@@ -115,7 +126,12 @@ class HFBackend:
         ]
 
     def _reply(
-        self, tokens: list[int], done_at: int | None, tokens_in: int, names: frozenset[str], sampling: Sampling
+        self,
+        tokens: list[int],
+        done_at: int | None,
+        tokens_in: int,
+        names: frozenset[str],
+        sampling: Sampling,
     ) -> Reply:
         used = tokens[:done_at] if done_at is not None else tokens
         text = self._tokenizer.decode(used, skip_special_tokens=True)
@@ -231,6 +247,11 @@ def _load_model(path: str, dtype: Any, device: str) -> Any:
     log.info("loading %s (%s) on %s", path, dtype, device)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
     return model.to(device).eval()
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> set[int]:

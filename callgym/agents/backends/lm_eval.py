@@ -61,6 +61,8 @@ class LMEvalBackend:
         self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
     ) -> list[Reply]:
         """Return one reply per chat, in order."""
+        if not chats:
+            return []
         from lm_eval.api.instance import Instance
 
         contexts = [self._render(chat, tools) for chat in chats]
@@ -75,7 +77,9 @@ class LMEvalBackend:
         except TypeError:  # an LM whose generate_until takes only the requests
             outputs = self._lm.generate_until(requests)
         names = [call_names(chat, tools) for chat in chats]
-        return [self._reply(ctx, out, n, sampling) for ctx, out, n in zip(contexts, outputs, names)]
+        return [
+            self._reply(ctx, out, n, sampling) for ctx, out, n in zip(contexts, outputs, names, strict=True)
+        ]
 
     def close(self) -> None:
         """Drop the model."""
@@ -88,14 +92,17 @@ class LMEvalBackend:
         if tools:
             if tokenizer is None or not hasattr(tokenizer, "apply_chat_template"):
                 raise ConfigError(
-                    f"lm-eval model {self.model!r} has no tokenizer to render native tools; use the text protocol"
+                    f"lm-eval model {self.model!r} has no tokenizer to render native tools; "
+                    "use the text protocol"
                 )
             return render_chat(tokenizer, chat, tools, self.model)
         if hasattr(self._lm, "apply_chat_template"):
             return self._lm.apply_chat_template(chat, add_generation_prompt=True)
         if tokenizer is not None:
             return render_chat(tokenizer, chat, None, self.model)
-        raise ConfigError(f"lm-eval model {self.model!r} cannot apply a chat template; use the hf or openai backend")
+        raise ConfigError(
+            f"lm-eval model {self.model!r} cannot apply a chat template; use the hf or openai backend"
+        )
 
     def _reply(self, context: str, output: str, names: frozenset[str], sampling: Sampling) -> Reply:
         text, stopped = finish_text(output or "", names, on_call=self.stop_on_call)
@@ -113,7 +120,9 @@ class LMEvalBackend:
             return 0
 
 
-def _create_lm(lm: str, model: str, model_args: str | dict[str, Any] | None, batch_size: int | str, device: str | None) -> Any:
+def _create_lm(
+    lm: str, model: str, model_args: str | dict[str, Any] | None, batch_size: int | str, device: str | None
+) -> Any:
     try:
         from lm_eval.api.registry import get_model
         from lm_eval.utils import simple_parse_args_string
@@ -130,7 +139,10 @@ def _create_lm(lm: str, model: str, model_args: str | dict[str, Any] | None, bat
         raise ConfigError(f"lm-eval has no model type {lm!r} ({e}); try lm='hf'") from e
     extra = {"batch_size": batch_size, "device": device}
     log.info("building lm-eval %s model with %s", lm, args)
-    return cls.create_from_arg_obj(args, extra)
+    try:
+        return cls.create_from_arg_obj(args, extra)
+    except OSError as e:  # transformers' "not found / cannot connect" errors
+        raise ConfigError(f"lm-eval {lm} model could not load {args}: {str(e).strip().splitlines()[0]}") from e
 
 
 def _gen_kwargs(sampling: Sampling) -> dict[str, Any]:

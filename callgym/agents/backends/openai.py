@@ -128,6 +128,8 @@ class OpenAIBackend:
         """
         if self._loop is None:
             raise ConfigError("this openai backend was closed; build a new one")
+        if not chats:
+            return []
         return self._loop.run(self._generate(chats, sampling, tools))
 
     def close(self) -> None:
@@ -148,22 +150,21 @@ class OpenAIBackend:
 
     # ------------------------------------------------------------------ batch
 
-    async def _generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None) -> list[Reply]:
+    async def _generate(
+        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None
+    ) -> list[Reply]:
         if self._served is None:
             self._served = await self._resolve_model()
         gate = asyncio.Semaphore(self.concurrency)
         names = [call_names(chat, tools) for chat in chats]
         jobs = [self._one(gate, chat, sampling, tools, names[i], i) for i, chat in enumerate(chats)]
-        answers = await asyncio.gather(*jobs, return_exceptions=True)
-        for answer in answers:
-            if isinstance(answer, BaseException) and not isinstance(answer, _BadRequest):
-                raise answer
+        answers = await _all_or_nothing(jobs)
         bad = [a for a in answers if isinstance(a, _BadRequest)]
         if bad and len(bad) == len(answers):
             raise BackendError(f"{self.urls[0]} refused every request of the batch: {bad[0]}")
         for error in bad[:1]:
             log.warning("%d of %d requests refused (empty error replies): %s", len(bad), len(answers), error)
-        return [self._reply(a, n) for a, n in zip(answers, names)]
+        return [self._reply(a, n) for a, n in zip(answers, names, strict=True)]
 
     def _reply(self, answer: _Answer | BaseException, names: frozenset[str]) -> Reply:
         if isinstance(answer, BaseException):
@@ -200,8 +201,12 @@ class OpenAIBackend:
             except openai.BadRequestError as e:
                 raise _BadRequest(_status_text(e)) from e
             except openai.APIStatusError as e:
-                if e.status_code in _FATAL_STATUS or not (e.status_code >= 500 or e.status_code in _RETRY_STATUS):
-                    raise BackendError(f"{url} refused the request: {_status_text(e)}{_fix_for(e.status_code)}") from e
+                if e.status_code in _FATAL_STATUS or not (
+                    e.status_code >= 500 or e.status_code in _RETRY_STATUS
+                ):
+                    raise BackendError(
+                        f"{url} refused the request: {_status_text(e)}{_fix_for(e.status_code)}"
+                    ) from e
                 error: Exception = e
             except (openai.APIConnectionError, openai.APIResponseValidationError, _Garbage) as e:
                 error = e
@@ -226,7 +231,9 @@ class OpenAIBackend:
             return f"{where} answered garbage {tries} times (not a chat completion): {_short(error)}"
         return f"{where} kept failing after {tries} tries: {_short(error)}"
 
-    def _request(self, chat: Messages, sampling: Sampling, tools: list[dict[str, Any]] | None, index: int) -> dict[str, Any]:
+    def _request(
+        self, chat: Messages, sampling: Sampling, tools: list[dict[str, Any]] | None, index: int
+    ) -> dict[str, Any]:
         request: dict[str, Any] = {
             "messages": chat,
             "max_tokens": sampling.max_tokens,
@@ -250,20 +257,34 @@ class OpenAIBackend:
         response = await client.chat.completions.create(model=self._served, **request)
         return _parse_completion(response)
 
-    async def _complete_streamed(self, client: Any, request: dict[str, Any], names: frozenset[str]) -> _Answer:
+    async def _complete_streamed(
+        self, client: Any, request: dict[str, Any], names: frozenset[str]
+    ) -> _Answer:
         options: dict[str, Any] = {"include_usage": True}
         if self._is_vllm:
             options["continuous_usage_stats"] = True  # vLLM: usage on every chunk
-        stream = await client.chat.completions.create(model=self._served, stream=True, stream_options=options, **request)
+        stream = await client.chat.completions.create(
+            model=self._served, stream=True, stream_options=options, **request
+        )
         answer = _Answer()
         try:
             async for chunk in stream:
-                if _absorb_chunk(answer, chunk) and self.stop_on_call and names and finish_text(answer.text, names)[1]:
+                if (
+                    _absorb_chunk(answer, chunk)
+                    and self.stop_on_call
+                    and names
+                    and finish_text(answer.text, names)[1]
+                ):
                     answer.stopped_on_call = True
                     break
         finally:
             await stream.close()  # closing early makes vLLM abort the request
-        if answer.finish_reason is None and not answer.stopped_on_call and not answer.text and not answer.tool_calls:
+        if (
+            answer.finish_reason is None
+            and not answer.stopped_on_call
+            and not answer.text
+            and not answer.tool_calls
+        ):
             raise _Garbage("the stream ended without any completion chunk")
         return answer
 
@@ -305,7 +326,9 @@ class OpenAIBackend:
         try:
             import openai
         except ImportError as e:
-            raise ConfigError(f"the openai backend needs the openai package: pip install 'callgym[openai]' ({e})") from e
+            raise ConfigError(
+                f"the openai backend needs the openai package: pip install 'callgym[openai]' ({e})"
+            ) from e
         return openai.AsyncOpenAI(base_url=url, api_key=self._api_key, timeout=self.timeout, max_retries=0)
 
 
@@ -367,6 +390,20 @@ def _with_tool_calls(text: str, tool_calls: dict[int, dict[str, str]]) -> str:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+async def _all_or_nothing(jobs: list[Coroutine[Any, Any, _Answer]]) -> list[_Answer | _BadRequest]:
+    """Run the requests; the first real failure cancels the others (a 400 is an answer)."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            with contextlib.suppress(_BadRequest):
+                await finished
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # collect what the cancel left
+    return [task.exception() or task.result() for task in tasks]  # type: ignore[misc]
 
 
 async def _close_all(clients: list[Any]) -> None:

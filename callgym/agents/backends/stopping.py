@@ -31,7 +31,9 @@ _HELP_LINE = re.compile(r"^[ \t]*(?:[-*] +)?`?([A-Za-z_][A-Za-z0-9_]*)\(", re.MU
 _CLOSERS = (")", "}")
 
 
-def call_names(chat: Iterable[dict[str, Any]], tools: Iterable[dict[str, Any]] | None = None) -> frozenset[str]:
+def call_names(
+    chat: Iterable[dict[str, Any]], tools: Iterable[dict[str, Any]] | None = None
+) -> frozenset[str]:
     """Return the function names a chat offers the model (empty: it offers none).
 
     Args:

