@@ -169,7 +169,7 @@ def load_run(ref: str | Path, *, db: str | Path | None = None) -> RunEpisodes:
     text = str(ref)
     path = Path(text)
     if path.is_file():
-        return RunEpisodes(read_episodes(path), path.name)
+        return RunEpisodes(read_episodes(path), str(path))  # the folder tells runs apart
     if not _RUN_IDS.match(text):
         raise DataError(
             f"{text!r} is neither an episodes file nor a leaderboard run id; pass a JSONL path "

@@ -123,9 +123,11 @@ def comparison_table(comparison: Comparison) -> Table:
     notes = [f"A = {comparison.label_a}", f"B = {comparison.label_b}", "p: exact McNemar, two-sided"]
     if comparison.excluded_a or comparison.excluded_b:
         notes.append(f"excluded (training problems): A {comparison.excluded_a}, B {comparison.excluded_b}")
-    table = Table(title="paired comparison", caption=" · ".join(notes))
-    for name in ("env", "paired n", "acc A %", "acc B %", "Δ (B−A) pts", "A only ✓ (b)", "B only ✓ (c)", "p", "unpaired"):
-        table.add_column(name, justify="left" if name == "env" else "right")
+    notes.append("b/c: problems only A/only B solved; unpaired: problems in one run only")
+    table = Table(title="paired comparison", caption=" · ".join(notes), box=box.SIMPLE_HEAD)
+    for name in ("env", "n", "A %", "B %", "Δ pts", "b", "c", "p", "unpaired"):
+        table.add_column(name, justify="left" if name == "env" else "right", no_wrap=name != "env",
+                         min_width=16 if name == "env" else None)
     rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]
     for row in rows:
         cells = _comparison_cells(row)

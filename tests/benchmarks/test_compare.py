@@ -78,7 +78,7 @@ def test_compare_two_jsonl_files(tmp_path: Path) -> None:
     result = compare_runs(write(tmp_path / "before.jsonl", before), write(tmp_path / "after.jsonl", after))
     direct = compare(before, after)
     assert result.rows[0] == direct.rows[0]
-    assert (result.label_a, result.label_b) == ("before.jsonl", "after.jsonl")
+    assert (result.label_a, result.label_b) == (str(tmp_path / "before.jsonl"), str(tmp_path / "after.jsonl"))
 
 
 def test_compare_leaderboard_run_ids_and_their_exclusions(tmp_path: Path) -> None:

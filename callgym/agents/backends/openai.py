@@ -208,7 +208,12 @@ class OpenAIBackend:
                         f"{url} refused the request: {_status_text(e)}{_fix_for(e.status_code)}"
                     ) from e
                 error: Exception = e
-            except (openai.APIConnectionError, openai.APIResponseValidationError, _Garbage) as e:
+            except (
+                openai.APIConnectionError,
+                openai.APIResponseValidationError,
+                _Garbage,
+                json.JSONDecodeError,
+            ) as e:
                 error = e
             if attempt == self.max_retries:
                 raise BackendError(self._give_up_message(url, error, attempt + 1)) from error
@@ -227,7 +232,7 @@ class OpenAIBackend:
                 f"cannot reach {where} after {tries} tries ({_short(error)}). Is the server running? "
                 f"Start one with: python -m callgym.agents.backends.serve smollm2-135m --port {port}"
             )
-        if isinstance(error, (_Garbage, openai.APIResponseValidationError)):
+        if isinstance(error, (_Garbage, openai.APIResponseValidationError, json.JSONDecodeError)):
             return f"{where} answered garbage {tries} times (not a chat completion): {_short(error)}"
         return f"{where} kept failing after {tries} tries: {_short(error)}"
 

@@ -68,8 +68,9 @@ def test_garbage_answers_are_retried_then_reported() -> None:
     assert log.paths().count("/v1/chat/completions") == 3
 
 
-def test_a_json_body_without_choices_is_garbage_too() -> None:
-    with scripted_server(_chat_api(lambda r: Answer(body={"hello": "world"}))) as (url, _):
+@pytest.mark.parametrize("body", [{"hello": "world"}, '{"choices": [', "null"])
+def test_json_that_is_not_a_completion_is_garbage_too(body: Any) -> None:
+    with scripted_server(_chat_api(lambda r: Answer(body=body))) as (url, _):
         backend = make_backend("openai", "scripted", base_url=url, **QUICK)
         with pytest.raises(BackendError, match="garbage"):
             backend.generate(HELLO, Sampling(max_tokens=4))
@@ -112,6 +113,23 @@ def test_wrong_key_fails_at_once_naming_the_variable(monkeypatch: pytest.MonkeyP
         backend.close()
         seen = [headers.get("authorization", "") for _, _, headers in log.requests]
     assert seen == ["Bearer sk-wrong"]  # no retries
+
+
+def test_the_first_hard_failure_cancels_the_rest_of_the_batch() -> None:
+    def answer(request: dict[str, Any]) -> Answer:
+        if request["messages"][-1]["content"] == "forbidden":
+            return Answer(status=403, body={"error": {"message": "no"}})
+        time.sleep(3)
+        return Answer(body=completion("late"))
+
+    chats = [[{"role": "user", "content": c}] for c in ("slow", "forbidden", "slow")]
+    with scripted_server(_chat_api(answer)) as (url, _):
+        backend = make_backend("openai", "scripted", base_url=url, **QUICK)
+        started = time.monotonic()
+        with pytest.raises(BackendError, match="HTTP 403"):
+            backend.generate(chats, Sampling(max_tokens=2))
+        assert time.monotonic() - started < 2
+        backend.close()
 
 
 def test_a_refused_request_gets_an_error_reply_unless_all_are_refused() -> None:
