@@ -52,6 +52,7 @@ def _check_options(name: str, cls: Any, kwargs: dict[str, Any]) -> None:
     known = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
     for key in kwargs:
         if key not in known:
+            hint = did_you_mean(key, known)
             raise ConfigError(
-                f"backend {name!r} has no option {key!r}.{did_you_mean(key, known)} Its options: {', '.join(known)}"
+                f"backend {name!r} has no option {key!r}.{hint} Its options: {', '.join(known)}"
             )

@@ -142,7 +142,9 @@ def _create_lm(
     try:
         return cls.create_from_arg_obj(args, extra)
     except OSError as e:  # transformers' "not found / cannot connect" errors
-        raise ConfigError(f"lm-eval {lm} model could not load {args}: {str(e).strip().splitlines()[0]}") from e
+        raise ConfigError(
+            f"lm-eval {lm} model could not load {args}: {str(e).strip().splitlines()[0]}"
+        ) from e
 
 
 def _gen_kwargs(sampling: Sampling) -> dict[str, Any]:

@@ -42,7 +42,9 @@ def test_backend_classes_follow_the_protocol() -> None:
 
 
 def test_a_misspelt_option_names_the_near_one_and_the_list() -> None:
-    with pytest.raises(ConfigError, match=r"backend 'openai' has no option 'concurency'\. Did you mean 'concurrency'\?"):
+    with pytest.raises(
+        ConfigError, match=r"backend 'openai' has no option 'concurency'\. Did you mean 'concurrency'\?"
+    ):
         make_backend("openai", "auto", concurency=4)
 
 
