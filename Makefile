@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 # The GSM8K dataset (train.jsonl, test.jsonl); CI and the shared workspace keep it beside the repo.
 export CALLGYM_GSM8K_DIR ?= $(abspath ../shared/data/gsm8k)
+# Idle OpenMP threads sleep rather than spin (torch on a shared CPU is otherwise 10x slower).
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: install test test-fast demo browser clean help
 

@@ -118,6 +118,13 @@ def _print_accuracy(episodes: list[Any], skipped: int, out: str | None) -> None:
     print(f"{n} episodes{resumed}: accuracy {k}/{n} = {k / max(n, 1):.1%} (95% CI {low:.1%}-{high:.1%}){where}")
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from callgym.agents.backends.serve import main as serve
+
+    serve([args.model, *args.vllm_args])
+    return 0
+
+
 def cmd_lm_eval_path(args: argparse.Namespace) -> int:
     from callgym.benchmarks.lm_eval_tasks import task_dir
 
@@ -143,6 +150,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     _add_rollout(sub)
     _add_later_commands(sub)
+
+    serve = sub.add_parser("serve", help="start an OpenAI-compatible vLLM server on a model (CPU settings included)")
+    serve.add_argument("model", help="model name (e.g. smollm2-135m) or local HF folder")
+    serve.add_argument("vllm_args", nargs=argparse.REMAINDER, help="more `vllm serve` flags, e.g. --port 8000")
+    serve.set_defaults(func=cmd_serve)
 
     lm_eval_path = sub.add_parser("lm-eval-path", help="print the folder to pass to lm-eval --include_path")
     lm_eval_path.set_defaults(func=cmd_lm_eval_path)
