@@ -185,37 +185,52 @@ def _is_inside_word(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] in "._"
 
 
-def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:
-    """Return the index after the ``)`` that closes ``text[open_at]``, respecting quotes."""
-    depth, quote, i = 0, "", open_at
-    limit = min(len(text), open_at + MAX_CALL_CHARS)
-    while i < limit:
+def bracket_end(text: str, open_at: int, limit: int | None = None, quotes: str = "\"'") -> tuple[int | None, str, int]:
+    """Scan from the bracket at ``text[open_at]`` to the one that closes it, skipping quoted text.
+
+    Returns:
+        (index after the closing bracket, or None if it is not closed within ``limit``;
+        the quote still open at the end, or ""; the deepest nesting seen).
+    """
+    depth = deepest = 0
+    quote, i = "", open_at
+    end = len(text) if limit is None else min(len(text), limit)
+    while i < end:
         ch = text[i]
         if quote:
             if ch == "\\":
                 i += 1
             elif ch == quote:
                 quote = ""
-        elif ch in "\"'":
+        elif ch in quotes:
             quote = ch
         elif ch in "([{":
             depth += 1
-            if depth > MAX_NESTING:
-                raise CallParseError(
-                    f"The call to {name} nests brackets more than {MAX_NESTING} deep. "
-                    f"Pass plain literal arguments, for example {example}."
-                )
+            deepest = max(deepest, depth)
         elif ch in ")]}":
             depth -= 1
             if depth == 0:
-                return i + 1
+                return i + 1, "", deepest
         i += 1
+    return None, quote, deepest
+
+
+def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:
+    """Return the index after the ``)`` that closes ``text[open_at]``, or explain what is wrong."""
+    end, quote, deepest = bracket_end(text, open_at, open_at + MAX_CALL_CHARS)
+    if deepest > MAX_NESTING:
+        raise CallParseError(
+            f"The call to {name} nests brackets more than {MAX_NESTING} deep. "
+            f"Pass plain literal arguments, for example {example}."
+        )
+    if end is not None:
+        return end
     if quote:
         raise CallParseError(
             f"The call to {name} has an unclosed {quote} quote. Close every string, "
             f'for example {name}("text").'
         )
-    if i >= open_at + MAX_CALL_CHARS:
+    if len(text) > open_at + MAX_CALL_CHARS:
         raise CallParseError(
             f"The call to {name} is longer than {MAX_CALL_CHARS:,} characters. Keep arguments short."
         )

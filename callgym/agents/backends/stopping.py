@@ -26,6 +26,8 @@ import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from callgym.calls import bracket_end
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HELP_LINE = re.compile(r"^[ \t]*(?:[-*] +)?`?([A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
 _CLOSERS = (")", "}")
@@ -147,46 +149,12 @@ def _call_spot(text: str, i: int, names: Collection[str] | None) -> int | None:
 
 def _paren_close(text: str, open_at: int) -> int | None:
     """Index after the bracket closing ``text[open_at]``, respecting quotes; None if open."""
-    depth, quote, i = 0, "", open_at
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return None
+    return bracket_end(text, open_at)[0]
 
 
 def _json_close(text: str, open_at: int) -> int | None:
     """Index after the ``}`` closing the object at ``open_at`` (JSON strings); None if open."""
-    depth, in_string, i = 0, False, open_at
-    while i < len(text):
-        ch = text[i]
-        if in_string:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
-            depth += 1
-        elif ch in "}]":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return None
+    return bracket_end(text, open_at, quotes='"')[0]
 
 
 def _is_json_call(source: str, names: Collection[str] | None) -> bool:
