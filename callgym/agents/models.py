@@ -267,3 +267,19 @@ def _tidy_tokenizer_config(path: Path, config: object) -> None:
     if isinstance(max_len, int):
         data["model_max_length"] = max_len
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def count_parameters(folder: str | Path) -> int | None:
+    """Parameters of the model in a local HF folder, read from its safetensors headers
+    (no weights are loaded); None when the folder holds no safetensors files."""
+    import json
+    import math
+    import struct
+
+    total, files = 0, sorted(Path(folder).glob("*.safetensors")) if Path(folder).is_dir() else []
+    for file in files:
+        with file.open("rb") as f:
+            (length,) = struct.unpack("<Q", f.read(8))
+            header = json.loads(f.read(length))
+        total += sum(math.prod(t["shape"]) for name, t in header.items() if name != "__metadata__")
+    return total or None

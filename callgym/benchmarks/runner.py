@@ -54,6 +54,7 @@ def run_suite(
     from callgym.leaderboards.records import runs_from_episodes
     from callgym.leaderboards.store import Leaderboard
 
+    model_size = model_size or _model_size(agent)
     records = []
     for env in suite.envs:
         indices, excluded = _held_out(env.id, env.kwargs, env.indices, used or set())
@@ -69,6 +70,14 @@ def run_suite(
         for record, run_id in zip(records, board.add_runs(records)):
             record.id = run_id
     return records
+
+
+def _model_size(agent: Any) -> int | None:
+    """The agent's parameter count when its model is a local folder (for the size plot)."""
+    from callgym.agents.models import count_parameters
+
+    path = getattr(getattr(agent, "backend", None), "path", None)
+    return count_parameters(path) if path else None
 
 
 def _held_out(env_id: str, env_kwargs: dict[str, Any], indices: range, used: set[UsedKey]) -> tuple[list[int], int]:

@@ -106,3 +106,16 @@ def test_the_embedded_model_becomes_a_complete_hf_folder() -> None:
     assert prompt.endswith("<|im_start|>assistant\n")
     assert GenerationConfig.from_pretrained(path).eos_token_id == tokenizer.eos_token_id
     assert resolve_model("smollm2-135m") == str(path)  # the second call is a lookup
+
+
+def test_count_parameters_reads_safetensors_headers(tmp_path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    from callgym.agents.models import count_parameters
+    from tests.trainers.helpers import make_tiny_model
+
+    folder = make_tiny_model(tmp_path / "tiny")
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    stored = {id(p): p.numel() for p in model.parameters()}  # tied weights are stored once
+    assert count_parameters(folder) == sum(stored.values())
+    assert count_parameters(tmp_path) is None
