@@ -96,7 +96,7 @@ def rollout(
     writer = EpisodeWriter(out) if out else None
     engine = _Engine(env_id, env_kwargs, agent, seed, bootstrap, writer, on_episode)
     try:
-        with _progress_bar(progress, total=len(queue), skipped=skipped) as bar:
+        with _Bar(progress, total=len(queue), skipped=skipped) as bar:
             engine.run(queue, batch_size, bar)
     finally:
         engine.close()
@@ -120,7 +120,16 @@ def _drop_finished(queue: deque[tuple[int, int]], env_id: str, env_kwargs: dict[
 class _Engine:
     """Advances a pool of episodes round by round; a pool of envs is reused across episodes."""
 
-    def __init__(self, env_id, env_kwargs, agent, seed, bootstrap, writer, on_episode) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        env_id: str,
+        env_kwargs: dict[str, Any],
+        agent: Agent,
+        seed: int,
+        bootstrap: tuple[str, ...],
+        writer: EpisodeWriter | None,
+        on_episode: Callable[[Episode], None] | None,
+    ) -> None:
         self.env_id, self.env_kwargs, self.agent, self.seed = env_id, env_kwargs, agent, seed
         self.bootstrap, self.writer, self.on_episode = bootstrap, writer, on_episode
         self.described = agent.describe()
@@ -242,7 +251,3 @@ class _Bar:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
-
-
-def _progress_bar(enabled: bool, total: int, skipped: int) -> _Bar:
-    return _Bar(enabled, total, skipped)
