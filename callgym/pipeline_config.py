@@ -10,9 +10,8 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from callgym.errors import ConfigError, DataError
+from callgym.errors import ConfigError
+from callgym.yaml_files import read_yaml_mapping
 
 
 @dataclass
@@ -80,13 +79,7 @@ class PipelineConfig:
 
 def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
     """Read a pipeline YAML file and apply dotted ``overrides``."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such config file; the embedded default is configs/demo.yaml")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise DataError(f"{path}: not valid YAML ({e})") from e
+    data = read_yaml_mapping(path, "the embedded default is configs/demo.yaml")
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)
     try:

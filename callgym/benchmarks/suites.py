@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from callgym.errors import ConfigError, DataError
+from callgym.yaml_files import read_yaml_mapping
 from callgym.registry import did_you_mean
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -67,12 +66,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
                 f"unknown suite {str(name_or_path)!r}.{did_you_mean(str(name_or_path), suite_names())} "
                 f"Shipped: {', '.join(suite_names())}; or pass a YAML file"
             )
-    if not path.is_file():
-        raise DataError(f"{path}: no such suite file; pass a shipped name ({', '.join(suite_names())}) or a YAML path")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise DataError(f"{path}: not valid YAML ({e})") from e
+    data = read_yaml_mapping(path, f"pass a shipped suite name ({', '.join(suite_names())}) or a YAML path", "suite file")
     return _suite_from_dict(data, path)
 
 

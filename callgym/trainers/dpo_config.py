@@ -11,13 +11,13 @@ import os
 import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from callgym.errors import ConfigError, DataError
+from callgym.errors import ConfigError
 from callgym.registry import did_you_mean
+from callgym.yaml_files import read_yaml_mapping
 
 LOSS_TYPES = (
     "sigmoid",
@@ -267,15 +267,7 @@ class DPOConfig:
         """Read a YAML file (None: defaults only), then apply ``key=value`` overrides."""
         data: dict[str, Any] = {}
         if path is not None:
-            path = Path(path)
-            if not path.is_file():
-                raise DataError(f"{path}: no such config file; see `callgym train dpo --help` for the fields")
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as e:
-                raise DataError(f"{path}: not valid YAML ({e})") from e
-            if not isinstance(data, dict):
-                raise DataError(f"{path}: must hold a mapping of DPO settings, got {type(data).__name__}")
+            data = read_yaml_mapping(path, "see `callgym train dpo --help` for the fields")
         data.update(parse_overrides(overrides))
         return cls.from_dict(data, str(path or "overrides"))
 

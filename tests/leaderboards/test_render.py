@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from callgym.benchmarks.compare import compare
 from callgym.benchmarks.metrics import compute_metrics

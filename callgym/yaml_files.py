@@ -1,0 +1,34 @@
+"""Reading the YAML files users write (configs, suites): one place for the error messages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from callgym.errors import DataError
+
+
+def read_yaml_mapping(path: str | os.PathLike[str], hint: str, what: str = "config file") -> dict[str, Any]:
+    """Load a YAML file that must hold a mapping.
+
+    Args:
+        path: the file.
+        hint: what to do when it is missing, e.g. "the embedded default is configs/demo.yaml".
+        what: what the file is, for the message ("config file", "suite file").
+
+    Raises:
+        DataError: missing file, invalid YAML or not a mapping; the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such {what}; {hint}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise DataError(f"{path}: not valid YAML ({e})") from e
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: must hold a mapping of settings, got {type(data).__name__}")
+    return data
