@@ -171,7 +171,11 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 def _add_train(sub: Any) -> None:
     p = sub.add_parser("train", help="train the student")
     algos = p.add_subparsers(dest="algo", required=True, parser_class=type(p))
-    dpo = algos.add_parser("dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder")
+    from callgym.trainers.dpo_config import DPOConfig
+
+    dpo = algos.add_parser("dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
+                           epilog="config fields:\n" + DPOConfig.help_text(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see configs/dpo.yaml)")
     dpo.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. beta=0.2")
     dpo.set_defaults(func=cmd_train_dpo)
