@@ -7,7 +7,8 @@ episodes/s and generated tokens/s of:
     the whole history re-rendered and re-sent at every step, no stop at a finished call;
 (b) callgym ``hf``: every unfinished episode in one left-padded batch per round, each reply
     stopped as soon as its call is complete;
-(c) callgym ``vllm``: the same engine over offline vLLM with prefix caching;
+(c) callgym ``vllm``: offline vLLM with prefix caching; each episode's next turn is submitted
+    the moment its reply arrives (no rounds), each reply stopped at its complete call;
 (d) raw ``vllm.LLM.generate`` on exactly the prompts (c) sent, all at once: the ceiling.
 
 and prints the ratios the goals are about: (c)/(a) episodes/s (goal >= 5x) and callgym's
@@ -99,14 +100,25 @@ def sequential_loop(args: argparse.Namespace, n: int) -> Measure:
 
 
 class RecordingAgent:
-    """Wraps an agent and keeps every batch of chats it sent, for the raw-vLLM ceiling."""
+    """Wraps an agent and keeps every chat it sent, for the raw-vLLM ceiling."""
 
     def __init__(self, agent: Any) -> None:
         self.agent, self.name, self.chats = agent, agent.name, []
+        self.streams = agent.streams  # vllm: each episode's next turn is sent when its reply is in
 
     def act(self, turns: list[Any]) -> list[Any]:
         self.chats.extend([list(t.messages) for t in turns])
         return self.agent.act(turns)
+
+    def submit(self, key: Any, turn: Any, seed_offset: int = 0) -> None:
+        self.chats.append(list(turn.messages))
+        self.agent.submit(key, turn, seed_offset)
+
+    def poll(self) -> list[Any]:
+        return self.agent.poll()
+
+    def cancel(self) -> None:
+        self.agent.cancel()
 
     def describe(self) -> dict[str, Any]:
         return self.agent.describe()
@@ -124,7 +136,8 @@ def callgym_rollout(args: argparse.Namespace, backend: str) -> tuple[Measure, Re
     result = rollout(ENV_ID, env_kwargs(args), agent, range(args.n), batch_size=args.n, progress=False)
     seconds = time.perf_counter() - started
     tokens = sum(e.tokens_out for e in result.episodes)
-    return Measure(f"callgym {backend} (batched)", args.n, tokens, seconds, result.accuracy), agent, engine
+    how = "streamed" if agent.streams else "batched rounds"
+    return Measure(f"callgym {backend} ({how})", args.n, tokens, seconds, result.accuracy), agent, engine
 
 
 # ----------------------------------------------------------------------------- (d)

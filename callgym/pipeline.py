@@ -121,7 +121,8 @@ def _rollouts(config: PipelineConfig, spec: AgentSpec, folder: Path, teacher: bo
         for env in config.envs:
             path = folder / f"{env.id.replace('/', '_')}.jsonl"
             result = rollout(env.id, env.train_kwargs, agent, range(config.rollouts.n), samples=samples,
-                             seed=config.seed, out=path, resume=True, batch_size=spec.batch_size)
+                             seed=config.seed, out=path, resume=True, batch_size=spec.batch_size,
+                             bootstrap=tuple(spec.bootstrap))
             files.append(str(path))
             accuracy[env.id] = result.accuracy
     finally:

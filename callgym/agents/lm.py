@@ -11,6 +11,7 @@ both play an env through any backend, with one of two prompt protocols:
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from callgym.agents.backends.base import Backend, Reply, Sampling
@@ -49,11 +50,41 @@ class LMAgent:
         self.name = role
         self.protocol = protocol
         self.bootstrap = tuple(bootstrap)
+        self._waiting: dict[Hashable, Turn] = {}
 
     def act(self, turns: list[Turn]) -> list[Reply]:
-        chats = [self._chat(t) for t in turns]
-        tools = turns[0].tools if self.protocol == "native" and turns else None
-        return self.backend.generate(chats, self.sampling, tools)
+        tools = self._tools(turns[0]) if turns else None
+        replies = self.backend.generate([self._chat(t) for t in turns], self.sampling, tools)
+        for turn, reply in zip(turns, replies):
+            self._finish(turn, reply)
+        return replies
+
+    # Streaming (backends with submit/poll, e.g. vllm): the rollout engine sends each
+    # episode's next turn as soon as its previous reply is in, instead of in rounds.
+
+    @property
+    def streams(self) -> bool:
+        return callable(getattr(self.backend, "submit", None))
+
+    def submit(self, key: Hashable, turn: Turn, seed_offset: int = 0) -> None:
+        self._waiting[key] = turn
+        self.backend.submit(key, self._chat(turn), self.sampling, self._tools(turn), seed_offset)
+
+    def poll(self) -> list[tuple[Hashable, Reply]]:
+        done = self.backend.poll()
+        for key, reply in done:
+            self._finish(self._waiting.pop(key), reply)
+        return done
+
+    def cancel(self) -> None:
+        self._waiting.clear()
+        self.backend.cancel()
+
+    def _tools(self, turn: Turn) -> list[dict[str, Any]] | None:
+        return turn.tools if self.protocol == "native" else None
+
+    def _finish(self, turn: Turn, reply: Reply) -> None:
+        """Post-process a reply in place (the no-tool baseline turns prose into a call)."""
 
     def _chat(self, turn: Turn) -> list[dict[str, Any]]:
         if self.protocol == "text":
@@ -80,11 +111,13 @@ class NoToolAgent(LMAgent):
     def __init__(self, backend: Backend, sampling: Sampling | None = None, **_: Any) -> None:
         super().__init__(backend, sampling, role="no-tool")
 
-    def act(self, turns: list[Turn]) -> list[Reply]:
-        chats = [[{"role": "system", "content": NO_TOOL_SYSTEM}, turn.messages[1]] for turn in turns]
-        replies = self.backend.generate(chats, self.sampling, None)
-        for turn, reply in zip(turns, replies):
-            answer = turn.env.answer_from_text(reply.text)
-            turn.scratch["prose"] = reply.text
-            reply.text = f"{turn.env.answer_tool}({answer!r})"
-        return replies
+    def _tools(self, turn: Turn) -> None:
+        return None
+
+    def _chat(self, turn: Turn) -> list[dict[str, Any]]:
+        return [{"role": "system", "content": NO_TOOL_SYSTEM}, turn.messages[1]]
+
+    def _finish(self, turn: Turn, reply: Reply) -> None:
+        answer = turn.env.answer_from_text(reply.text)
+        turn.scratch["prose"] = reply.text
+        reply.text = f"{turn.env.answer_tool}({answer!r})"

@@ -1,15 +1,20 @@
-"""The rollout engine: many episodes advance together, one batched request per round.
+"""The rollout engine: many episodes advance together.
 
 Each round gathers the reply every unfinished episode needs into a single ``agent.act``
 call (one batched generate on the backend), steps every env, and appends each episode to
-the JSONL file the moment it ends (flush + fsync). ``resume=True`` skips the episodes the
-file already holds, so a killed run continues without losing or repeating one.
+the JSONL file the moment it ends (flush + fsync). With an agent whose backend streams
+(vLLM), there are no rounds: each episode's next turn is submitted the moment its reply
+arrives, so the engine never idles behind the slowest episode of a round.
+``resume=True`` skips the episodes the file already holds, so a killed run continues
+without losing or repeating one.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -138,6 +143,40 @@ class _Engine:
         self.tokens_out = 0
 
     def run(self, queue: deque[tuple[int, int]], batch_size: int, bar: _Bar) -> None:
+        if getattr(self.agent, "streams", False):
+            self._run_streaming(queue, batch_size, bar)
+        else:
+            self._run_rounds(queue, batch_size, bar)
+
+    def _run_streaming(self, queue: deque[tuple[int, int]], batch_size: int, bar: _Bar) -> None:
+        """Keep ``batch_size`` episodes in flight; step each one as soon as its reply is in."""
+        agent: Any = self.agent
+        active: dict[int, _Slot] = {}
+        keys = itertools.count()
+
+        def submit(key: int, slot: _Slot) -> None:
+            ep = slot.episode  # a seed per (problem, sample, step): batching does not change samples
+            agent.submit(key, self._turn(slot), seed_offset=zlib.crc32(f"{ep.index}/{ep.sample}/{ep.num_steps}".encode()))
+
+        try:
+            while queue or active:
+                while queue and len(active) < batch_size:
+                    slot, final = self._start(*queue.popleft())
+                    if not self._finish_if_done(slot, final, bar):
+                        key = next(keys)
+                        active[key] = slot
+                        submit(key, slot)
+                for key, reply in agent.poll():
+                    slot = active[key]
+                    if self._finish_if_done(slot, self._step(slot, reply.text, reply), bar):
+                        del active[key]
+                    else:
+                        submit(key, slot)
+        except BaseException:
+            agent.cancel()  # nothing keeps generating for episodes nobody will record
+            raise
+
+    def _run_rounds(self, queue: deque[tuple[int, int]], batch_size: int, bar: _Bar) -> None:
         active: list[_Slot] = []
         while queue or active:
             while queue and len(active) < batch_size:

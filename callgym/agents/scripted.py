@@ -27,9 +27,11 @@ class OracleAgent:
         return [Reply(self._next_call(t)) for t in turns]
 
     def _next_call(self, turn: Turn) -> str:
+        # Count its own replies, not env steps: bootstrap calls come before the gold chain.
+        step = turn.scratch["oracle_step"] = turn.scratch.get("oracle_step", -1) + 1
         problem = turn.env.problem
         calls = problem.gold_calls if problem is not None else ()
-        return calls[turn.step] if turn.step < len(calls) else f"{turn.env.answer_tool}({problem.answer!r})"
+        return calls[step] if step < len(calls) else f"{turn.env.answer_tool}({problem.answer!r})"
 
     def describe(self) -> dict[str, Any]:
         return {"agent": self.name, "model": "oracle", "backend": "scripted"}

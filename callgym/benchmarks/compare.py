@@ -162,7 +162,8 @@ def load_run(ref: str | Path, *, db: str | Path | None = None) -> RunEpisodes:
     """Episodes named by a reference: an episodes JSONL path, or leaderboard run ids.
 
     Args:
-        ref: a JSONL file written by ``callgym rollout``/``bench``, or a run id (``12``) or
+        ref: a JSONL file written by ``callgym rollout``/``bench``, a folder of them (what
+            ``callgym bench --out`` writes), or a run id (``12``) or
             several ids of one benchmark (``12,13``) from ``callgym leaderboard show``.
         db: the leaderboard file (default: the user's data directory).
     """
@@ -170,10 +171,13 @@ def load_run(ref: str | Path, *, db: str | Path | None = None) -> RunEpisodes:
     path = Path(text)
     if path.is_file():
         return RunEpisodes(read_episodes(path), str(path))  # the folder tells runs apart
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else []
+    if files:
+        return RunEpisodes(read_episodes(files), str(path))
     if not _RUN_IDS.match(text):
         raise DataError(
-            f"{text!r} is neither an episodes file nor a leaderboard run id; pass a JSONL path "
-            "or ids such as 12 or 12,13 (see `callgym leaderboard show`)"
+            f"{text!r} is neither an episodes file, a folder of them nor a leaderboard run id; pass a "
+            "JSONL path, a `callgym bench --out` folder or ids such as 12 or 12,13 (see `callgym leaderboard show`)"
         )
     from callgym.leaderboards.store import Leaderboard
 

