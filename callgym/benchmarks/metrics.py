@@ -1,7 +1,9 @@
 """Benchmark metrics from finished episodes: per env config and per difficulty level.
 
 Each group reports n, accuracy with a 95% Wilson interval, the valid-call rate (valid calls
-over all calls), mean steps, mean generated tokens and seconds per episode. With K samples
+over all calls), mean steps, mean generated tokens, seconds per episode, and the most common
+answer with its share of the answered episodes: a model that collapsed to one answer
+("True" every time) shows it there, whatever its accuracy. With K samples
 per problem, accuracy over all episodes is mean pass@1.
 
 The interval treats episodes as independent trials; with K > 1 samples of each problem they
@@ -21,7 +23,7 @@ Problems used to build training pairs must not count in a benchmark of the train
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
@@ -54,6 +56,8 @@ class GroupMetrics:
     mean_tokens_out: float
     seconds_per_episode: float
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    top_answer: str | None = None  # the most common answer, None when no episode answered
+    top_answer_share: float | None = None  # its share of the episodes that answered
 
     def metric_rows(self) -> list[tuple[str, float, float | None, float | None]]:
         """``(name, value, ci_low, ci_high)`` rows, the shape the leaderboard stores."""
@@ -66,6 +70,8 @@ class GroupMetrics:
         ]
         if self.valid_call_rate is not None:
             rows.insert(2, ("valid_call_rate", self.valid_call_rate, None, None))
+        if self.top_answer_share is not None:
+            rows.append(("top_answer_share", self.top_answer_share, None, None))
         return rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +186,8 @@ def group_metrics(env_id: str, difficulty: str, episodes: list[Episode], *, z: f
     calls = sum(len(e.steps) for e in episodes)
     valid = sum(bool(s.valid) for e in episodes for s in e.steps)
     low, high = wilson_interval(correct, n, z)
+    answers = Counter(e.answer for e in episodes if e.answer is not None)
+    top, top_count = answers.most_common(1)[0] if answers else (None, 0)
     return GroupMetrics(
         env_id=env_id, difficulty=difficulty, n=n, correct=correct, accuracy=proportion(correct, n),
         ci_low=low, ci_high=high, valid_call_rate=valid / calls if calls else None, calls=calls,
@@ -187,6 +195,7 @@ def group_metrics(env_id: str, difficulty: str, episodes: list[Episode], *, z: f
         mean_tokens_out=_mean(e.tokens_out for e in episodes),
         seconds_per_episode=_mean(e.seconds for e in episodes),
         env_kwargs=dict(episodes[0].env_kwargs) if episodes else {},
+        top_answer=top, top_answer_share=top_count / answers.total() if answers else None,
     )
 
 

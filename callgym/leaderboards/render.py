@@ -107,12 +107,14 @@ def metrics_table(report: MetricsReport, *, title: str = "benchmark") -> Table:
     """A rich Table of :func:`callgym.benchmarks.metrics.compute_metrics` (``callgym bench``)."""
     caption = f"{report.excluded} episodes excluded (training problems)" if report.excluded else None
     table = Table(title=title, caption=caption)
-    for name in ("env", "difficulty", "n", "accuracy % (95% CI)", "valid calls %", "steps", "tokens", "s/ep"):
-        table.add_column(name, justify="left" if name in ("env", "difficulty") else "right")
+    for name in ("env", "difficulty", "n", "accuracy % (95% CI)", "valid calls %", "steps", "tokens", "s/ep",
+                 "top answer"):
+        table.add_column(name, justify="left" if name in ("env", "difficulty", "top answer") else "right")
     for g in report.groups:
+        top = "–" if g.top_answer is None else f"{g.top_answer[:12]} {fmt_pct(g.top_answer_share, 0)}%"
         table.add_row(
             g.env_id, g.difficulty, str(g.n), fmt_ci(g.accuracy, g.ci_low, g.ci_high), fmt_pct(g.valid_call_rate),
-            fmt_num(g.mean_steps), fmt_num(g.mean_tokens_out, 0), fmt_num(g.seconds_per_episode, 2),
+            fmt_num(g.mean_steps), fmt_num(g.mean_tokens_out, 0), fmt_num(g.seconds_per_episode, 2), top,
             style="bold" if g.difficulty == "all" else "dim",
         )
     return table

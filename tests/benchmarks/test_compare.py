@@ -81,6 +81,14 @@ def test_compare_two_jsonl_files(tmp_path: Path) -> None:
     assert (result.label_a, result.label_b) == (str(tmp_path / "before.jsonl"), str(tmp_path / "after.jsonl"))
 
 
+def test_compare_bench_folders(tmp_path: Path) -> None:
+    before, after = play("student", 0.3, 40), play("student-dpo", 0.7, 40)
+    for name, episodes in (("before", before), ("after", after)):
+        (tmp_path / name).mkdir()
+        write(tmp_path / name / "callgym-test_Toy-v0.jsonl", episodes)
+    assert compare_runs(tmp_path / "before", tmp_path / "after").rows[0] == compare(before, after).rows[0]
+
+
 def test_compare_leaderboard_run_ids_and_their_exclusions(tmp_path: Path) -> None:
     db = tmp_path / "lb.db"
     before = play("student", 0.3, 40)
@@ -99,8 +107,10 @@ def test_compare_leaderboard_run_ids_and_their_exclusions(tmp_path: Path) -> Non
 
 
 def test_bad_references_say_what_to_pass(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="neither an episodes file nor a leaderboard run id"):
+    with pytest.raises(DataError, match="neither an episodes file, a folder of them nor a leaderboard run id"):
         load_run(tmp_path / "missing.jsonl")
+    with pytest.raises(DataError, match="a `callgym bench --out` folder"):
+        load_run(tmp_path)  # a folder without episodes files
     with pytest.raises(DataError, match="no leaderboard here yet"):
         load_run("3", db=tmp_path / "none.db")
     with Leaderboard(tmp_path / "lb.db"):

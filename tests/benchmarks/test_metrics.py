@@ -57,6 +57,14 @@ def test_groups_by_env_config_and_difficulty_in_numeric_order() -> None:
     assert [g.difficulty for g in report.overall()] == ["all", "all", "all"]
 
 
+def test_the_most_common_answer_shows_a_collapse() -> None:
+    eps = [episode(index=i, answer=a) for i, a in enumerate(["True", "True", "False", None, "True"])]
+    (group,) = compute_metrics(eps).groups
+    assert (group.top_answer, group.top_answer_share) == ("True", 0.75)  # of the 4 that answered
+    (silent,) = compute_metrics([episode()]).groups
+    assert silent.top_answer is None and "top_answer_share" not in [row[0] for row in silent.metric_rows()]
+
+
 def test_no_calls_has_no_valid_call_rate_rather_than_zero() -> None:
     (group,) = compute_metrics([episode(valid=())]).groups
     assert group.valid_call_rate is None
