@@ -166,6 +166,8 @@ class _Engine:
                         key = next(keys)
                         active[key] = slot
                         submit(key, slot)
+                if not active:
+                    continue
                 for key, reply in agent.poll():
                     slot = active[key]
                     if self._finish_if_done(slot, self._step(slot, reply.text, reply), bar):

@@ -154,3 +154,9 @@ def test_a_failing_streaming_agent_cancels_what_is_in_flight():
     with pytest.raises(KeyboardInterrupt):
         rollout(TOY_ENV, {}, agent, range(3), progress=False)
     assert agent.cancelled
+
+
+def test_episodes_that_end_in_their_bootstrap_never_reach_a_streaming_agent():
+    agent = StreamingOracle()
+    result = rollout(TOY_ENV, {}, agent, range(3), bootstrap=("Answer(1)",), progress=False)
+    assert [e.correct for e in result.episodes] == [True, False, False] and agent.most_in_flight == 0

@@ -154,7 +154,9 @@ class VLLMBackend:
 
     def poll(self) -> list[tuple[Hashable, Reply]]:
         """Advance the engine one step; return the replies that finished, as (key, reply)."""
-        if not self._ready and self._running:
+        if not self._ready and not self._running:
+            raise BackendError("poll() with no request in flight: submit() first")
+        if not self._ready:
             engine = self._llm.llm_engine
             if not engine.has_unfinished_requests():
                 lost, self._running = len(self._running), {}
