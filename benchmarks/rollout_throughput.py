@@ -9,7 +9,9 @@ episodes/s and generated tokens/s of:
     stopped as soon as its call is complete;
 (c) callgym ``vllm``: offline vLLM with prefix caching; each episode's next turn is submitted
     the moment its reply arrives (no rounds), each reply stopped at its complete call;
-(d) raw ``vllm.LLM.generate`` on exactly the prompts (c) sent, all at once: the ceiling.
+(d) raw ``vllm.LLM.generate`` on exactly the prompts (c) sent, all at once, starting from an
+    empty prefix cache as (c) did: the ceiling;
+(e) the same with the prefix cache (c) left behind (almost no prefill): for reference.
 
 and prints the ratios the goals are about: (c)/(a) episodes/s (goal >= 5x) and callgym's
 overhead over raw vLLM in tokens/s (goal <= 20%).
@@ -131,11 +133,15 @@ def callgym_rollout(args: argparse.Namespace, backend: str) -> tuple[Measure, Re
     from callgym.agents.rollout import rollout
 
     engine = make_backend(backend, args.model)
+    timer = StepTimer(engine) if backend == "vllm" else None
     agent = RecordingAgent(LMAgent(engine, Sampling(max_tokens=args.max_tokens)))
     started = time.perf_counter()
     result = rollout(ENV_ID, env_kwargs(args), agent, range(args.n), batch_size=args.n, progress=False)
     seconds = time.perf_counter() - started
     tokens = sum(e.tokens_out for e in result.episodes)
+    if timer is not None:
+        print(f"(c): {timer.seconds:.1f} s of {seconds:.1f} s inside the vLLM engine's step(), "
+              f"{seconds - timer.seconds:.1f} s ({1 - timer.seconds / seconds:.0%}) on callgym's side")
     how = "streamed" if agent.streams else "batched rounds"
     return Measure(f"callgym {backend} ({how})", args.n, tokens, seconds, result.accuracy), agent, engine
 
@@ -143,11 +149,18 @@ def callgym_rollout(args: argparse.Namespace, backend: str) -> tuple[Measure, Re
 # ----------------------------------------------------------------------------- (d)
 
 
-def raw_vllm(engine: Any, chats: list[list[dict[str, Any]]], max_tokens: int) -> Measure:
-    """Plain ``LLM.generate`` on the same prompts in one call: no env, no stopping logic."""
+def raw_vllm(engine: Any, chats: list[list[dict[str, Any]]], max_tokens: int, *, warm: bool) -> Measure:
+    """Plain ``LLM.generate`` on the same prompts in one call: no env, no stopping logic.
+
+    Cold (the ceiling): the prefix cache is emptied first, so (d) starts as (c) did and pays
+    for its prompts too. Warm: the cache still holds every prompt (c) computed, so (d) skips
+    almost all prefill; shown for reference, it is not a like-for-like ceiling.
+    """
     from vllm import SamplingParams
 
     llm = engine.llm  # the backend's own engine: same weights, same prefix cache settings
+    if not warm:
+        llm.reset_prefix_cache()
     tokenizer = llm.get_tokenizer()
     prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats]
     params = SamplingParams(temperature=0.0, max_tokens=max_tokens)
@@ -155,7 +168,26 @@ def raw_vllm(engine: Any, chats: list[list[dict[str, Any]]], max_tokens: int) ->
     outputs = llm.generate(prompts, params, use_tqdm=False)
     seconds = time.perf_counter() - started
     tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
-    return Measure("(d) raw vllm.LLM.generate (same prompts)", 0, tokens, seconds, float("nan"))
+    name = "(e) raw vllm.LLM.generate, warm prefix cache" if warm else "(d) raw vllm.LLM.generate (same prompts)"
+    return Measure(name, 0, tokens, seconds, float("nan"))
+
+
+class StepTimer:
+    """Times the engine's own ``step()`` calls during (c): the rest of the wall clock is
+    callgym's side (rendering, tokenising, env steps, stop checks), partly overlapped with
+    the engine process computing."""
+
+    def __init__(self, engine: Any) -> None:
+        self.llm_engine, self.seconds = engine.llm.llm_engine, 0.0
+        self._step = self.llm_engine.step
+        self.llm_engine.step = self._timed
+
+    def _timed(self) -> Any:
+        started = time.perf_counter()
+        try:
+            return self._step()
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 # ----------------------------------------------------------------------------- report
@@ -172,7 +204,7 @@ def report(measures: list[Measure]) -> None:
         table.add_row(m.name, str(m.episodes or "–"), str(m.tokens), f"{m.seconds:.1f}",
                       f"{m.eps:.3f}" if m.episodes else "–", f"{m.tps:.1f}",
                       "–" if m.accuracy != m.accuracy else f"{m.accuracy:.1%}")
-    Console().print(table)
+    Console(width=130).print(table)  # wide enough for the setup names, even in a log file
     by = {m.name[:3]: m for m in measures}
     for key in ("(b)", "(c)"):
         if "(a)" in by and key in by:
@@ -180,6 +212,8 @@ def report(measures: list[Measure]) -> None:
     if "(c)" in by and "(d)" in by:
         share = by["(c)"].tps / by["(d)"].tps
         print(f"callgym vllm reaches {share:.0%} of raw vLLM tokens/s (overhead {1 - share:.0%}; goal <= 20%)")
+    if "(c)" in by and "(e)" in by:
+        print(f"(against the warm-cache run (e), which skips the prefill (c) paid: {by['(c)'].tps / by['(e)'].tps:.0%})")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -195,7 +229,8 @@ def main(argv: list[str] | None = None) -> None:
         m, agent, engine = callgym_rollout(args, "vllm")
         measures.append(m)
         if "raw" not in args.skip:
-            measures.append(raw_vllm(engine, agent.chats, args.max_tokens))
+            measures.append(raw_vllm(engine, agent.chats, args.max_tokens, warm=True))
+            measures.append(raw_vllm(engine, agent.chats, args.max_tokens, warm=False))
     for m in measures:
         if m.name.startswith("callgym"):
             m.name = ("(b) " if "hf" in m.name else "(c) ") + m.name
