@@ -11,7 +11,10 @@ episodes/s and generated tokens/s of:
     the moment its reply arrives (no rounds), each reply stopped at its complete call;
 (d) raw ``vllm.LLM.generate`` on exactly the prompts (c) sent, all at once, starting from an
     empty prefix cache as (c) did: the ceiling;
-(e) the same with the prefix cache (c) left behind (almost no prefill): for reference.
+(e) the same with the prefix cache (c) left behind (almost no prefill): for reference;
+(f) raw ``LLM.generate`` in waves, step 1 of every episode, then step 2, ...: what vLLM
+    alone does under the rollout's dependencies (a step's prompt exists only after the
+    previous reply), so (c) against (f) is callgym's own overhead.
 
 and prints the ratios the goals are about: (c)/(a) episodes/s (goal >= 5x) and callgym's
 overhead over raw vLLM in tokens/s (goal <= 20%).
@@ -149,27 +152,38 @@ def callgym_rollout(args: argparse.Namespace, backend: str) -> tuple[Measure, Re
 # ----------------------------------------------------------------------------- (d)
 
 
-def raw_vllm(engine: Any, chats: list[list[dict[str, Any]]], max_tokens: int, *, warm: bool) -> Measure:
-    """Plain ``LLM.generate`` on the same prompts in one call: no env, no stopping logic.
+RAW = {
+    "cold": "(d) raw vllm.LLM.generate, all prompts at once",
+    "warm": "(e) raw, all at once, prefix cache left by (c)",
+    "waves": "(f) raw, in waves: every episode's step 1, then step 2, ...",
+}
 
-    Cold (the ceiling): the prefix cache is emptied first, so (d) starts as (c) did and pays
-    for its prompts too. Warm: the cache still holds every prompt (c) computed, so (d) skips
-    almost all prefill; shown for reference, it is not a like-for-like ceiling.
+
+def raw_vllm(engine: Any, chats: list[list[dict[str, Any]]], max_tokens: int, how: str) -> Measure:
+    """Plain ``LLM.generate`` on the prompts (c) sent: no env, no stopping logic.
+
+    cold (the ceiling the goal names): all prompts in one call, the prefix cache emptied
+    first, as (c) started. warm: the same with the cache (c) left, so almost no prefill; for
+    reference only. waves: one call per step number, so a prompt runs only with the prompts
+    that could exist at the same time in a rollout (at most one per episode): the same
+    dependencies as (c) without callgym, so (c) against (f) is callgym's own overhead.
     """
     from vllm import SamplingParams
 
     llm = engine.llm  # the backend's own engine: same weights, same prefix cache settings
-    if not warm:
+    if how != "warm":
         llm.reset_prefix_cache()
     tokenizer = llm.get_tokenizer()
-    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats]
+    waves: dict[int, list[str]] = {}
+    for chat in chats:
+        step = sum(m["role"] == "assistant" for m in chat) if how == "waves" else 0
+        waves.setdefault(step, []).append(tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
     params = SamplingParams(temperature=0.0, max_tokens=max_tokens)
     started = time.perf_counter()
-    outputs = llm.generate(prompts, params, use_tqdm=False)
+    outputs = [o for step in sorted(waves) for o in llm.generate(waves[step], params, use_tqdm=False)]
     seconds = time.perf_counter() - started
     tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
-    name = "(e) raw vllm.LLM.generate, warm prefix cache" if warm else "(d) raw vllm.LLM.generate (same prompts)"
-    return Measure(name, 0, tokens, seconds, float("nan"))
+    return Measure(RAW[how], 0, tokens, seconds, float("nan"))
 
 
 class StepTimer:
@@ -212,8 +226,9 @@ def report(measures: list[Measure]) -> None:
     if "(c)" in by and "(d)" in by:
         share = by["(c)"].tps / by["(d)"].tps
         print(f"callgym vllm reaches {share:.0%} of raw vLLM tokens/s (overhead {1 - share:.0%}; goal <= 20%)")
-    if "(c)" in by and "(e)" in by:
-        print(f"(against the warm-cache run (e), which skips the prefill (c) paid: {by['(c)'].tps / by['(e)'].tps:.0%})")
+    if "(c)" in by and "(f)" in by:
+        print(f"callgym vllm reaches {by['(c)'].tps / by['(f)'].tps:.0%} of raw vLLM run in waves, the same dependencies "
+              f"without callgym; all prompts at once (d) is {by['(d)'].tps / by['(f)'].tps:.2f}x the waves (f)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -229,8 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         m, agent, engine = callgym_rollout(args, "vllm")
         measures.append(m)
         if "raw" not in args.skip:
-            measures.append(raw_vllm(engine, agent.chats, args.max_tokens, warm=True))
-            measures.append(raw_vllm(engine, agent.chats, args.max_tokens, warm=False))
+            measures += [raw_vllm(engine, agent.chats, args.max_tokens, how) for how in ("warm", "cold", "waves")]
     for m in measures:
         if m.name.startswith("callgym"):
             m.name = ("(b) " if "hf" in m.name else "(c) ") + m.name
