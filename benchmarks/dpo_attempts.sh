@@ -24,10 +24,14 @@ declare -A OVERRIDES=(  # key=value overrides of configs/demo.yaml, separated by
   [noaug]="pairs.augment=false"            # each chain in one pair at most, not |Dw| x |Dl|
   [shared]="teacher.bootstrap=['$BOOT']"   # the oracle makes the student's bootstrap call too
   [selfchosen]="rollouts.samples=8;rollouts.temperature=1.0;pairs.chosen_agents=[student]"
+  # a second round from the demo's trained student, chosen = its own successes
+  [selfchosen2]="student.model=$DEMO/train;rollouts.samples=8;rollouts.temperature=1.0;pairs.chosen_agents=[student]"
 )
-declare -A FRESH=([shared]=rollout-teacher [selfchosen]=rollout-student)  # stages a variant reruns
+declare -A FRESH=(  # the stages a variant runs itself; the others are copied from the demo run
+  [shared]="rollout-teacher" [selfchosen]="rollout-student" [selfchosen2]="bench-before rollout-student"
+)
 
-[ $# -gt 0 ] || set -- demo nomask noaug shared selfchosen
+[ $# -gt 0 ] || set -- demo nomask noaug shared selfchosen selfchosen2
 for name in "$@"; do
   [ -n "${OVERRIDES[$name]+set}" ] || { echo "unknown variant '$name'; known: ${!OVERRIDES[*]}"; exit 2; }
 done
@@ -38,7 +42,7 @@ for name in "$@"; do
   [ "$name" = demo ] && out=$DEMO
   mkdir -p "$out"
   for stage in bench-before rollout-teacher rollout-student; do
-    [ "${FRESH[$name]:-}" = "$stage" ] || [ -d "$out/$stage" ] || cp -r "$DEMO/$stage" "$out/"
+    [[ " ${FRESH[$name]:-} " == *" $stage "* ]] || [ -d "$out/$stage" ] || cp -r "$DEMO/$stage" "$out/"
   done
   IFS=';' read -r -a overrides <<< "${OVERRIDES[$name]}"
   if callgym pipeline --config configs/demo.yaml --out "$out" "${overrides[@]}"; then
