@@ -49,7 +49,7 @@ def test_rollout_writes_episodes_and_prints_accuracy_with_an_interval(tmp_path, 
         (["rollout", "--env", "callgym/FOL-v0", "--agent", "oracle", "--env-arg", "split=dev"], "split='dev'"),
         (["rollout", "--env", "callgym/GSM8K-v0", "--agent", "oracle", "--env-arg", "data=/nope.jsonl"], "/nope.jsonl"),
         (["bench", "--suite", "smok", "--agent", "oracle"], "Did you mean 'smoke'"),
-        (["compare", "nope.jsonl", "also-nope.jsonl"], "neither an episodes file nor a leaderboard run id"),
+        (["compare", "nope.jsonl", "also-nope.jsonl"], "neither an episodes file, a folder of them nor a leaderboard run id"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )

@@ -7,6 +7,7 @@ import importlib.util
 import pytest
 
 from callgym.agents.backends import Sampling, make_backend
+from callgym.errors import BackendError
 from tests.agents.backends.prompts import CALL_CHAT, CHATS, MAX_CHAT, MAX_TOOL
 
 pytestmark = [
@@ -72,7 +73,8 @@ def test_streamed_requests_come_back_under_their_keys(vllm_backend) -> None:
     while len(replies) < 3:
         replies.update(vllm_backend.poll())
     assert [replies[k] for k in "abc"] == vllm_backend.generate(CHATS, sampling)
-    assert vllm_backend.poll() == []  # nothing left in flight
+    with pytest.raises(BackendError, match="no request in flight"):
+        vllm_backend.poll()
 
 
 def test_rollouts_stream_through_vllm_and_match_the_round_engine(vllm_backend) -> None:
