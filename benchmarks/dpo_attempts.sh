@@ -23,15 +23,16 @@ declare -A OVERRIDES=(  # key=value overrides of configs/demo.yaml, separated by
   [nomask]="dpo.mask_env_tokens=false"     # env text counted in the log-probs, as in the study
   [noaug]="pairs.augment=false"            # each chain in one pair at most, not |Dw| x |Dl|
   [shared]="teacher.bootstrap=['$BOOT']"   # the oracle makes the student's bootstrap call too
+  [sharedlong]="teacher.bootstrap=['$BOOT'];rollouts.n=32;dpo.sft_warmup_steps=32;dpo.max_steps=32"  # shared, 2x problems and steps
   [selfchosen]="rollouts.samples=8;rollouts.temperature=1.0;pairs.chosen_agents=[student]"
   # a second round from the demo's trained student, chosen = its own successes
   [selfchosen2]="student.model=$DEMO/train;rollouts.samples=8;rollouts.temperature=1.0;pairs.chosen_agents=[student]"
 )
 declare -A FRESH=(  # the stages a variant runs itself; the others are copied from the demo run
-  [shared]="rollout-teacher" [selfchosen]="rollout-student" [selfchosen2]="bench-before rollout-student"
+  [shared]="rollout-teacher" [sharedlong]="rollout-teacher rollout-student" [selfchosen]="rollout-student" [selfchosen2]="bench-before rollout-student"
 )
 
-[ $# -gt 0 ] || set -- demo nomask noaug shared selfchosen selfchosen2
+[ $# -gt 0 ] || set -- demo nomask noaug shared sharedlong selfchosen selfchosen2
 for name in "$@"; do
   [ -n "${OVERRIDES[$name]+set}" ] || { echo "unknown variant '$name'; known: ${!OVERRIDES[*]}"; exit 2; }
 done
