@@ -22,7 +22,12 @@ class Turn:
 
 
 class Agent(Protocol):
-    """Anything that answers a batch of turns. ``describe()`` goes into every episode record."""
+    """Anything that answers a batch of turns. ``describe()`` goes into every episode record.
+
+    An agent may also stream (``LMAgent`` over vLLM does): ``streams`` is True and it has
+    ``submit(key, turn, seed_offset)``, ``poll() -> [(key, reply)]`` and ``cancel()``; the
+    rollout engine then sends each episode's next turn as soon as its reply is in.
+    """
 
     name: str
 
