@@ -123,7 +123,7 @@ def _drop_finished(queue: deque[tuple[int, int]], env_id: str, env_kwargs: dict[
 
 
 class _Engine:
-    """Advances a pool of episodes round by round; a pool of envs is reused across episodes."""
+    """Advances a pool of episodes, round by round or streaming; envs are reused across episodes."""
 
     def __init__(
         self,
@@ -160,12 +160,10 @@ class _Engine:
 
         try:
             while queue or active:
-                while queue and len(active) < batch_size:
-                    slot, final = self._start(*queue.popleft())
-                    if not self._finish_if_done(slot, final, bar):
-                        key = next(keys)
-                        active[key] = slot
-                        submit(key, slot)
+                for slot in self._start_more(queue, batch_size - len(active), bar):
+                    key = next(keys)
+                    active[key] = slot
+                    submit(key, slot)
                 if not active:
                     continue
                 for key, reply in agent.poll():
@@ -181,10 +179,7 @@ class _Engine:
     def _run_rounds(self, queue: deque[tuple[int, int]], batch_size: int, bar: _Bar) -> None:
         active: list[_Slot] = []
         while queue or active:
-            while queue and len(active) < batch_size:
-                slot, final = self._start(*queue.popleft())
-                if not self._finish_if_done(slot, final, bar):
-                    active.append(slot)
+            active += self._start_more(queue, batch_size - len(active), bar)
             if not active:
                 continue
             turns = [self._turn(s) for s in active]
@@ -196,6 +191,16 @@ class _Engine:
                 for slot, reply in zip(active, replies)
                 if not self._finish_if_done(slot, self._step(slot, reply.text, reply), bar)
             ]
+
+    def _start_more(self, queue: deque[tuple[int, int]], free: int, bar: _Bar) -> list[_Slot]:
+        """Start up to ``free`` episodes that still need the agent; those that end in their
+        bootstrap calls are recorded at once and do not count."""
+        started: list[_Slot] = []
+        while queue and len(started) < free:
+            slot, final = self._start(*queue.popleft())
+            if not self._finish_if_done(slot, final, bar):
+                started.append(slot)
+        return started
 
     def _start(self, index: int, sample: int) -> tuple[_Slot, dict[str, Any] | None]:
         env = self.spare_envs.pop() if self.spare_envs else make(self.env_id, **self.env_kwargs)
