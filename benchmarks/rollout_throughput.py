@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         m, agent, engine = callgym_rollout(args, "vllm")
         measures.append(m)
         if "raw" not in args.skip:
+            # warm first: it needs the cache (c) left behind; cold and waves empty it
             measures += [raw_vllm(engine, agent.chats, args.max_tokens, how) for how in ("warm", "cold", "waves")]
     for m in measures:
         if m.name.startswith("callgym"):
