@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,7 +121,7 @@ class Leaderboard:
             tables = self._tables()
             if tables and "meta" not in tables:
                 raise DataError(self._not_ours("it holds other tables"))  # before touching it
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent in the file; a no-op once set
+            self._enable_wal(timeout)
             if tables:
                 self._check_meta()
                 return
@@ -133,6 +134,23 @@ class Leaderboard:
             raise DataError(self._cannot(e)) from e
         except sqlite3.DatabaseError as e:
             raise DataError(self._not_ours(f"SQLite says: {e}")) from e
+
+    def _enable_wal(self, timeout: float) -> None:
+        """Switch the file to WAL (persistent in the file; a no-op once set).
+
+        The switch needs an exclusive lock, and while another process is creating the same
+        new file SQLite answers "database is locked" at once instead of waiting out the busy
+        timeout (waiting could deadlock): retry until the timeout.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _tables(self) -> set[str]:
         return {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
