@@ -195,10 +195,8 @@ def lora_config(config: DPOConfig) -> Any:
 
 def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any) -> tuple[Any, Any]:
     """TRL's DPOTrainer over the masked pairs (reference log-probs precomputed in its init)."""
-    from trl import DPOTrainer
-
     from callgym.trainers.callbacks import MetricsCallback
-    from callgym.trainers.masking import DataCollatorForMaskedPreference, add_token_masks
+    from callgym.trainers.masking import add_token_masks
 
     out = Path(config.output_dir)
     (out / "cache").mkdir(parents=True, exist_ok=True)
@@ -206,13 +204,14 @@ def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any)
     cache = out / "cache" / f"pairs-{'masked' if config.mask_env_tokens else 'all'}.arrow"
     dataset = add_token_masks(pairs, tokenizer, mask_env_tokens=config.mask_env_tokens, cache_file=str(cache))
     args = _trl_config(config, out)
-    collator = DataCollatorForMaskedPreference(
+    trainer_class, collator_class = _dpo_classes(config.packing)
+    collator = collator_class(
         pad_token_id=tokenizer.pad_token_id,
         max_length=args.max_length,
         truncation_mode=args.truncation_mode,
         pad_to_multiple_of=args.pad_to_multiple_of,
     )
-    trainer = DPOTrainer(
+    trainer = trainer_class(
         model=model_path,
         args=args,
         data_collator=collator,
@@ -224,9 +223,22 @@ def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any)
     return trainer, dataset
 
 
+def _dpo_classes(packing: bool) -> tuple[type, type]:
+    """The trainer and collator: prefix-tree packed, or TRL's padded rows."""
+    if packing:
+        from callgym.trainers.packing import PackedDPOTrainer, PackedPreferenceCollator
+
+        return PackedDPOTrainer, PackedPreferenceCollator
+    from trl import DPOTrainer
+
+    from callgym.trainers.masking import DataCollatorForMaskedPreference
+
+    return DPOTrainer, DataCollatorForMaskedPreference
+
+
 def sft_warmup(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any) -> str:
     """SFT on the distinct chosen chains (same token mask as DPO); returns the warmed-up model."""
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     from callgym.trainers.callbacks import MetricsCallback
 
@@ -239,17 +251,30 @@ def sft_warmup(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any) -
     kwargs.update(
         max_steps=config.sft_warmup_steps, learning_rate=config.sft_learning_rate or config.learning_rate
     )
-    trainer = SFTTrainer(
+    trainer_class, extra = _sft_classes(config.packing, tokenizer)
+    trainer = trainer_class(
         model=model_path,
         args=SFTConfig(**kwargs),
         train_dataset=chosen_chains(pairs, tokenizer, config.mask_env_tokens),
         processing_class=tokenizer,
         peft_config=lora_config(config),
         callbacks=[MetricsCallback(Path(config.output_dir) / METRICS, "sft")],
+        **extra,
     )
     trainer.train(resume_from_checkpoint=last_checkpoint(folder, config.resume))
     save_model(trainer, tokenizer, final)
     return str(final)
+
+
+def _sft_classes(packing: bool, tokenizer: Any) -> tuple[type, dict[str, Any]]:
+    """The SFT trainer and its extra arguments: prefix-tree packed, or TRL's padded rows."""
+    if packing:
+        from callgym.trainers.packing import PackedLMCollator, PackedSFTTrainer
+
+        return PackedSFTTrainer, {"data_collator": PackedLMCollator(pad_token_id=tokenizer.pad_token_id)}
+    from trl import SFTTrainer
+
+    return SFTTrainer, {}
 
 
 def chosen_chains(pairs: Any, tokenizer: Any, mask_env_tokens: bool) -> Any:

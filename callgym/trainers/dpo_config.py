@@ -135,6 +135,14 @@ class DPOConfig:
         default=None,
         metadata={"help": "Learning rate of the SFT warm-up; null uses learning_rate."},
     )
+    packing: bool = field(
+        default=True,
+        metadata={
+            "help": "Pack each batch (SFT and DPO) as a prefix tree, every distinct prefix computed once, and "
+            "compute reference log-probs once per unique chain; same log-probs, loss and gradients as TRL's "
+            "padded rows up to float rounding. false: TRL's padded rows."
+        },
+    )
     precompute_ref_log_probs: bool = field(
         default=True,
         metadata={
