@@ -332,6 +332,18 @@ def _token_stats(dataset: Any) -> dict[str, float]:
     return stats
 
 
+def _computed_tokens(trainer: Any, logs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tokens the model ran over: in training (tree slots when packed, else the rows' tokens) and
+    in the reference pass (packed only), beside the tokens of the rows TRL's own pass would run."""
+    last = logs[-1] if logs else {}
+    return {
+        "train": last.get("num_tree_tokens", last.get("num_tokens")),
+        "train_rows": last.get("num_tokens"),
+        "reference": getattr(trainer, "ref_tokens", None),
+        "reference_rows": getattr(trainer, "ref_row_tokens", None),
+    }
+
+
 def _write_results(
     out: Path,
     config: DPOConfig,
@@ -356,6 +368,7 @@ def _write_results(
         "pairs": config.pairs,
         "num_pairs": len(dataset),
         "tokens": _token_stats(dataset),
+        "computed_tokens": _computed_tokens(trainer, logs),
         "global_step": trainer.state.global_step,
         "epoch": trainer.state.epoch,
         "resumed_from": checkpoint,

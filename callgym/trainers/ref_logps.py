@@ -37,6 +37,7 @@ def precompute_unique_ref_logps(trainer: Any, dataset: Dataset, name: str, batch
     cache_file = dataset._get_cache_file_path(fingerprint)
     if not os.path.exists(cache_file):
         rows, pairs = unique_rows(trainer.data_collator, dataset)
+        trainer.ref_row_tokens = sum(len(rows[c][0]) + len(rows[r][0]) for c, r in pairs)
         logps = _score_rows(trainer, rows, name)
         chosen = torch.tensor([logps[c] for c, _ in pairs])
         rejected = torch.tensor([logps[r] for _, r in pairs])
@@ -106,9 +107,13 @@ def _score_rows(trainer: Any, rows: list[Row], name: str) -> list[float]:
         batch = {k: v.to(trainer.accelerator.device) for k, v in batch.items()}
         first, second = trainer.compute_ref_log_probs(model, batch)
         logps.extend(torch.cat([first, second]).float().cpu().tolist()[: len(group)])
-    unpacked = sum(len(ids) for ids, _ in rows)
     trainer.ref_tokens = computed
-    log.info("reference log-probs: %d unique chains, %d tokens computed (unpacked rows: %d)", len(rows), computed, unpacked)
+    log.info(
+        "reference log-probs: %d unique chains, %d tokens computed (TRL's rows: %d)",
+        len(rows),
+        computed,
+        trainer.ref_row_tokens,
+    )
     return logps
 
 
