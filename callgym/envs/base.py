@@ -22,6 +22,7 @@ import gymnasium as gym
 from gymnasium import spaces
 
 from callgym.calls import MAX_REPLY_CHARS, Call
+from callgym.error_types import ErrorType
 from callgym.errors import ConfigError, ModelError
 from callgym.tools import Toolset, format_result
 
@@ -92,6 +93,7 @@ class ToolEnv(gym.Env[str, str]):
         self._messages: list[dict[str, Any]] = []
         self.steps = self.invalid_calls = 0
         self.last_call: Call | None = None
+        self.last_error_type: ErrorType | None = None  # why the last reply was invalid
         self._done = True
 
     # ------------------------------------------------------------------ subclass hooks
@@ -130,6 +132,7 @@ class ToolEnv(gym.Env[str, str]):
         self.steps = 0
         self.invalid_calls = 0
         self.last_call = None
+        self.last_error_type = None
         self._done = False
         return self.problem.prompt, self._info()
 
@@ -176,19 +179,29 @@ class ToolEnv(gym.Env[str, str]):
     def _execute(self, action: Any) -> tuple[str, Any, bool]:
         """Run the reply's call: (observation, answer value, whether it was the answer)."""
         assert self.toolset is not None
+        call = None
         try:
             if not isinstance(action, str):
-                raise ModelError(f"The action must be text, got {type(action).__name__}.")
+                raise ModelError(f"The action must be text, got {type(action).__name__}.", ErrorType.NO_CALL)
             call = self.toolset.parse(action)
             result = self.toolset.execute(call)
         except ModelError as e:
             self.invalid_calls += 1
             self.last_call = None
+            self.last_error_type = self._error_type(e, call)
             return f"Error: {e}", None, False
         self.last_call = call
+        self.last_error_type = None
         if call.name == self.answer_tool:
             return "Your answer has been recorded.", result, True
         return format_result(result), None, False
+
+    def _error_type(self, error: ModelError, call: Call | None) -> ErrorType:
+        """The env's answer check: a value the answer tool cannot read is an answer_format
+        error (``Answer(value="many")``), whatever the coercion that caught it."""
+        if call is not None and call.name == self.answer_tool and error.error_type is ErrorType.WRONG_TYPE:
+            return ErrorType.ANSWER_FORMAT
+        return error.error_type
 
     def _truncation_reason(self) -> str:
         if self.invalid_calls >= self.max_invalid:
@@ -205,4 +218,5 @@ class ToolEnv(gym.Env[str, str]):
             "step": self.steps,
             "invalid_calls": self.invalid_calls,
             "call": str(self.last_call) if self.last_call else None,
+            "error_type": self.last_error_type.value if self.last_error_type else None,
         }
