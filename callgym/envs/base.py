@@ -33,6 +33,7 @@ import gymnasium as gym
 from gymnasium import spaces
 
 from callgym.calls import MAX_REPLY_CHARS, Call, iter_calls
+from callgym.error_types import ErrorType
 from callgym.errors import ConfigError, ModelError
 from callgym.tools import Toolset, format_result
 
@@ -127,6 +128,7 @@ class ToolEnv(gym.Env[str, str]):
         self._messages: list[dict[str, Any]] = []
         self.steps = self.invalid_calls = self.turn = self.turn_steps = self.turns_passed = 0
         self.last_calls: tuple[Call, ...] = ()
+        self.last_error_type: ErrorType | None = None  # why the last reply (or a call in it) was invalid
         self._done = True
 
     # ------------------------------------------------------------------ subclass hooks
@@ -174,6 +176,7 @@ class ToolEnv(gym.Env[str, str]):
         ]
         self.steps = self.invalid_calls = self.turn = self.turn_steps = self.turns_passed = 0
         self.last_calls = ()
+        self.last_error_type = None
         self._done = False
         return self.problem.prompt, self._info()
 
@@ -239,19 +242,23 @@ class ToolEnv(gym.Env[str, str]):
             return [self.toolset.parse(action)]
         calls = list(iter_calls(action, self.toolset.callable_names, self.toolset.example))
         if len(calls) > self.max_calls_per_reply:
-            raise ModelError(f"Your reply holds {len(calls)} calls; the limit is {self.max_calls_per_reply} per reply.")
+            raise ModelError(
+                f"Your reply holds {len(calls)} calls; the limit is {self.max_calls_per_reply} per reply.", ErrorType.TOO_LONG
+            )
         return calls
 
     def _execute(self, action: Any) -> ReplyOutcome:
         """Run the reply's calls in order; a call that fails is reported and counted invalid."""
         assert self.toolset is not None
+        self.last_error_type = None
         try:
             if not isinstance(action, str):
-                raise ModelError(f"The action must be text, got {type(action).__name__}.")
+                raise ModelError(f"The action must be text, got {type(action).__name__}.", ErrorType.NO_CALL)
             calls = self.parse_reply(action)
         except ModelError as e:
             self.invalid_calls += 1
             self.last_calls = ()
+            self.last_error_type = e.error_type
             return ReplyOutcome(f"Error: {e}")
         if not calls:
             self.last_calls = ()
@@ -262,6 +269,7 @@ class ToolEnv(gym.Env[str, str]):
                 result = self.toolset.execute(call)
             except ModelError as e:
                 self.invalid_calls += 1
+                self.last_error_type = self.last_error_type or self._error_type(e, call)
                 results.append(f"Error: {e}")
                 continue
             ran.append(call)
@@ -273,6 +281,13 @@ class ToolEnv(gym.Env[str, str]):
         if len(calls) == 1:
             return ReplyOutcome(results[0], tuple(ran))
         return ReplyOutcome("\n".join(f"{c} -> {r}" for c, r in zip(calls, results)), tuple(ran))
+
+    def _error_type(self, error: ModelError, call: Call) -> ErrorType:
+        """The env's answer check: a value the answer tool cannot read is an answer_format
+        error (``Answer(value="many")``), whatever the coercion that caught it."""
+        if call.name == self.answer_tool and error.error_type is ErrorType.WRONG_TYPE:
+            return ErrorType.ANSWER_FORMAT
+        return error.error_type
 
     def _end_turn(self) -> tuple[str, bool]:
         """Judge the turn that just ended; open the next one unless the episode is decided."""
@@ -313,6 +328,7 @@ class ToolEnv(gym.Env[str, str]):
             "turn": self.turn,
             "invalid_calls": self.invalid_calls,
             "call": _calls_text(calls),
+            "error_type": self.last_error_type.value if self.last_error_type else None,
         }
 
 
