@@ -30,6 +30,16 @@ class Step:
     call: str | None = None  # canonical call text, None when the reply held no valid call
     valid: bool = True
     reward: float = 0.0
+    # Why the reply was invalid (a name from callgym.error_types), None for a valid one.
+    # Files written before error types existed have no such field: see error_type_of().
+    error_type: str | None = None
+
+
+def error_type_of(step: Step) -> str | None:
+    """The step's error type; ``"unclassified"`` for an invalid step of an older file."""
+    if step.valid:
+        return None
+    return step.error_type or "unclassified"
 
 
 @dataclass
