@@ -47,7 +47,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from callgym.benchmarks.runner import load_used_problems, run_suite
     from callgym.benchmarks.suites import load_suite
-    from callgym.leaderboards.render import leaderboard_table
+    from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
 
     suite = load_suite(args.suite).with_n(args.n)
     used = load_used_problems(args.exclude)
@@ -55,7 +55,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     out = args.out or Path("runs", "bench", suite.name, _slug(f"{args.model}-{args.agent}-{args.backend}"))
     records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
                         used=used, batch_size=args.batch_size, progress=not args.quiet)
-    Console().print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    console = Console()
+    console.print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    console.print(budget_table(records))
+    console.print(error_table(records))
     for record in records:
         if record.excluded:
             print(f"{record.env_id}: {record.excluded} problems used for training were excluded")
@@ -128,12 +131,15 @@ def _add_leaderboard(sub: Any) -> None:
 def cmd_leaderboard_show(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from callgym.leaderboards.render import leaderboard_table
+    from callgym.leaderboards.render import error_table, leaderboard_table
     from callgym.leaderboards.store import Leaderboard
 
     with Leaderboard(args.db, create=False) as board:
         runs = board.runs(env_id=args.env, model=args.model)
-    Console().print(leaderboard_table(runs))
+    console = Console()
+    console.print(leaderboard_table(runs))
+    if any(run.error_counts() for run in runs):
+        console.print(error_table(runs))
     return 0
 
 
