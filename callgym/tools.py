@@ -25,7 +25,7 @@ from decimal import Decimal
 import inspect
 import re
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -369,6 +369,11 @@ class Toolset:
     @property
     def names(self) -> list[str]:
         return list(self.tools)
+
+    @property
+    def callable_names(self) -> Collection[str]:
+        """The names a reply may call (a toolset may dispatch more names than it documents)."""
+        return self.tools
 
     def help_text(self) -> str:
         return "\n\n".join(t.help_text() for t in self.tools.values())
