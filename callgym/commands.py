@@ -48,7 +48,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from callgym.benchmarks.runner import load_used_problems, run_suite
     from callgym.benchmarks.suites import load_suite
-    from callgym.leaderboards.render import leaderboard_table
+    from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
     from callgym.runs import mark_finished
 
     suite = load_suite(args.suite).with_n(args.n)
@@ -58,7 +58,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
                             used=used, batch_size=args.batch_size, progress=not args.quiet)
         mark_finished(out, {"leaderboard_runs": [r.id for r in records], "db": args.db, "tag": args.tag})
-    Console().print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    console = Console()
+    console.print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    console.print(budget_table(records))
+    console.print(error_table(records))
     print(f"episodes -> {out}; leaderboard run ids {', '.join(str(r.id) for r in records)}")
     for record in records:
         if record.excluded:
@@ -144,12 +147,15 @@ def _add_leaderboard(sub: Any) -> None:
 def cmd_leaderboard_show(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from callgym.leaderboards.render import leaderboard_table
+    from callgym.leaderboards.render import error_table, leaderboard_table
     from callgym.leaderboards.store import Leaderboard
 
     with Leaderboard(args.db, readonly=True) as board:
         runs = board.runs(env_id=args.env, model=args.model)
-    Console().print(leaderboard_table(runs))
+    console = Console()
+    console.print(leaderboard_table(runs))
+    if any(run.error_counts() for run in runs):
+        console.print(error_table(runs))
     return 0
 
 
