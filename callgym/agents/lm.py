@@ -11,6 +11,7 @@ both play an env through any backend, with one of two prompt protocols:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Hashable
 from typing import Any
 
@@ -19,7 +20,6 @@ from callgym.agents.base import Turn
 from callgym.errors import ConfigError
 
 PROTOCOLS = ("text", "native")
-NATIVE_SYSTEM = "Solve the task by calling the provided functions, one call per reply. Call {answer}(...) with the final answer."
 NO_TOOL_SYSTEM = "Answer the question. Think briefly, then end with 'The answer is X.'"
 
 
@@ -51,10 +51,16 @@ class LMAgent:
         self.protocol = protocol
         self.bootstrap = tuple(bootstrap)
         self._waiting: dict[Hashable, Turn] = {}
+        # Backends written before per-turn seeds (third-party ones) are called as before.
+        self._seeds_per_turn = "seed_offsets" in inspect.signature(backend.generate).parameters
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         tools = self._tools(turns[0]) if turns else None
-        replies = self.backend.generate([self._chat(t) for t in turns], self.sampling, tools)
+        chats = [self._chat(t) for t in turns]
+        if self._seeds_per_turn:
+            replies = self.backend.generate(chats, self.sampling, tools, seed_offsets=[t.seed_offset for t in turns])
+        else:
+            replies = self.backend.generate(chats, self.sampling, tools)
         for turn, reply in zip(turns, replies):
             self._finish(turn, reply)
         return replies
@@ -89,10 +95,7 @@ class LMAgent:
     def _chat(self, turn: Turn) -> list[dict[str, Any]]:
         if self.protocol == "text":
             return turn.messages
-        system = NATIVE_SYSTEM.format(answer=turn.env.answer_tool)
-        if turn.env.instructions:
-            system = f"{turn.env.instructions}\n\n{system}"
-        return [{"role": "system", "content": system}, *turn.messages[1:]]
+        return [{"role": "system", "content": turn.env.native_system_prompt()}, *turn.messages[1:]]
 
     def describe(self) -> dict[str, Any]:
         return {
