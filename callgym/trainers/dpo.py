@@ -22,6 +22,7 @@ import argparse
 import json
 import logging
 import resource
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -57,15 +58,28 @@ def train_dpo(config: DPOConfig) -> Path:
         if config.sft_warmup_steps:
             with _timed(seconds, "sft_warmup"):
                 model_path = sft_warmup(config, model_path, tokenizer, pairs)
-        with _timed(seconds, "dpo_prepare"):  # token masks, tokenization, reference log-probs
-            trainer, dataset = _dpo_trainer(config, model_path, tokenizer, pairs)
-        checkpoint = last_checkpoint(out, config.resume)
-        with _timed(seconds, "dpo_train"):
-            output = trainer.train(resume_from_checkpoint=checkpoint)
-        save_model(trainer, tokenizer, out)
-        trainer.save_state()
-    _write_results(out, config, model_path, dataset, trainer, output.metrics, seconds, checkpoint)
+        if config.max_steps == 0:  # SFT only (an ablation): the warmed-up model is the result
+            _copy_model(Path(model_path), out)
+        else:
+            trainer, dataset, output, checkpoint = _dpo(config, model_path, tokenizer, pairs, seconds)
+    if config.max_steps == 0:
+        _write_sft_only_results(out, config, model_path, seconds)
+    else:
+        _write_results(out, config, model_path, dataset, trainer, output.metrics, seconds, checkpoint)
     return out
+
+
+def _dpo(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any, seconds: dict[str, float]) -> tuple:
+    """Prepare and run DPO, save the model into ``output_dir``: (trainer, dataset, train output, checkpoint)."""
+    out = Path(config.output_dir)
+    with _timed(seconds, "dpo_prepare"):  # token masks, tokenization, reference log-probs
+        trainer, dataset = _dpo_trainer(config, model_path, tokenizer, pairs)
+    checkpoint = last_checkpoint(out, config.resume)
+    with _timed(seconds, "dpo_train"):
+        output = trainer.train(resume_from_checkpoint=checkpoint)
+    save_model(trainer, tokenizer, out)
+    trainer.save_state()
+    return trainer, dataset, output, checkpoint
 
 
 @contextmanager
@@ -330,6 +344,28 @@ def _token_stats(dataset: Any) -> dict[str, float]:
         stats[f"{side}_counted_tokens"] = round(sum(map(sum, masks)) / max(len(masks), 1), 1)
         stats[f"{side}_sequence_tokens"] = round(sum(map(len, masks)) / max(len(masks), 1), 1)
     return stats
+
+
+def _copy_model(source: Path, out: Path) -> None:
+    """Copy a saved model folder's files (weights, config, tokenizer) into ``out``."""
+    for path in source.iterdir():
+        if path.is_file():
+            shutil.copy2(path, out / path.name)
+
+
+def _write_sft_only_results(out: Path, config: DPOConfig, model_path: str, seconds: dict[str, float]) -> None:
+    results = {
+        "model": config.model,
+        "model_path": model_path,
+        "final_model": str(out),
+        "pairs": config.pairs,
+        "global_step": 0,
+        **{f"{k}_seconds": v for k, v in seconds.items()},
+        "peak_rss_mb": peak_rss_mb(),
+        "config": config.to_dict(),
+        "timestamp": time.time(),
+    }
+    (out / RESULTS).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def _computed_tokens(trainer: Any, logs: list[dict[str, Any]]) -> dict[str, Any]:

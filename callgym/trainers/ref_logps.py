@@ -20,7 +20,7 @@ from datasets import Dataset, concatenate_datasets
 from datasets.fingerprint import Hasher
 from tqdm.auto import tqdm
 
-from callgym.trainers.masking import DataCollatorForMaskedPreference
+from callgym.trainers.masking import DataCollatorForMaskedPreference, common_prefix
 from callgym.trainers.packing import pack_rows
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def tree_groups(rows: list[Row], budget: int = TREE_TOKENS) -> list[list[int]]:
     groups: list[list[int]] = []
     size = 0
     for r, (ids, _) in enumerate(rows):
-        new = len(ids) - (_common_prefix(rows[r - 1][0], ids) if groups and r else 0)
+        new = len(ids) - (common_prefix(rows[r - 1][0], ids) if groups and r else 0)
         if groups and size + new <= budget:
             groups[-1].append(r)
             size += new
@@ -83,15 +83,6 @@ def tree_groups(rows: list[Row], budget: int = TREE_TOKENS) -> list[list[int]]:
             groups.append([r])
             size = len(ids)
     return groups
-
-
-def _common_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _score_rows(trainer: Any, rows: list[Row], name: str) -> list[float]:

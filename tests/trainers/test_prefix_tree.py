@@ -13,6 +13,10 @@ rows_strategy = st.lists(
 )
 
 
+def _split(raw) -> tuple[list[list[int]], list[list[int]]]:
+    return [[token for token, _ in row] for row in raw], [[flag for _, flag in row] for row in raw]
+
+
 def _path(tree, slot: int) -> list[int]:
     """The slots slot ``slot`` attends to, in order: its path from the root."""
     return [j for j in range(slot + 1) if j <= slot < tree.ends[j]]
@@ -21,8 +25,7 @@ def _path(tree, slot: int) -> list[int]:
 @settings(max_examples=300, deadline=None)
 @given(rows_strategy)
 def test_every_counted_token_is_read_from_a_slot_on_its_own_path(raw):
-    rows = [[token for token, _ in row] for row in raw]
-    counted = [[flag for _, flag in row] for row in raw]
+    rows, counted = _split(raw)
     tree = build_tree(rows, counted)
     assert len(tree.index) == len(rows)
     for row, flags, index in zip(rows, counted, tree.index, strict=True):
@@ -40,8 +43,7 @@ def test_every_counted_token_is_read_from_a_slot_on_its_own_path(raw):
 @settings(max_examples=200, deadline=None)
 @given(rows_strategy)
 def test_the_tree_is_never_bigger_than_the_rows(raw):
-    rows = [[token for token, _ in row] for row in raw]
-    counted = [[flag for _, flag in row] for row in raw]
+    rows, counted = _split(raw)
     tree = build_tree(rows, counted)
     assert len(tree) <= sum(len(r) for r in rows)
     assert all(label == IGNORE or label >= 0 for label in tree.labels)
