@@ -67,11 +67,11 @@ class ToolEnv(gym.Env[str, str]):
     """Base class of callgym's environments; see the module docstring for the contract.
 
     Subclasses implement :meth:`num_problems`, :meth:`load_problem`, :meth:`make_toolset`
-    and :meth:`score`, and set :attr:`env_id` and :attr:`instructions`.
+    and :meth:`score`, and set :attr:`instructions`. Their id is the one they are registered
+    under (:func:`callgym.envs.register`); :attr:`env_id` reads it back.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
-    env_id: ClassVar[str] = "callgym/ToolEnv-v0"
     instructions: ClassVar[str] = ""
     answer_tool: ClassVar[str] = "Answer"
 
@@ -93,6 +93,11 @@ class ToolEnv(gym.Env[str, str]):
         self.steps = self.invalid_calls = 0
         self.last_call: Call | None = None
         self._done = True
+
+    @property
+    def env_id(self) -> str | None:
+        """The id this env was made under (None when built without ``make``)."""
+        return self.spec.id if self.spec is not None else None
 
     # ------------------------------------------------------------------ subclass hooks
 
