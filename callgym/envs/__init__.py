@@ -77,5 +77,9 @@ def env_ids() -> list[str]:
     return ENVS.names()
 
 
+from callgym.envs.checker import check_env  # noqa: E402  (after make, which it uses)
+
+__all__ = ["ENVS", "check_env", "env_ids", "make", "register"]
+
 register("callgym/GSM8K-v0", "callgym.envs.gsm8k.env:GSM8KEnv")
 register("callgym/FOL-v0", "callgym.envs.fol.env:FOLEnv")
