@@ -187,7 +187,10 @@ def _hostile_replies(env: gym.Env, seed: int) -> list[str]:
         obs, reward, terminated, _, info = env.step(reply)
         seconds = time.perf_counter() - started
         shown = repr(reply[:40]) + ("..." if len(reply) > 40 else "")
-        if not (isinstance(obs, str) and obs.startswith("Error:")) or reward != 0.0 or terminated:
+        if env.unwrapped.answer_tool is None:  # a conversation env: a reply without a call ends the turn
+            if not isinstance(obs, str) or reward != 0.0:
+                problems.append(f"reply {shown} must give a text observation and reward 0.0")
+        elif not (isinstance(obs, str) and obs.startswith("Error:")) or reward != 0.0 or terminated:
             problems.append(f"reply {shown} was not refused with an 'Error: ...' observation (got {_first_line(obs)!r})")
         elif info.get("invalid_calls") != 1 or info.get("call") is not None:
             problems.append(f"reply {shown}: info must count it as an invalid call (invalid_calls=1, call=None)")
@@ -197,6 +200,8 @@ def _hostile_replies(env: gym.Env, seed: int) -> list[str]:
 
 
 def _limit_truncates(env: gym.Env, seed: int) -> list[str]:
+    if env.unwrapped.answer_tool is None:
+        return []  # a conversation env: a reply without a call ends the turn instead
     env.reset(seed=seed, options={"index": 0})
     limit = env.unwrapped.max_invalid
     for _ in range(limit):
