@@ -1,7 +1,7 @@
 """Unit conversion: convert a quantity to another unit with the ``Factor`` table and arithmetic.
 
 Difficulty 1: metric to metric (``3.5 km`` to ``m``). Difficulty 2: imperial to metric
-(``12 ft`` to ``cm``). Difficulty 3: a rate (``90 km/h`` to ``m/s``: two factors).
+(``12 ft`` to ``cm``). Difficulty 3: a speed (``90 km/h`` to ``m/s``: two factors).
 Problem *i* of a split is built from its own ``random.Random``, so ``(seed, index)``
 reproduces it exactly, and the two splits never share a problem.
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from callgym.envs.base import Problem, ToolEnv
 from callgym.errors import ConfigError, ToolError
-from callgym.tools import Number, Toolset, tool
+from callgym.tools import Number, Toolset, format_number as num, tool
 
 # Every unit as an exact multiple of its dimension's base unit (m, kg, s).
 UNITS: dict[str, tuple[str, Fraction]] = {
@@ -107,26 +107,33 @@ class UnitsEnv(ToolEnv):
         value = Fraction(rng.randint(1, 400), rng.choice([1, 2, 4, 10]))
         level = index % 3 + 1
         if level == 3:
-            return self._rate_problem(index, value, rng)
-        source = rng.choice(METRIC if level == 1 else IMPERIAL)
-        target = rng.choice([u for u in METRIC if UNITS[u][0] == UNITS[source][0] and u != source])
-        factor = UNITS[source][1] / UNITS[target][1]
-        gold = (f"Factor(from_unit={source!r}, to_unit={target!r})", f"Multiply(a={value}, b={factor})",
-                f"Answer({value * factor})")
-        return Problem(index, f"Convert {value} {source} to {target}.", value * factor, gold, difficulty=level)
+            (source, target), (per, to_per) = rng.choice([("km", "m"), ("mi", "m"), ("m", "cm")]), ("h", "s")
+        else:
+            source = rng.choice(METRIC if level == 1 else IMPERIAL)
+            target = rng.choice([u for u in METRIC if UNITS[u][0] == UNITS[source][0] and u != source])
+            per = to_per = ""
+        return self._problem(index, level, value, (source, target), (per, to_per))
 
-    def _rate_problem(self, index: int, value: Fraction, rng: random.Random) -> Problem:
-        length, per = rng.choice([("km", "h"), ("mi", "h"), ("m", "min")])
-        to_length, to_per = "m", "s"
-        lf, tf = UNITS[length][1] / UNITS[to_length][1], UNITS[per][1] / UNITS[to_per][1]
-        answer = value * lf / tf
-        gold = (f"Factor(from_unit={length!r}, to_unit={to_length!r})", f"Factor(from_unit={per!r}, to_unit={to_per!r})",
-                f"Multiply(a={value}, b={lf})", f"Divide(a={value * lf}, b={tf})", f"Answer({answer})")
-        prompt = f"Convert {value} {length}/{per} to {to_length}/{to_per}."
-        return Problem(index, prompt, answer, gold, difficulty=3)
+    def _problem(self, index: int, level: int, value: Fraction, units: tuple[str, str], per: tuple[str, str]) -> Problem:
+        """The task and the oracle's chain: look the factors up, then compute with the numbers
+        as the results show them (as a model would)."""
+        factor = UNITS[units[0]][1] / UNITS[units[1]][1]
+        gold = [f"Factor(from_unit={units[0]!r}, to_unit={units[1]!r})", f"Multiply(a={num(value)}, b={num(factor)})"]
+        result = Fraction(num(value)) * Fraction(num(factor))
+        if per[0]:
+            time_factor = UNITS[per[0]][1] / UNITS[per[1]][1]
+            gold[1:1] = [f"Factor(from_unit={per[0]!r}, to_unit={per[1]!r})"]
+            gold.append(f"Divide(a={num(result)}, b={num(time_factor)})")
+            result = Fraction(num(result)) / time_factor
+            factor /= time_factor
+        gold.append(f"Answer({num(result)})")
+        quantity = f"{num(value)} {units[0]}" + (f"/{per[0]}" if per[0] else "")
+        prompt = f"Convert {quantity} to {units[1]}" + (f"/{per[1]}." if per[1] else ".")
+        return Problem(index, prompt, value * factor, tuple(gold), difficulty=level)
 
     def make_toolset(self, problem: Problem) -> Toolset:
         return TOOLS
 
     def score(self, answer: Any, problem: Problem) -> float:
-        return float(answer == problem.answer)
+        """1.0 within a relative 1e-6 of the exact value (results are shown to 10 decimals)."""
+        return float(abs(answer - problem.answer) <= abs(problem.answer) * Fraction(1, 10**6))
