@@ -80,7 +80,10 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     from callgym.agents import make_agent
     from callgym.agents.backends.base import Sampling
     from callgym.agents.rollout import rollout
+    from callgym.episode import check_episode_file
 
+    if args.out:
+        check_episode_file(args.out)  # before any model loads; a foreign file stays untouched
     env_kwargs = parse_key_values(args.env_arg, "--env-arg")
     sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
     backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
