@@ -11,6 +11,7 @@ both play an env through any backend, with one of two prompt protocols:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Hashable
 from typing import Any
 
@@ -50,10 +51,16 @@ class LMAgent:
         self.protocol = protocol
         self.bootstrap = tuple(bootstrap)
         self._waiting: dict[Hashable, Turn] = {}
+        # Backends written before per-turn seeds (third-party ones) are called as before.
+        self._seeds_per_turn = "seed_offsets" in inspect.signature(backend.generate).parameters
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         tools = self._tools(turns[0]) if turns else None
-        replies = self.backend.generate([self._chat(t) for t in turns], self.sampling, tools)
+        chats = [self._chat(t) for t in turns]
+        if self._seeds_per_turn:
+            replies = self.backend.generate(chats, self.sampling, tools, seed_offsets=[t.seed_offset for t in turns])
+        else:
+            replies = self.backend.generate(chats, self.sampling, tools)
         for turn, reply in zip(turns, replies):
             self._finish(turn, reply)
         return replies
