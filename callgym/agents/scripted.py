@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 import string
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callgym.agents.backends.base import Reply
 from callgym.agents.base import Turn
 from callgym.tools import Number, Parameter, Tool
+
+if TYPE_CHECKING:
+    from callgym.agents import AgentOptions
 
 
 class OracleAgent:
@@ -22,6 +25,10 @@ class OracleAgent:
     """
 
     name = "oracle"
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> OracleAgent:
+        return cls()
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._next_call(t)) for t in turns]
@@ -51,6 +58,10 @@ class RandomAgent:
     def __init__(self, answer_prob: float = 0.25, seed: int = 0) -> None:
         self.answer_prob = answer_prob
         self.seed = seed
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> RandomAgent:
+        return cls(seed=options.seed)
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._random_call(t, random.Random(f"{self.seed}/{t.index}/{t.sample}/{t.step}"))) for t in turns]
