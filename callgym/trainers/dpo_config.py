@@ -17,7 +17,7 @@ import yaml
 
 from callgym.errors import ConfigError
 from callgym.registry import did_you_mean
-from callgym.yaml_files import parse_key_values, read_yaml_mapping
+from callgym.yaml_files import CONFIGS_DIR, parse_key_values, read_yaml_mapping, shipped_or_path
 
 LOSS_TYPES = (
     "sigmoid",
@@ -267,6 +267,7 @@ class DPOConfig:
         """Read a YAML file (None: defaults only), then apply ``key=value`` overrides."""
         data: dict[str, Any] = {}
         if path is not None:
+            path = shipped_or_path(path, CONFIGS_DIR, "DPO config")
             data = read_yaml_mapping(path, "see `callgym train dpo --help` for the fields")
         data.update(parse_overrides(overrides))
         return cls.from_dict(data, str(path or "overrides"))
