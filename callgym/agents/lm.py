@@ -11,16 +11,24 @@ both play an env through any backend, with one of two prompt protocols:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callgym.agents.backends.base import Backend, Reply, Sampling
 from callgym.agents.base import Turn
 from callgym.errors import ConfigError
 
+if TYPE_CHECKING:
+    from callgym.agents import AgentOptions
+
 PROTOCOLS = ("text", "native")
-NATIVE_SYSTEM = "Solve the task by calling the provided functions, one call per reply. Call {answer}(...) with the final answer."
 NO_TOOL_SYSTEM = "Answer the question. Think briefly, then end with 'The answer is X.'"
+
+
+def _check_protocol(protocol: str) -> None:
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"protocol={protocol!r}; use one of {', '.join(PROTOCOLS)}")
 
 
 class LMAgent:
@@ -43,18 +51,30 @@ class LMAgent:
         protocol: str = "text",
         bootstrap: tuple[str, ...] = (),
     ) -> None:
-        if protocol not in PROTOCOLS:
-            raise ConfigError(f"protocol={protocol!r}; use one of {', '.join(PROTOCOLS)}")
+        _check_protocol(protocol)
         self.backend = backend
         self.sampling = sampling or Sampling()
         self.name = role
         self.protocol = protocol
         self.bootstrap = tuple(bootstrap)
         self._waiting: dict[Hashable, Turn] = {}
+        # Backends written before per-turn seeds (third-party ones) are called as before.
+        self._seeds_per_turn = "seed_offsets" in inspect.signature(backend.generate).parameters
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> LMAgent:
+        """The agent ``options.name`` names (its role), over the backend the options name."""
+        _check_protocol(options.protocol)  # before the model loads
+        return cls(options.make_backend(), options.sampling, role=options.name, protocol=options.protocol,
+                   bootstrap=options.bootstrap)
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         tools = self._tools(turns[0]) if turns else None
-        replies = self.backend.generate([self._chat(t) for t in turns], self.sampling, tools)
+        chats = [self._chat(t) for t in turns]
+        if self._seeds_per_turn:
+            replies = self.backend.generate(chats, self.sampling, tools, seed_offsets=[t.seed_offset for t in turns])
+        else:
+            replies = self.backend.generate(chats, self.sampling, tools)
         for turn, reply in zip(turns, replies):
             self._finish(turn, reply)
         return replies
@@ -89,10 +109,7 @@ class LMAgent:
     def _chat(self, turn: Turn) -> list[dict[str, Any]]:
         if self.protocol == "text":
             return turn.messages
-        system = NATIVE_SYSTEM.format(answer=turn.env.answer_tool)
-        if turn.env.instructions:
-            system = f"{turn.env.instructions}\n\n{system}"
-        return [{"role": "system", "content": system}, *turn.messages[1:]]
+        return [{"role": "system", "content": turn.env.native_system_prompt()}, *turn.messages[1:]]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -110,6 +127,10 @@ class NoToolAgent(LMAgent):
 
     def __init__(self, backend: Backend, sampling: Sampling | None = None, **_: Any) -> None:
         super().__init__(backend, sampling, role="no-tool")
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> NoToolAgent:
+        return cls(options.make_backend(), options.sampling)
 
     def _tools(self, turn: Turn) -> None:
         return None
