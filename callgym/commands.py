@@ -231,5 +231,5 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     from callgym.pipeline_config import load_pipeline_config
 
     config = load_pipeline_config(args.config, parse_key_values(args.overrides, "override"))
-    run_pipeline(config, out=args.out or Path("runs", config.name), db=args.db)
+    run_pipeline(config, out=args.out or Path("runs", config.name), db=args.db, verbose=args.verbose)
     return 0

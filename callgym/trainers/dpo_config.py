@@ -179,7 +179,8 @@ class DPOConfig:
     )
     bf16: bool | None = field(
         default=None,
-        metadata={"help": "bfloat16 mixed precision; null: on when a bf16 GPU is present, else off."},
+        metadata={"help": "bfloat16 mixed precision; null: on with a bf16 GPU or a CPU with native bf16 "
+                 "(AVX512-BF16, AMX), else off (CALLGYM_DTYPE=float32 turns it off too)."},
     )
     report_to: str = field(
         default="none",
