@@ -41,7 +41,8 @@ class RandomAgent:
     """Random well-formed calls with random literal arguments; answers at a random step.
 
     Args:
-        answer_prob: chance of calling the answer tool at each step.
+        answer_prob: chance of calling the answer tool at each step (in a conversation env,
+            of ending the user turn with a reply without a call).
         seed: seeds the agent's own generator, so a run is reproducible.
     """
 
@@ -55,6 +56,8 @@ class RandomAgent:
         return [Reply(self._random_call(t)) for t in turns]
 
     def _random_call(self, turn: Turn) -> str:
+        if turn.env.answer_tool is None and self.rng.random() < self.answer_prob:
+            return "Done."  # a conversation env: a reply without a call ends the user turn
         tools = turn.env.toolset.tools
         answer = tools.get(turn.env.answer_tool)
         others = [t for name, t in tools.items() if name != turn.env.answer_tool]
