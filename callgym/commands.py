@@ -131,7 +131,7 @@ def cmd_leaderboard_show(args: argparse.Namespace) -> int:
     from callgym.leaderboards.render import leaderboard_table
     from callgym.leaderboards.store import Leaderboard
 
-    with Leaderboard(args.db, create=False) as board:
+    with Leaderboard(args.db, readonly=True) as board:
         runs = board.runs(env_id=args.env, model=args.model)
     Console().print(leaderboard_table(runs))
     return 0
@@ -143,7 +143,7 @@ def cmd_leaderboard_export(args: argparse.Namespace) -> int:
 
     if not (args.md or args.json_path or args.html):
         raise UsageError("nothing to export: pass --md FILE, --json FILE and/or --html DIR")
-    with Leaderboard(args.db, create=False) as board:
+    with Leaderboard(args.db, readonly=True) as board:
         for path in export(board, md=args.md, json_path=args.json_path, html_dir=args.html):
             print(f"wrote {path}")
     return 0

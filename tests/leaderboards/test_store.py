@@ -42,7 +42,7 @@ def test_outcomes_come_back_as_pairable_episodes(tmp_path: Path) -> None:
 
 
 def test_filters_and_counts(board_path: Path) -> None:
-    with Leaderboard(board_path, create=False) as board:
+    with Leaderboard(board_path, readonly=True) as board:
         assert board.count() == 2 * len(MODELS)
         assert board.count("outcomes") == 2 * len(MODELS) * 30
         assert board.count("samples") == 2 * len(MODELS) * 4
@@ -103,7 +103,7 @@ def test_files_that_are_not_leaderboards_are_refused_untouched(tmp_path: Path) -
     with pytest.raises(DataError, match="is a directory"):
         Leaderboard(tmp_path)
     with pytest.raises(DataError, match="no leaderboard here yet"):
-        Leaderboard(tmp_path / "missing.db", create=False)
+        Leaderboard(tmp_path / "missing.db", readonly=True)
     with pytest.raises(DataError, match="cannot open it"):
         Leaderboard(text / "lb.db")  # its parent is a file
 
@@ -150,7 +150,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     for process in writers:
         process.join(timeout=120)
     assert [p.exitcode for p in writers] == [0, 0]
-    with Leaderboard(path, create=False) as board:
+    with Leaderboard(path, readonly=True) as board:
         runs = board.runs()
         assert len(runs) == 2 * RUNS_PER_WRITER
         assert len({r.id for r in runs}) == 2 * RUNS_PER_WRITER
