@@ -79,8 +79,11 @@ def test_hostile_replies_become_error_observations(env_id, reply):
     env = make(env_id)
     env.reset(seed=0, options={"index": 0})
     obs, reward, terminated, truncated, info = env.step(reply)
-    assert obs.startswith("Error:") and reward == 0.0 and not terminated
-    assert info["invalid_calls"] == 1 and info["call"] is None
+    assert reward == 0.0 and info["call"] is None
+    if env.unwrapped.answer_tool is None and info["invalid_calls"] == 0:
+        assert info["turn"] == 1 or terminated  # a conversation: a reply without a call ends the turn
+    else:
+        assert obs.startswith("Error:") and not terminated and info["invalid_calls"] == 1
     assert not os.path.exists("/tmp/callgym-pwned")
 
 
@@ -88,9 +91,10 @@ def test_hostile_replies_become_error_observations(env_id, reply):
 def test_limits_truncate(env_id):
     env = make(env_id)
     env.unwrapped.max_invalid = 2
-    env.reset(seed=0, options={"index": 0})
-    env.step("nonsense")
-    obs, reward, terminated, truncated, info = env.step("nonsense")
+    _, info = env.reset(seed=0, options={"index": 0})
+    unreadable = info["tools"][0]["function"]["name"] + '("unclosed'  # a known function, badly called
+    env.step(unreadable)
+    obs, reward, terminated, truncated, info = env.step(unreadable)
     assert truncated and not terminated and info["correct"] is False and "invalid calls" in obs
 
 
@@ -101,4 +105,5 @@ def test_every_env_is_a_tool_env_with_tools_in_the_prompt(env_id):
     _, info = env.reset(seed=0, options={"index": 0})
     system = info["messages"][0]["content"]
     for schema in info["tools"]:
-        assert schema["function"]["name"] + "(" in system
+        name = schema["function"]["name"]
+        assert name + "(" in system or f'"{name}"' in system  # a signature, or a JSON doc (BFCL)
