@@ -161,3 +161,18 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert board.count("outcomes") == 2 * RUNS_PER_WRITER * OUTCOMES_PER_RUN
         assert board.count("samples") == 2 * RUNS_PER_WRITER
         assert all(len(board.outcomes(r.id)) == OUTCOMES_PER_RUN for r in runs)
+
+
+def test_the_step_budget_curve_and_error_counts_are_stored(tmp_path: Path) -> None:
+    episodes = play("sloppy", 0.6, 24, sloppiness=0.5)
+    (run,) = runs_from_episodes(episodes, suite="smoke")
+    with Leaderboard(tmp_path / "lb.db") as board:
+        got = board.get_run(board.add_run(run))
+    curve = [(k, row.value) for k, row in got.budget_curve()]
+    longest = max(e.num_steps for e in episodes)
+    assert [k for k, _ in curve] == list(range(1, longest + 1))
+    assert curve == [(k, sum(e.correct and e.num_steps <= k for e in episodes) / 24) for k in range(1, longest + 1)]
+    assert curve[-1][1] == got.accuracy and all(row.ci_low is not None for _, row in got.budget_curve())
+    invalid = [s.error_type for e in episodes for s in e.steps if not s.valid]
+    assert got.error_counts() == {t: invalid.count(t) for t in ("syntax_error", "unknown_function")}
+    assert got.value("calls") == sum(e.num_steps for e in episodes)
