@@ -42,6 +42,12 @@ from tests.envs.fol.strategies import SMALL_FORMULA, TINY_FORMULA
     ([], "P(a) ∨ ¬P(a)", "True"),
     ([], "P(a) ∧ ¬P(a)", "False"),
     ([], "P(a)", "Unknown"),
+    # a quantifier followed by a group scopes over that group only (FOLIO's reading)
+    (["∀x (Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y)) → Busy(x))", "Chef(mia)", "Owns(mia, lupa)",
+      "Restaurant(lupa)"], "Busy(mia)", "True"),
+    (["∀x (Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y)) → Busy(x))", "Chef(mia)"], "Busy(mia)", "Unknown"),
+    (["∃x (Dog(x)) ∧ Barks(rex)"], "Barks(rex)", "True"),
+    (["∃x Dog(x) ∧ Barks(x)"], "Barks(rex)", "Unknown"),  # no group: x is bound, not rex
     # the ASCII notation works the same
     (["forall x (Dog(x) -> Animal(x))", "Dog(rex)"], "Animal(rex) & ~~Dog(rex)", "True"),
 ])
