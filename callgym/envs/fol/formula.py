@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -59,6 +60,9 @@ _OPERATORS = [("<->", "iff"), ("->", "implies"), ("¬", "not"), ("~", "not"), ("
               ("&", "and"), ("⊕", "xor"), ("^", "xor"), ("∨", "or"), ("|", "or"),
               ("→", "implies"), ("↔", "iff"), ("∀", "forall"), ("∃", "exists"),
               ("(", "("), (")", ")"), (",", ",")]
+_SINGLE_CHAR = {spelling: kind for spelling, kind in _OPERATORS if len(spelling) == 1}
+_MULTI_CHAR = [(spelling, kind) for spelling, kind in _OPERATORS if len(spelling) > 1]
+_WORD_REST = re.compile(r"\w*")  # \w is exactly str.isalnum() or "_"
 _KEYWORDS = {"forall": "forall", "exists": "exists"}
 _EXPECT_FORMULA = "expected a predicate like Dog(x), '¬', a quantifier like ∀x, or '('"
 
@@ -143,9 +147,7 @@ def _tokenize(text: str) -> list[_Token]:
         if ch.isspace():
             i += 1
         elif ch.isalpha() or ch == "_":
-            start = i
-            while i < n and (text[i].isalnum() or text[i] == "_"):
-                i += 1
+            start, i = i, _WORD_REST.match(text, i + 1).end()  # type: ignore[union-attr]
             word = text[start:i]
             tokens.append(_Token(_KEYWORDS.get(word, "ident"), word, start))
         else:
@@ -156,10 +158,12 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 def _operator_at(text: str, i: int) -> _Token:
-    for spelling, kind in _OPERATORS:
+    ch = text[i]
+    for spelling, kind in _MULTI_CHAR:
         if text.startswith(spelling, i):
             return _Token(kind, spelling, i)
-    ch = text[i]
+    if ch in _SINGLE_CHAR:
+        return _Token(_SINGLE_CHAR[ch], ch, i)
     if ch in "=≠":
         raise FormulaError(f"equality {ch!r} at position {i} is not supported; "
                            "use a predicate such as Same(x, y) instead")
