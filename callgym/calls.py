@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from callgym.error_types import ErrorType
 from callgym.errors import CallParseError
 
 MAX_REPLY_CHARS = 32_000  # longer replies are rejected before any parsing
@@ -95,7 +96,7 @@ def parse_call(reply: str, names: Collection[str] | None = None, example: str = 
         return simple
     for call in iter_calls(reply, names, example):
         return call
-    raise CallParseError(_no_call_message(reply, names, example))
+    raise _no_call_error(reply, names, example)
 
 
 def parse_calls(reply: str, names: Collection[str] | None = None) -> list[Call]:
@@ -110,11 +111,12 @@ def iter_calls(reply: str, names: Collection[str] | None = None, example: str = 
     to the model than "no call found"); malformed spots with unknown names are skipped.
     """
     if not isinstance(reply, str):
-        raise CallParseError(f"A reply must be text, got {type(reply).__name__}.")
+        raise CallParseError(f"A reply must be text, got {type(reply).__name__}.", ErrorType.NO_CALL)
     if len(reply) > MAX_REPLY_CHARS:
         raise CallParseError(
             f"Your reply is {len(reply):,} characters long (limit {MAX_REPLY_CHARS:,}). "
-            f"Reply with one short function call, for example {example}."
+            f"Reply with one short function call, for example {example}.",
+            ErrorType.TOO_LONG,
         )
     simple = _simple_call(reply, names)
     if simple is not None:
@@ -224,7 +226,8 @@ def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:
     if deepest > MAX_NESTING:
         raise CallParseError(
             f"The call to {name} nests brackets more than {MAX_NESTING} deep. "
-            f"Pass plain literal arguments, for example {example}."
+            f"Pass plain literal arguments, for example {example}.",
+            ErrorType.TOO_LONG,
         )
     if end is not None:
         return end
@@ -235,7 +238,8 @@ def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:
         )
     if len(text) > open_at + MAX_CALL_CHARS:
         raise CallParseError(
-            f"The call to {name} is longer than {MAX_CALL_CHARS:,} characters. Keep arguments short."
+            f"The call to {name} is longer than {MAX_CALL_CHARS:,} characters. Keep arguments short.",
+            ErrorType.TOO_LONG,
         )
     raise CallParseError(f"The call to {name} is missing its closing ')'. Write the whole call, for example {example}.")
 
@@ -278,11 +282,13 @@ def _literal(node: ast.AST, name: str, where: str, depth: int = 0) -> Any:
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, (ast.List, ast.Tuple)) and depth < 2:
         if len(node.elts) > MAX_LIST_ITEMS:
-            raise CallParseError(f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.")
+            raise CallParseError(
+                f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
+            )
         return [_literal(e, name, where, depth + 1) for e in node.elts]
     if isinstance(node, ast.Name) and node.id in _JSON_BOOLS:
         return _JSON_BOOLS[node.id]
-    raise CallParseError(f"In {name}(...), {where} {_why_not_literal(node)}")
+    raise CallParseError(f"In {name}(...), {where} {_why_not_literal(node)}", ErrorType.NON_LITERAL_ARGUMENT)
 
 
 def _why_not_literal(node: ast.AST) -> str:
@@ -352,7 +358,8 @@ def _json_literal(value: Any, name: str, depth: int = 0) -> Any:
         return value
     if isinstance(value, list) and depth < 2 and len(value) <= MAX_LIST_ITEMS:
         return [_json_literal(v, name, depth + 1) for v in value]
-    raise CallParseError(f"An argument of {name} is not a literal: use numbers, strings, booleans or short lists.")
+    kind = ErrorType.OUT_OF_BOUNDS if isinstance(value, list) else ErrorType.NON_LITERAL_ARGUMENT
+    raise CallParseError(f"An argument of {name} is not a literal: use numbers, strings, booleans or short lists.", kind)
 
 
 # ----------------------------------------------------------------------------- messages
@@ -362,14 +369,39 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _no_call_message(reply: str, names: Collection[str] | None, example: str) -> str:
-    hint = ""
+def _no_call_error(reply: str, names: Collection[str] | None, example: str) -> CallParseError:
+    """The error for a reply without a call to a known tool: ``unknown_function`` when it
+    calls some other name (``Multiply(a=2, b=3)``), else ``no_call``."""
+    hint, kind = "", ErrorType.NO_CALL
     if names:
         listed = ", ".join(sorted(names))
         hint = f" Available functions: {listed}."
         unknown = [m.group(1) for m in _NAME_PAREN.finditer(reply[:2000]) if m.group(1) not in names]
-        if unknown:
+        called = _unknown_call(reply, names)
+        if called or unknown:
             from callgym.registry import did_you_mean
 
-            hint = f" {unknown[0]} is not a function here.{did_you_mean(unknown[0], list(names))}" + hint
-    return f"No function call found in your reply. Reply with exactly one call, for example {example}.{hint}"
+            name = called or unknown[0]
+            hint = f" {name} is not a function here.{did_you_mean(name, list(names))}" + hint
+            kind = ErrorType.UNKNOWN_FUNCTION if called else kind
+    message = f"No function call found in your reply. Reply with exactly one call, for example {example}.{hint}"
+    return CallParseError(message, kind)
+
+
+_CALL_SHAPE = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)\(")  # no space before "(": not prose
+
+
+def _unknown_call(reply: str, names: Collection[str]) -> str | None:
+    """The name of the first call-shaped ``Name(...)`` (closed, no space before the bracket)
+    or JSON tool call in the reply that names no tool here; None when there is none.
+    Looks at the first 2,000 characters only, so the cost stays bounded."""
+    head = reply[:2000]
+    for match in _CALL_SHAPE.finditer(head):
+        if match.group(1) not in names and not keyword.iskeyword(match.group(1)):
+            if bracket_end(head, match.end() - 1)[0] is not None:
+                return match.group(1)
+            break
+    json_name = re.search(r'"name"\s*:\s*"([A-Za-z_][A-Za-z0-9_.-]*)"', head)
+    if json_name and json_name.group(1) not in names:
+        return json_name.group(1)
+    return None

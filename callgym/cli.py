@@ -26,16 +26,9 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_key_values(items: Sequence[str] | None, flag: str) -> dict[str, Any]:
     """``["k=v", ...]`` to a dict; values are read as YAML scalars (``3``, ``true``, ``x``)."""
-    import yaml
+    from callgym.yaml_files import parse_key_values as parse
 
-    result: dict[str, Any] = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{flag} {item!r} must look like key=value, e.g. {flag} split=test")
-        result[key.strip()] = yaml.safe_load(value) if value else ""
-    return result
-
+    return parse(items, flag)
 
 # ----------------------------------------------------------------------------- commands
 
@@ -203,18 +196,30 @@ def _add_later_commands(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    prog = f"callgym {args.command}"
     try:
         return args.func(args)
     except UsageError as e:
-        print(f"callgym {args.command}: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(prog, "error", e, EXIT_USAGE)
+    except OSError as e:  # a path the user named cannot be read or written
+        where = f"{e.filename}: " if e.filename else ""
+        return _fail(prog, "error", f"{where}{e.strerror or e}; check the path and its permissions", EXIT_USAGE)
     except BackendError as e:
-        print(f"callgym {args.command}: backend error: {e} (finished episodes are kept)", file=sys.stderr)
-        return 1
+        return _fail(prog, "backend error", f"{e} (finished episodes are kept)", 1)
     except KeyboardInterrupt:
-        print(f"callgym {args.command}: interrupted; rerun with --resume to continue", file=sys.stderr)
+        print(f"{prog}: interrupted; rerun with --resume to continue", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug: still one line, the traceback with -v
+        logging.getLogger("callgym").debug("traceback", exc_info=True)
+        hint = "" if args.verbose else "; rerun with -v for the traceback"
+        return _fail(prog, "internal error", f"{type(e).__name__}: {e}{hint}", 1)
 
+
+def _fail(prog: str, kind: str, message: object, status: int) -> int:
+    """Print one line to stderr: whatever the message holds, it never spans several lines."""
+    text = " ".join(str(message).split())
+    print(f"{prog}: {kind}: {text}", file=sys.stderr)
+    return status
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,6 +7,7 @@ loses at most the episodes in flight and ``--resume`` continues where it stopped
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from callgym.errors import DataError
+from callgym.text_files import iter_lines, parse_json
+
+MAX_INT = 2**63 - 1  # what SQLite and every JSON reader downstream can hold
 
 
 @dataclass
@@ -26,6 +30,16 @@ class Step:
     call: str | None = None  # canonical call text, None when the reply held no valid call
     valid: bool = True
     reward: float = 0.0
+    # Why the reply was invalid (a name from callgym.error_types), None for a valid one.
+    # Files written before error types existed have no such field: see error_type_of().
+    error_type: str | None = None
+
+
+def error_type_of(step: Step) -> str | None:
+    """The step's error type; ``"unclassified"`` for an invalid step of an older file."""
+    if step.valid:
+        return None
+    return step.error_type or "unclassified"
 
 
 @dataclass
@@ -74,10 +88,96 @@ class Episode:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Episode:
+        """Build from a record; unknown keys (``num_steps``, newer fields) are ignored.
+
+        Raises:
+            DataError: a field of the wrong type, naming the field (see :func:`check_record`).
+        """
+        check_record(data)
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
-        kwargs["steps"] = [s if isinstance(s, Step) else Step(**s) for s in data.get("steps", [])]
+        kwargs["steps"] = [s if isinstance(s, Step) else _step(s) for s in data.get("steps", [])]
         return cls(**kwargs)
+
+
+def _step(data: dict[str, Any]) -> Step:
+    known = {f.name for f in fields(Step)}
+    return Step(**{k: v for k, v in data.items() if k in known})
+
+
+# ----------------------------------------------------------------------------- validation
+
+_NUMBER = (int, float)
+# The JSON types each annotation of Episode and Step accepts; annotations not listed
+# (Any, and fields added later) are not checked.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "int": (int,),
+    "int | None": (int, type(None)),
+    "float": _NUMBER,
+    "bool": (bool,),
+    "dict[str, Any]": (dict,),
+    "list[dict[str, Any]]": (list,),
+    "list[Step]": (list,),
+}
+
+
+def check_record(data: Any) -> None:
+    """Check an episode record's field types, so bad data fails on read, naming the field.
+
+    Raises:
+        DataError: not an object, a missing ``env_id``/``index``, or a field whose value
+            has the wrong type (``"steps": "nope"``, ``"env_id": null``, a bool as index, a
+            number past 2**63, a step without ``action``).
+    """
+    if not isinstance(data, dict):
+        raise DataError(f"not an episode: a JSON {_json_type(data)}, expected an object with 'env_id' and 'index'")
+    for name in ("env_id", "index"):
+        if name not in data:
+            raise DataError(f"not an episode: no {name!r} field (needs 'env_id' and 'index')")
+    _check_fields(Episode, data, "")
+    for i, message in enumerate(data.get("messages", [])):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise DataError(f"field 'messages[{i}]' must be an object with a 'role' string, got {_shown(message)}")
+    for i, step in enumerate(data.get("steps", [])):
+        if not isinstance(step, dict):
+            raise DataError(f"field 'steps[{i}]' must be an object, got {_shown(step)}")
+        for name in ("action", "observation"):
+            if name not in step:
+                raise DataError(f"field 'steps[{i}]' has no {name!r} (a step needs 'action' and 'observation')")
+        _check_fields(Step, step, f"steps[{i}].")
+
+
+def _check_fields(cls: type, data: dict[str, Any], prefix: str) -> None:
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value, allowed = data[f.name], _TYPES.get(str(f.type))
+        if allowed is None:
+            continue
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            want = " or ".join("null" if t is type(None) else _JSON_NAMES.get(t, t.__name__) for t in allowed)
+            raise DataError(f"field '{prefix}{f.name}' must be {want}, got {_shown(value)}")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            raise DataError(f"field '{prefix}{f.name}' = {_shown(value)} is out of range (at most 2**63 - 1)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DataError(f"field '{prefix}{f.name}' = {value} is not a finite number")
+
+
+_JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false", dict: "an object", list: "a list"}
+
+
+def _json_type(value: Any) -> str:
+    return {str: "string", int: "number", float: "number", bool: "boolean", list: "list", type(None): "null"}.get(type(value), "value")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "null"
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, int) else str(value)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return f"{_json_type(value)} {text}"
 
 
 class EpisodeWriter:
@@ -127,23 +227,25 @@ def _repair_tail(path: Path) -> None:
 
 
 def iter_episode_dicts(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of an episodes file; a cut last line is skipped, others must parse."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such episodes file; pass the JSONL written by `callgym rollout --out`")
-    with path.open(encoding="utf-8") as f:
-        lines = f.readlines()
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    """Yield the checked records of an episodes file; a cut last line is skipped, others must parse.
+
+    Raises:
+        DataError: a missing, non-UTF-8 or malformed file; the message names ``file:line``
+            and the field.
+    """
+    hint = "pass the JSONL written by `callgym rollout --out`"
+    for lineno, line, complete in iter_lines(path, "episodes file", hint):
+        where = f"{path}:{lineno}"
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as e:
-            if lineno == len(lines) and not line.endswith("\n"):
+            data = parse_json(line, where)
+        except DataError:
+            if not complete:
                 return  # the run was killed mid-write: that episode was never finished
-            raise DataError(f"{path}:{lineno}: not valid JSON ({e.msg}); remove or fix that line") from e
-        if not isinstance(data, dict) or "env_id" not in data or "index" not in data:
-            raise DataError(f"{path}:{lineno}: not an episode (needs 'env_id' and 'index')")
+            raise
+        try:
+            check_record(data)
+        except DataError as e:
+            raise DataError(f"{where}: {e}; fix or remove that line") from None
         yield data
 
 

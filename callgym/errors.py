@@ -11,21 +11,38 @@ Two families matter to callers:
 
 from __future__ import annotations
 
+from callgym.error_types import ErrorType
+
 
 class CallgymError(Exception):
     """Base class of every error callgym raises on purpose."""
 
 
 class ModelError(CallgymError):
-    """A model reply that cannot be executed; the message is written for the model."""
+    """A model reply that cannot be executed; the message is written for the model.
+
+    ``error_type`` says what kind of invalid reply it is (:mod:`callgym.error_types`); the
+    raise site sets it, since that is where the kind is known. Each subclass has a default.
+    """
+
+    error_type: ErrorType = ErrorType.TOOL_ERROR
+
+    def __init__(self, message: str = "", error_type: ErrorType | None = None) -> None:
+        super().__init__(message)
+        if error_type is not None:
+            self.error_type = ErrorType(error_type)
 
 
 class CallParseError(ModelError):
     """The reply holds no well-formed function call."""
 
+    error_type = ErrorType.SYNTAX_ERROR
+
 
 class ToolError(ModelError):
     """A call names a known tool but its arguments or its result are not acceptable."""
+
+    error_type = ErrorType.TOOL_ERROR
 
 
 class UsageError(CallgymError, ValueError):

@@ -25,12 +25,13 @@ from decimal import Decimal
 import inspect
 import re
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from callgym.calls import Call, parse_call
+from callgym.error_types import ErrorType
 from callgym.errors import ModelError, ToolError
 
 MAX_STR_CHARS = 4_000
@@ -55,22 +56,22 @@ def to_number(value: Any) -> Fraction:
     """
     if type(value) is int:  # the common case first, checked on the int: every step runs this
         if value.bit_length() > MAX_NUMBER_DIGITS * 3.33:
-            raise ToolError(_too_large())
+            raise ToolError(_too_large(), ErrorType.OUT_OF_BOUNDS)
         return Fraction(value)
     if isinstance(value, bool) or value is None:
-        raise ToolError(f"{value!r} is not a number.")
+        raise ToolError(f"{value!r} is not a number.", ErrorType.WRONG_TYPE)
     if isinstance(value, Fraction):
         result = value
     elif isinstance(value, int):
         result = Fraction(value)
     elif isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise ToolError(f"{value!r} is not a finite number.")
+            raise ToolError(f"{value!r} is not a finite number.", ErrorType.OUT_OF_BOUNDS)
         result = _decimal_fraction(value)
     elif isinstance(value, str):
         result = _number_from_text(value)
     else:
-        raise ToolError(f"{_short(value)} is not a number.")
+        raise ToolError(f"{_short(value)} is not a number.", ErrorType.WRONG_TYPE)
     check_number_size(result)
     return result
 
@@ -94,18 +95,18 @@ def _number_from_text(text: str) -> Fraction:
         if _NUMERIC_TEXT.match(num.strip()) and _NUMERIC_TEXT.match(den.strip()):
             denominator = Fraction(den.strip())
             if denominator == 0:
-                raise ToolError(f"{_short(text)} divides by zero.")
+                raise ToolError(f"{_short(text)} divides by zero.", ErrorType.WRONG_TYPE)
             return Fraction(num.strip()) / denominator
     elif _NUMERIC_TEXT.match(cleaned):
         value = Fraction(cleaned)
         return value / 100 if percent else value
-    raise ToolError(f"{_short(text)} is not a number; write digits such as 42 or 3.5.")
+    raise ToolError(f"{_short(text)} is not a number; write digits such as 42 or 3.5.", ErrorType.WRONG_TYPE)
 
 
 def check_number_size(value: Fraction) -> None:
     """Refuse numbers whose digits would make later arithmetic expensive."""
     if value.numerator.bit_length() > MAX_NUMBER_DIGITS * 3.33 or value.denominator.bit_length() > MAX_NUMBER_DIGITS * 3.33:
-        raise ToolError(_too_large())
+        raise ToolError(_too_large(), ErrorType.OUT_OF_BOUNDS)
 
 
 def _too_large() -> str:
@@ -167,7 +168,7 @@ class Parameter:
             # Numbers skip _coerce's dispatch: this runs for every argument of every step.
             return to_number(value) if self.annotation is Number else _coerce(value, self.annotation)
         except ToolError as e:
-            raise ToolError(f"{tool_name}: argument '{self.name}' ({self.type_name}): {e}") from e
+            raise ToolError(f"{tool_name}: argument '{self.name}' ({self.type_name}): {e}", e.error_type) from e
 
 
 def _type_name(annotation: Any) -> str:
@@ -197,7 +198,7 @@ def _coerce(value: Any, annotation: Any) -> Any:
     if annotation is int:
         number = to_number(value)
         if number.denominator != 1:
-            raise ToolError(f"{_short(value)} is not a whole number.")
+            raise ToolError(f"{_short(value)} is not a whole number.", ErrorType.WRONG_TYPE)
         return number.numerator
     if annotation is bool:
         return _to_bool(value)
@@ -205,7 +206,8 @@ def _coerce(value: Any, annotation: Any) -> Any:
         return _to_str(value)
     if typing.get_origin(annotation) is list:
         if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST_ITEMS:
-            raise ToolError(f"expected a list of at most {MAX_LIST_ITEMS} items, got {_short(value)}.")
+            kind = ErrorType.OUT_OF_BOUNDS if isinstance(value, (list, tuple)) else ErrorType.WRONG_TYPE
+            raise ToolError(f"expected a list of at most {MAX_LIST_ITEMS} items, got {_short(value)}.", kind)
         (item,) = typing.get_args(annotation) or (Any,)
         return [_coerce(v, item) for v in value]
     return value
@@ -216,15 +218,17 @@ def _to_bool(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise ToolError(f"{_short(value)} is not true or false.")
+    raise ToolError(f"{_short(value)} is not true or false.", ErrorType.WRONG_TYPE)
 
 
 def _to_str(value: Any) -> str:
     if isinstance(value, (list, dict)):
-        raise ToolError(f"expected text, got {_short(value)}.")
+        raise ToolError(f"expected text, got {_short(value)}.", ErrorType.WRONG_TYPE)
     text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_STR_CHARS:
-        raise ToolError(f"the text is {len(text):,} characters long; the limit is {MAX_STR_CHARS:,}.")
+        raise ToolError(
+            f"the text is {len(text):,} characters long; the limit is {MAX_STR_CHARS:,}.", ErrorType.OUT_OF_BOUNDS
+        )
     return text
 
 
@@ -279,20 +283,23 @@ class Tool:
     def bind(self, call: Call) -> dict[str, Any]:
         """Match a call's arguments to the parameters, coerced and checked."""
         if len(call.args) > len(self.parameters):
-            raise ToolError(f"{self.name} takes {len(self.parameters)} argument(s), got {len(call.args)}. {self._usage()}")
+            raise ToolError(
+                f"{self.name} takes {len(self.parameters)} argument(s), got {len(call.args)}. {self._usage()}",
+                ErrorType.UNEXPECTED_ARGUMENT,
+            )
         # Plain loops, no comprehensions: this runs on every env step (see benchmarks/).
         bound = dict(zip(self._names, call.args))
         by_name = self._by_name
         for key, value in call.kwargs.items():
             if key not in by_name:
-                raise ToolError(f"{self.name} has no argument '{key}'. {self._usage()}")
+                raise ToolError(f"{self.name} has no argument '{key}'. {self._usage()}", ErrorType.UNEXPECTED_ARGUMENT)
             if key in bound:
-                raise ToolError(f"{self.name} got argument '{key}' twice. {self._usage()}")
+                raise ToolError(f"{self.name} got argument '{key}' twice. {self._usage()}", ErrorType.UNEXPECTED_ARGUMENT)
             bound[key] = value
         if len(bound) < len(self.parameters):  # every bound name is a parameter: some are unset
             missing = [p.name for p in self.parameters if p.required and p.name not in bound]
             if missing:
-                raise ToolError(f"{self.name} is missing argument '{missing[0]}'. {self._usage()}")
+                raise ToolError(f"{self.name} is missing argument '{missing[0]}'. {self._usage()}", ErrorType.MISSING_ARGUMENT)
         for key, value in bound.items():  # checked only once the call's shape is right
             bound[key] = by_name[key].coerce(value, self.name)
         return bound
@@ -363,6 +370,11 @@ class Toolset:
     def names(self) -> list[str]:
         return list(self.tools)
 
+    @property
+    def callable_names(self) -> Collection[str]:
+        """The names a reply may call (a toolset may dispatch more names than it documents)."""
+        return self.tools
+
     def help_text(self) -> str:
         return "\n\n".join(t.help_text() for t in self.tools.values())
 
@@ -386,7 +398,8 @@ class Toolset:
 
             raise ToolError(
                 f"Unknown function {call.name}.{did_you_mean(call.name, self.names)} "
-                f"Available: {', '.join(self.names)}."
+                f"Available: {', '.join(self.names)}.",
+                ErrorType.UNKNOWN_FUNCTION,
             )
         try:
             result = self.tools[call.name](call)
@@ -400,7 +413,7 @@ class Toolset:
             try:
                 check_number_size(result) if type(result) is Fraction else to_number(result)
             except ToolError as e:
-                raise ToolError(f"{call.name} gave a result it cannot return: {e}") from e
+                raise ToolError(f"{call.name} gave a result it cannot return: {e}", e.error_type) from e
         return result
 
     def run(self, reply: str) -> str:

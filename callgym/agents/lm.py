@@ -19,7 +19,6 @@ from callgym.agents.base import Turn
 from callgym.errors import ConfigError
 
 PROTOCOLS = ("text", "native")
-NATIVE_SYSTEM = "Solve the task by calling the provided functions, one call per reply. Call {answer}(...) with the final answer."
 NO_TOOL_SYSTEM = "Answer the question. Think briefly, then end with 'The answer is X.'"
 
 
@@ -89,10 +88,7 @@ class LMAgent:
     def _chat(self, turn: Turn) -> list[dict[str, Any]]:
         if self.protocol == "text":
             return turn.messages
-        system = NATIVE_SYSTEM.format(answer=turn.env.answer_tool)
-        if turn.env.instructions:
-            system = f"{turn.env.instructions}\n\n{system}"
-        return [{"role": "system", "content": system}, *turn.messages[1:]]
+        return [{"role": "system", "content": turn.env.native_system_prompt()}, *turn.messages[1:]]
 
     def describe(self) -> dict[str, Any]:
         return {

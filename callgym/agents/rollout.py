@@ -225,7 +225,7 @@ class _Engine:
         """Step the env; return the final info when the episode ended, else None."""
         obs, reward, terminated, truncated, info = slot.env.step(action)
         call = info["call"]
-        slot.episode.steps.append(Step(action, obs, call, call is not None, reward))
+        slot.episode.steps.append(Step(action, obs, call, call is not None, reward, info.get("error_type")))
         slot.messages = info["messages"]
         if reply is not None:
             slot.episode.tokens_in += reply.tokens_in

@@ -104,12 +104,10 @@ def as_episodes(items: Iterable[Episode | dict[str, Any]]) -> list[Episode]:
         if isinstance(item, Episode):
             episodes.append(item)
             continue
-        if not isinstance(item, dict) or "env_id" not in item or "index" not in item:
-            raise DataError(f"episode #{position} is {type(item).__name__}, not an episode dict with 'env_id' and 'index'")
         try:
             episodes.append(Episode.from_dict(item))
-        except TypeError as e:
-            raise DataError(f"episode #{position} ({item['env_id']} index {item['index']}) is malformed: {e}") from e
+        except DataError as e:
+            raise DataError(f"episode #{position} is malformed: {e}") from None
     return episodes
 
 

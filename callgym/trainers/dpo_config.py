@@ -17,7 +17,7 @@ import yaml
 
 from callgym.errors import ConfigError
 from callgym.registry import did_you_mean
-from callgym.yaml_files import read_yaml_mapping
+from callgym.yaml_files import parse_key_values, read_yaml_mapping
 
 LOSS_TYPES = (
     "sigmoid",
@@ -307,13 +307,4 @@ def parse_overrides(overrides: Iterable[str] | Mapping[str, Any]) -> dict[str, A
     """``["beta=0.2", "lora=true"]`` to ``{"beta": 0.2, "lora": True}``; values are YAML."""
     if isinstance(overrides, Mapping):
         return dict(overrides)
-    result: dict[str, Any] = {}
-    for item in overrides:
-        key, sep, value = str(item).partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"override {item!r} must look like key=value, e.g. beta=0.2")
-        try:
-            result[key.strip()] = yaml.safe_load(value) if value else ""
-        except yaml.YAMLError as e:
-            raise ConfigError(f"override {item!r}: the value is not valid YAML ({e})") from e
-    return result
+    return parse_key_values(overrides, "override")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from callgym.envs.fol.formula import FormulaError, parse, to_text
 from callgym.envs.fol.prover import entails
 from callgym.envs.fol.sat import ProverGaveUp
+from callgym.error_types import ErrorType
 from callgym.errors import ToolError
 from callgym.tools import Tool, tool
 
@@ -47,7 +48,7 @@ def Answer(label: str) -> str:
     """
     normalized = normalize_label(label)
     if normalized is None:
-        raise ToolError(f'{label!r} is not a label; answer "True", "False" or "Unknown".')
+        raise ToolError(f'{label!r} is not a label; answer "True", "False" or "Unknown".', ErrorType.ANSWER_FORMAT)
     return normalized
 
 
