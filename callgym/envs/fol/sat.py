@@ -55,13 +55,19 @@ class Clauses:
                 deadline ran out first.
         """
         answer = self._solve(assumptions, _QUICK_SHARE, timed=False)
-        if answer is None and all(self.spent()[k] < self.budget[k] for k in self.budget):
+        if answer is None and not self._exhausted():
             answer = self._solve(assumptions, 1, timed=True)
-        if answer is None:
+        if answer is None and self._exhausted():
             raise ProverGaveUp(
                 f"deciding this needs more than {self.budget['propagations']:,} propagations or "
                 f"{self.budget['conflicts']:,} conflicts of the SAT solver")
+        if answer is None:
+            raise ProverGaveUp("the SAT solver ran past the prover's time limit")
         return answer
+
+    def _exhausted(self) -> bool:
+        spent = self.spent()
+        return any(spent[k] >= self.budget[k] for k in self.budget)
 
     def spent(self) -> dict[str, int]:
         """Propagations and conflicts used so far, over every question (also once closed)."""
