@@ -34,7 +34,8 @@ def _add_bench(sub: Any) -> None:
     add_agent_flags(p)
     p.add_argument("--n", type=int, help="cap the problems per env (default: the suite's)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
-    p.add_argument("--out", help="episodes folder (default runs/bench/<suite>/<model>-<agent>)")
+    p.add_argument("--out", help="episodes folder (default runs/bench/<suite>/<model>-<agent>-<backend>/<run key>-<n>: "
+                   "one per run; an identical rerun resumes a killed one)")
     p.add_argument("--tag", default="", help="label for the rows, e.g. before-dpo")
     p.add_argument("--lineage", default="", help="base model a trained model descends from")
     p.add_argument("--exclude", help="pairs folder (or used_problems.json) whose problems are left out")
@@ -47,19 +48,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from callgym.benchmarks.runner import load_used_problems, run_suite
     from callgym.benchmarks.suites import load_suite
-    from callgym.leaderboards.render import leaderboard_table
+    from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
+    from callgym.runs import mark_finished
 
     suite = load_suite(args.suite).with_n(args.n)
     used = load_used_problems(args.exclude)
     agent = _agent_from_args(args)
-    out = args.out or Path("runs", "bench", suite.name, _slug(f"{args.model}-{args.agent}-{args.backend}"))
-    records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
-                        used=used, batch_size=args.batch_size, progress=not args.quiet)
-    Console().print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    with _bench_folder(args, suite, agent, used) as out:
+        records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
+                            used=used, batch_size=args.batch_size, progress=not args.quiet)
+        mark_finished(out, {"leaderboard_runs": [r.id for r in records], "db": args.db, "tag": args.tag})
+    console = Console()
+    console.print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    console.print(budget_table(records))
+    console.print(error_table(records))
+    print(f"episodes -> {out}; leaderboard run ids {', '.join(str(r.id) for r in records)}")
     for record in records:
         if record.excluded:
             print(f"{record.env_id}: {record.excluded} problems used for training were excluded")
     return 0
+
+
+def _bench_folder(args: argparse.Namespace, suite: Any, agent: Any, used: Any) -> Any:
+    """Own the episodes folder: ``--out``, or a new one named by the run's identity (one
+    per run, so parallel runs never collide; an identical rerun resumes a killed one)."""
+    from callgym.benchmarks.runner import bench_key
+    from callgym.runs import claim_folder, claim_new_folder
+
+    if args.out:
+        return claim_folder(args.out)
+    parent = Path("runs", "bench", suite.name, _slug(f"{args.model}-{args.agent}-{args.backend}"))
+    return claim_new_folder(parent, bench_key(suite, agent, used))
 
 
 def _agent_from_args(args: argparse.Namespace) -> Any:
@@ -128,12 +147,15 @@ def _add_leaderboard(sub: Any) -> None:
 def cmd_leaderboard_show(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from callgym.leaderboards.render import leaderboard_table
+    from callgym.leaderboards.render import error_table, leaderboard_table
     from callgym.leaderboards.store import Leaderboard
 
-    with Leaderboard(args.db, create=False) as board:
+    with Leaderboard(args.db, readonly=True) as board:
         runs = board.runs(env_id=args.env, model=args.model)
-    Console().print(leaderboard_table(runs))
+    console = Console()
+    console.print(leaderboard_table(runs))
+    if any(run.error_counts() for run in runs):
+        console.print(error_table(runs))
     return 0
 
 
@@ -143,7 +165,7 @@ def cmd_leaderboard_export(args: argparse.Namespace) -> int:
 
     if not (args.md or args.json_path or args.html):
         raise UsageError("nothing to export: pass --md FILE, --json FILE and/or --html DIR")
-    with Leaderboard(args.db, create=False) as board:
+    with Leaderboard(args.db, readonly=True) as board:
         for path in export(board, md=args.md, json_path=args.json_path, html_dir=args.html):
             print(f"wrote {path}")
     return 0

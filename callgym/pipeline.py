@@ -180,7 +180,7 @@ def _report(out: Path, db: Any, console: Any) -> dict[str, Any]:
     report = out / "report"
     (report / "comparison.md").parent.mkdir(parents=True, exist_ok=True)
     (report / "comparison.md").write_text(comparison_markdown(comparison), encoding="utf-8")
-    with Leaderboard(db) as board:
+    with Leaderboard(db, readonly=True) as board:
         written = export(board, md=report / "leaderboard.md", json_path=report / "leaderboard.json", html_dir=report / "html")
     console.print(f"report: {report / 'html' / 'index.html'}")
     return {"comparison": comparison.to_dict(), "files": [str(p) for p in written]}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import ConfigError
-from callgym.yaml_files import read_yaml_mapping
+from callgym.yaml_files import import_yaml_modules, read_yaml_mapping
 
 
 @dataclass
@@ -58,6 +58,7 @@ class PipelineConfig:
     benchmark again, publish both rows and write the report."""
 
     name: str = "demo"
+    imports: list[str] = field(default_factory=list)  # modules that register envs, agents or backends
     student: AgentSpec = field(default_factory=AgentSpec)
     teacher: AgentSpec = field(default_factory=lambda: AgentSpec(agent="oracle"))
     envs: list[EnvSpec] = field(default_factory=list)
@@ -82,6 +83,7 @@ def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = No
     data = read_yaml_mapping(path, "the embedded default is configs/demo.yaml")
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)
+    import_yaml_modules(data.get("imports"), path)
     try:
         return _build(PipelineConfig, data, "")
     except TypeError as e:

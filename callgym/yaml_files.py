@@ -132,6 +132,18 @@ def read_yaml_mapping(path: str | os.PathLike[str], hint: str, what: str = "conf
     return data
 
 
+def import_yaml_modules(modules: Any, path: str | os.PathLike[str]) -> None:
+    """Import the modules a YAML file's ``imports:`` list names (code that registers envs,
+    agents or backends without being installed as a package)."""
+    from callgym.plugins import import_modules
+
+    if modules is None:
+        return
+    if not isinstance(modules, list):
+        raise DataError(f"{path}: imports must be a list of module names, e.g. imports: [mypackage.envs]")
+    import_modules(modules, where=f"{path}: imports:")
+
+
 def parse_key_values(items: Iterable[str] | None, flag: str) -> dict[str, Any]:
     """``["k=v", ...]`` to a dict; values are read as YAML (``3``, ``true``, ``[1, 2]``, ``x``)."""
     result: dict[str, Any] = {}

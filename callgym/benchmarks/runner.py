@@ -1,7 +1,8 @@
 """Run a benchmark suite with one agent and publish its rows to the leaderboard.
 
 Episodes go to ``OUT/<env>.jsonl`` as they finish (a killed benchmark resumes), then
-become one self-describing leaderboard row per env. Problems that were used to build
+become one self-describing leaderboard row per env. ``callgym bench`` picks OUT from the
+run's identity (:func:`bench_key`, see :mod:`callgym.runs`), so parallel runs never share it. Problems that were used to build
 training pairs (``used_problems.json`` from ``callgym pairs``) are excluded before any
 episode is played, and the row records how many were left out.
 """
@@ -72,6 +73,15 @@ def run_suite(
     return records
 
 
+def bench_key(suite: Suite, agent: Any, used: set[UsedKey] | None = None) -> str:
+    """The identity of a benchmark run: everything that decides its episodes."""
+    from dataclasses import asdict
+
+    from callgym.runs import run_key
+
+    return run_key({"suite": asdict(suite), "agent": agent.describe(), "used": sorted(used or ())})
+
+
 def _model_size(agent: Any) -> int | None:
     """The agent's parameter count when its model is a local folder (for the size plot)."""
     from callgym.agents.models import count_parameters
@@ -91,10 +101,11 @@ def _episodes_for(out: Path, env_id: str, env_kwargs: dict[str, Any], indices: l
     from callgym.episode import read_episodes
 
     wanted, key = set(indices), kwargs_key(env_kwargs)
-    return [
-        e for e in read_episodes(out)
-        if e.env_id == env_id and kwargs_key(e.env_kwargs) == key and e.index in wanted
-    ]
+    episodes: dict[tuple[int, int], Any] = {}
+    for e in read_episodes(out):  # the first of any duplicate (left by older versions) counts
+        if e.env_id == env_id and kwargs_key(e.env_kwargs) == key and e.index in wanted:
+            episodes.setdefault((e.index, e.sample), e)
+    return list(episodes.values())
 
 
 def _slug(env_id: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import ConfigError, DataError
-from callgym.yaml_files import read_yaml_mapping
+from callgym.yaml_files import import_yaml_modules, read_yaml_mapping
 from callgym.registry import did_you_mean
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -73,6 +73,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
 def _suite_from_dict(data: Any, path: Path) -> Suite:
     if not isinstance(data, dict) or not isinstance(data.get("envs"), list) or not data["envs"]:
         raise DataError(f"{path}: a suite needs 'name', 'version' and a non-empty 'envs' list")
+    import_yaml_modules(data.get("imports"), path)
     try:
         envs = tuple(
             SuiteEnv(e["id"], dict(e.get("kwargs") or {}), int(e.get("n", 100)), int(e.get("start", 0)))

@@ -110,13 +110,18 @@ class VLLMBackend:
         self._ready: list[_Pending] = []  # finished, not yet returned by poll()
 
     def generate(
-        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
+        self,
+        chats: list[Messages],
+        sampling: Sampling,
+        tools: list[dict[str, Any]] | None = None,
+        seed_offsets: list[int] | None = None,
     ) -> list[Reply]:
-        """Return one reply per chat, in order."""
+        """Return one reply per chat, in order (chat *i* seeded with ``seed + seed_offsets[i]``)."""
         batch = next(_batches)
         keys = [(batch, i) for i in range(len(chats))]
-        for i, (key, chat) in enumerate(zip(keys, chats)):
-            self.submit(key, chat, sampling, tools, seed_offset=i)
+        offsets = seed_offsets or range(len(chats))
+        for key, chat, offset in zip(keys, chats, offsets, strict=True):
+            self.submit(key, chat, sampling, tools, seed_offset=offset)
         replies: dict[Hashable, Reply] = {}
         try:
             while len(replies) < len(keys):
