@@ -12,7 +12,12 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
+<<<<<<< HEAD
 from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, hits_stop, may_close_call
+=======
+from callgym.agents.backends.stopping import call_names, finish_text, hits_stop, may_close_call
+from callgym.cpu import cpu_dtype
+>>>>>>> main
 from callgym.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -26,7 +31,8 @@ class HFBackend:
         batch_size: chats per ``generate`` call; a larger batch is split (prompts of
             similar length go together, so little padding is wasted).
         device: "auto" (cuda, then mps, then cpu), or any torch device string.
-        dtype: "auto" (bfloat16/float16 on GPU, float32 on CPU) or a torch dtype name.
+        dtype: "auto" (bfloat16/float16 on GPU; on CPU bfloat16 only where the CPU computes it
+            natively, else float32) or a torch dtype name.
         stop_on_call: stop each reply right after its first complete call.
         threads: torch CPU threads (None: torch's default, one per core). On a shared CPU,
             also set ``OMP_WAIT_POLICY=PASSIVE`` before starting Python: spinning OpenMP
@@ -269,7 +275,12 @@ def _pick_dtype(dtype: str, device: str, torch: Any) -> Any:
         return value
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32  # CPU matmuls are fastest and exact in float32
+    if device == "cpu":
+        try:
+            return getattr(torch, cpu_dtype())
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
+    return torch.float32
 
 
 def _load_tokenizer(path: str) -> Any:
