@@ -12,12 +12,8 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-<<<<<<< HEAD
 from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, hits_stop, may_close_call
-=======
-from callgym.agents.backends.stopping import call_names, finish_text, hits_stop, may_close_call
 from callgym.cpu import cpu_dtype
->>>>>>> main
 from callgym.errors import ConfigError
 
 log = logging.getLogger(__name__)
