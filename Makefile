@@ -14,7 +14,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 .PHONY: install test test-fast demo browser clean help
 
 help:
-	@echo "make demo   set up, then run the main job (configs/demo.yaml) on the embedded model"
+	@echo "make demo   set up, then run the main job (callgym/configs/demo.yaml) on the embedded model"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make test-fast   tests without the slow (real model / server) ones"
 
@@ -48,7 +48,7 @@ test-fast: install
 
 demo: install
 	@test -d "$(CALLGYM_GSM8K_DIR)" || echo "note: $(CALLGYM_GSM8K_DIR) not found; set CALLGYM_GSM8K_DIR to the GSM8K folder"
-	$(BIN)/callgym pipeline --config configs/demo.yaml
+	$(BIN)/callgym pipeline --config demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

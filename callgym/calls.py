@@ -34,7 +34,10 @@ MAX_LIST_ITEMS = 256
 MAX_CANDIDATES = 64  # how many "Name(" spots one reply may offer
 
 EXAMPLE = 'Sum(a=2, b=3)'
-_NAME_PAREN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+# The lookbehind starts a match only where a word starts: without it, a run of n letters
+# and no "(" costs n tries of n steps each (32k letters took 15 s). Leading digits are
+# skipped as before ("2Sum(" names Sum); group 1 is the name.
+_NAME_PAREN = re.compile(r"(?<![A-Za-z0-9_])[0-9]*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _JSON_BOOLS = {"true": True, "false": False, "null": None}
 
 # The common reply, exactly one call with plain number and string arguments, is read by
@@ -175,7 +178,7 @@ def _python_calls(reply: str, names: Collection[str] | None, example: str) -> li
         match = _NAME_PAREN.search(reply, pos)
         if match is None:
             break
-        name, start = match.group(1), match.start()
+        name, start = match.group(1), match.start(1)
         known = names is None or name in names
         if not known or _is_inside_word(reply, start):
             pos = match.end()
@@ -198,27 +201,48 @@ def bracket_end(text: str, open_at: int, limit: int | None = None, quotes: str =
         (index after the closing bracket, or None if it is not closed within ``limit``;
         the quote still open at the end, or ""; the deepest nesting seen).
     """
-    depth = deepest = 0
-    quote, i = "", open_at
-    end = len(text) if limit is None else min(len(text), limit)
-    while i < end:
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in quotes:
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i + 1, "", deepest
-        i += 1
-    return None, quote, deepest
+    scan = BracketScan(open_at, quotes)
+    end = scan.run(text, limit)
+    return end, scan.quote, scan.deepest
+
+
+@dataclass
+class BracketScan:
+    """The scan of :func:`bracket_end`, resumable: when the text grows (a streamed reply),
+    :meth:`run` goes on from where it stopped instead of starting over."""
+
+    open_at: int
+    quotes: str = "\"'"
+    pos: int = -1  # the next index to read (past the end after a trailing backslash)
+    depth: int = 0
+    deepest: int = 0
+    quote: str = ""
+
+    def run(self, text: str, limit: int | None = None) -> int | None:
+        """Index after the closing bracket, or None if it is not closed within ``limit``."""
+        i = self.open_at if self.pos < 0 else self.pos
+        end = len(text) if limit is None else min(len(text), limit)
+        depth, deepest, quote, quotes = self.depth, self.deepest, self.quote, self.quotes
+        while i < end:
+            ch = text[i]
+            if quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in quotes:
+                quote = ch
+            elif ch in "([{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif ch in ")]}":
+                depth -= 1
+                if depth == 0:
+                    self.pos, self.depth, self.deepest, self.quote = i + 1, 0, deepest, ""
+                    return i + 1
+            i += 1
+        self.pos, self.depth, self.deepest, self.quote = i, depth, deepest, quote
+        return None
 
 
 def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:

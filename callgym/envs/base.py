@@ -101,12 +101,12 @@ class ToolEnv(gym.Env[str, str]):
     """Base class of callgym's environments; see the module docstring for the contract.
 
     Subclasses implement :meth:`num_problems`, :meth:`load_problem`, :meth:`make_toolset`
-    and :meth:`score`, and set :attr:`env_id` and :attr:`instructions`; conversation envs
-    also set ``answer_tool = None`` and implement :meth:`check_turn`.
+    and :meth:`score`, and set :attr:`instructions`; conversation envs
+    also set ``answer_tool = None`` and implement :meth:`check_turn`. Their id is the one they
+    are registered under (:func:`callgym.envs.register`); :attr:`env_id` reads it back.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
-    env_id: ClassVar[str] = "callgym/ToolEnv-v0"
     instructions: ClassVar[str] = ""
     answer_tool: ClassVar[str | None] = "Answer"
     max_calls_per_reply: ClassVar[int] = 1
@@ -130,6 +130,11 @@ class ToolEnv(gym.Env[str, str]):
         self.last_calls: tuple[Call, ...] = ()
         self.last_error_type: ErrorType | None = None  # why the last reply (or a call in it) was invalid
         self._done = True
+
+    @property
+    def env_id(self) -> str | None:
+        """The id this env was made under (None when built without ``make``)."""
+        return self.spec.id if self.spec is not None else None
 
     # ------------------------------------------------------------------ subclass hooks
 
