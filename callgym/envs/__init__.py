@@ -98,3 +98,7 @@ __all__ = ["ENVS", "check_env", "ensure_env", "env_ids", "make", "register"]
 
 register("callgym/GSM8K-v0", "callgym.envs.gsm8k.env:GSM8KEnv")
 register("callgym/FOL-v0", "callgym.envs.fol.env:FOLEnv")
+register("callgym/BFCL-MultiTurnBase-v0", "callgym.envs.bfcl.env:BFCLMultiTurnBaseEnv")
+register("callgym/BFCL-MultiTurnMissFunc-v0", "callgym.envs.bfcl.env:BFCLMultiTurnMissFuncEnv")
+register("callgym/BFCL-MultiTurnMissParam-v0", "callgym.envs.bfcl.env:BFCLMultiTurnMissParamEnv")
+register("callgym/BFCL-MultiTurnLongContext-v0", "callgym.envs.bfcl.env:BFCLMultiTurnLongContextEnv")

@@ -12,7 +12,7 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-from callgym.agents.backends.stopping import call_names, finish_text, hits_stop, may_close_call
+from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, hits_stop, may_close_call
 from callgym.cpu import cpu_dtype
 from callgym.errors import ConfigError
 
@@ -218,6 +218,7 @@ class _CallStop:
         self.stop = [s for s in stop if s]
         self.on_call = on_call
         self.done_at: dict[int, int] = {}  # row -> generated tokens when it ended
+        self.watchers = [CallWatcher(row_names) for row_names in names]  # one scan per reply
         self._closes: dict[int, bool] = {}  # token id -> may it close a call?
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
@@ -238,7 +239,7 @@ class _CallStop:
             return True
         if not (self.on_call and self.names[row] and self._may_close(token)):
             return False
-        return finish_text(self._text(input_ids, row), self.names[row])[1]
+        return self.watchers[row].end(self._text(input_ids, row)) is not None
 
     def _text(self, input_ids: Any, row: int) -> str:
         return self.tokenizer.decode(input_ids[row, self.prompt_len :].tolist(), skip_special_tokens=True)

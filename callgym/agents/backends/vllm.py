@@ -31,12 +31,12 @@ import itertools
 import logging
 import os
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import encode_prompt, render_chat
-from callgym.agents.backends.stopping import call_names, finish_text, may_close_call
+from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, may_close_call
 from callgym.cpu import cpu_dtype
 from callgym.errors import BackendError, ConfigError
 
@@ -58,6 +58,10 @@ class _Pending:
     text: str = ""
     tokens_out: int = 0
     finish_reason: str | None = None
+    watcher: CallWatcher = field(init=False)  # the reply's calls, scanned once as it grows
+
+    def __post_init__(self) -> None:
+        self.watcher = CallWatcher(self.names)
 
 
 class VLLMBackend:
@@ -214,7 +218,7 @@ class VLLMBackend:
             self.stop_on_call
             and state.names
             and may_close_call(piece.text)
-            and finish_text(state.text, state.names)[1]
+            and state.watcher.end(state.text) is not None
         ):
             state.finish_reason = "abort"  # complete call: the caller aborts the request
             return True
