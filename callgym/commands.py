@@ -46,7 +46,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from callgym.api import bench
-    from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
+    from callgym.leaderboards.render import budget_table, difficulty_table, error_table, leaderboard_table
 
     result = bench(args.suite, args.agent, n=args.n, out=args.out, exclude=args.exclude, tag=args.tag,
                    lineage=args.lineage, publish=True, db=args.db, batch_size=args.batch_size,
@@ -54,6 +54,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     records = result.records
     console = Console()
     console.print(leaderboard_table(records, title=f"suite {records[0].suite} v{records[0].suite_version}"))
+    console.print(difficulty_table(records))
     console.print(budget_table(records))
     console.print(error_table(records))
     print(f"episodes -> {result.out}; leaderboard run ids {', '.join(str(r.id) for r in records)}")

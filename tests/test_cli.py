@@ -68,15 +68,20 @@ def test_malformed_data_file_names_the_line(tmp_path, capsys):
 
 def test_bench_compare_and_leaderboard(tmp_path, capsys):
     db = str(tmp_path / "lb.db")
+    printed = {}
     for agent in ("oracle", "random"):
-        code, out, _ = run(capsys, "bench", "--suite", "smoke", "--agent", agent, "--n", "4", "--db", db,
-                           "--out", str(tmp_path / agent), "--quiet")
-        assert code == 0 and agent in out
+        code, printed[agent], _ = run(capsys, "bench", "--suite", "smoke", "--agent", agent, "--n", "4", "--db", db,
+                                      "--out", str(tmp_path / agent), "--quiet")
+        assert code == 0 and agent in printed[agent]
+        # the constant-answer baseline beside the accuracy, per difficulty, with the tools used
+        assert "const %" in printed[agent] and "accuracy % by difficulty" in printed[agent]
+    assert "Prove 100%" in printed["oracle"]  # the oracle proves every FOL problem
     code, out, _ = run(capsys, "leaderboard", "show", "--db", db)
     assert code == 0 and "callgym/FOL-v0" in out and "oracle" in out and "random" in out
     code, out, _ = run(capsys, "compare", str(tmp_path / "random" / "callgym_FOL-v0.jsonl"),
                        str(tmp_path / "oracle" / "callgym_FOL-v0.jsonl"))
     assert code == 0 and "McNemar" in out and "+" in out  # the oracle solves more: a positive difference
+    assert "const %" in out
     site = tmp_path / "site"
     code, out, _ = run(capsys, "leaderboard", "export", "--db", db, "--md", str(tmp_path / "lb.md"), "--html", str(site))
     assert code == 0 and (site / "index.html").exists() and "| 1 |" in (tmp_path / "lb.md").read_text()

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callgym.benchmarks.metrics import UsedKey, exclude, kwargs_key
+from callgym.benchmarks.metrics import UsedKey, constant_accuracy, exclude, kwargs_key
 from callgym.benchmarks.stats import mcnemar_exact, proportion
 from callgym.episode import Episode, read_episodes
 from callgym.errors import DataError
@@ -46,6 +46,7 @@ class PairedResult:
     unpaired_a: int = 0  # episodes of A with no partner in B (and the reverse)
     unpaired_b: int = 0
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    constant: float | None = None  # accuracy of always the most common gold answer, on the paired problems
 
     @property
     def acc_a(self) -> float:
@@ -120,8 +121,8 @@ def compare(
     return Comparison(label_a, label_b, rows, total, excluded_a, excluded_b)
 
 
-def _outcomes(episodes: list[Episode], label: str) -> dict[tuple[str, str, int, int], bool]:
-    outcomes: dict[tuple[str, str, int, int], bool] = {}
+def _outcomes(episodes: list[Episode], label: str) -> dict[tuple[str, str, int, int], Episode]:
+    outcomes: dict[tuple[str, str, int, int], Episode] = {}
     for e in episodes:
         key = (e.env_id, kwargs_key(e.env_kwargs), e.index, e.sample)
         if key in outcomes:
@@ -129,20 +130,23 @@ def _outcomes(episodes: list[Episode], label: str) -> dict[tuple[str, str, int, 
                 f"run {label} holds {e.env_id} index {e.index} sample {e.sample} twice; "
                 "compare one run per side (a resumed file never repeats a problem)"
             )
-        outcomes[key] = bool(e.correct)
+        outcomes[key] = e
     return outcomes
 
 
-def _paired(config: tuple[str, str], a: dict[tuple, bool], b: dict[tuple, bool]) -> PairedResult:
-    keys_a = {k for k in a if k[:2] == config}
-    keys_b = {k for k in b if k[:2] == config}
-    both = keys_a & keys_b
+def _paired(config: tuple[str, str], episodes_a: dict[tuple, Episode], episodes_b: dict[tuple, Episode]) -> PairedResult:
+    keys_a = {k for k in episodes_a if k[:2] == config}
+    keys_b = {k for k in episodes_b if k[:2] == config}
+    both = sorted(keys_a & keys_b)
+    a = {k: bool(episodes_a[k].correct) for k in both}
+    b = {k: bool(episodes_b[k].correct) for k in both}
     b_only_right = sum(a[k] and not b[k] for k in both)
     c_only_right = sum(b[k] and not a[k] for k in both)
     return PairedResult(
-        env_id=config[0], n=len(both), correct_a=sum(a[k] for k in both), correct_b=sum(b[k] for k in both),
+        env_id=config[0], n=len(both), correct_a=sum(a.values()), correct_b=sum(b.values()),
         b=b_only_right, c=c_only_right, p_value=mcnemar_exact(b_only_right, c_only_right),
-        unpaired_a=len(keys_a - both), unpaired_b=len(keys_b - both), env_kwargs=json.loads(config[1]),
+        unpaired_a=len(keys_a - keys_b), unpaired_b=len(keys_b - keys_a), env_kwargs=json.loads(config[1]),
+        constant=constant_accuracy([episodes_a[k] for k in both]),
     )
 
 
@@ -152,7 +156,15 @@ def _pooled(rows: list[PairedResult]) -> PairedResult:
         env_id=ALL_ENVS, n=sum(r.n for r in rows), correct_a=sum(r.correct_a for r in rows),
         correct_b=sum(r.correct_b for r in rows), b=b, c=c, p_value=mcnemar_exact(b, c),
         unpaired_a=sum(r.unpaired_a for r in rows), unpaired_b=sum(r.unpaired_b for r in rows),
+        constant=_pooled_constant(rows),
     )
+
+
+def _pooled_constant(rows: list[PairedResult]) -> float | None:
+    """Each env config answered with its own most common gold answer, over all paired problems."""
+    if not rows or any(r.constant is None for r in rows) or not sum(r.n for r in rows):
+        return None
+    return sum(r.constant * r.n for r in rows) / sum(r.n for r in rows)  # type: ignore[operator]
 
 
 # ----------------------------------------------------------------------------- run references

@@ -44,6 +44,7 @@ from callgym.errors import DataError
 ALL = "all"  # the difficulty label of a whole env group
 BUDGET_METRIC = "accuracy@"  # "accuracy@5": accuracy within a budget of 5 steps
 ERROR_METRIC = "error:"  # "error:syntax_error": how many replies had that error type
+TOOL_METRIC = "uses:"  # "uses:Prove": the share of episodes that called Prove (validly) at least once
 # A used-problem key: (env_id, index) matches every config of the env (the safe default when
 # the split is unknown); (env_id, env_kwargs, index) matches one config only, so training on
 # split=train does not exclude the same index of split=test.
@@ -72,6 +73,10 @@ class GroupMetrics:
     # (k, accuracy within k steps, ci_low, ci_high) for k = 1 .. the longest episode
     budget_curve: list[tuple[int, float, float, float]] = field(default_factory=list)
     error_counts: dict[str, int] = field(default_factory=dict)  # invalid replies per error type
+    # what always giving the most common gold answer scores here: a collapse to one label
+    # can reach it without any reasoning, so an accuracy means something only above it
+    constant_accuracy: float | None = None
+    tool_use: dict[str, float] = field(default_factory=dict)  # share of episodes calling each tool
 
     def metric_rows(self) -> list[tuple[str, float, float | None, float | None]]:
         """``(name, value, ci_low, ci_high)`` rows, the shape the leaderboard stores."""
@@ -86,6 +91,9 @@ class GroupMetrics:
             rows.insert(2, ("valid_call_rate", self.valid_call_rate, None, None))
         if self.top_answer_share is not None:
             rows.append(("top_answer_share", self.top_answer_share, None, None))
+        if self.constant_accuracy is not None:
+            rows.append(("constant_accuracy", self.constant_accuracy, None, None))
+        rows += [(f"{TOOL_METRIC}{name}", share, None, None) for name, share in self.tool_use.items()]
         if self.difficulty == ALL:  # the curve and the breakdown are per env config only
             rows.append(("calls", float(self.calls), None, None))
             rows += [(f"{BUDGET_METRIC}{k}", value, low, high) for k, value, low, high in self.budget_curve]
@@ -214,7 +222,28 @@ def group_metrics(env_id: str, difficulty: str, episodes: list[Episode], *, z: f
         top_answer=top, top_answer_share=top_count / answers.total() if answers else None,
         budget_curve=budget_curve(episodes, z=z) if difficulty == ALL else [],
         error_counts=error_counts(episodes),
+        constant_accuracy=constant_accuracy(episodes),
+        tool_use=tool_use(episodes),
     )
+
+
+def constant_accuracy(episodes: list[Episode]) -> float | None:
+    """The accuracy of always giving the most common gold answer; None when no episode has one.
+
+    >>> eps = [Episode(env_id="e", index=i, gold=g) for i, g in enumerate(["True", "True", "False"])]
+    >>> round(constant_accuracy(eps), 3)
+    0.667
+    """
+    golds = Counter(str(e.gold) for e in episodes if e.gold is not None)
+    return max(golds.values()) / len(episodes) if golds else None
+
+
+def tool_use(episodes: list[Episode]) -> dict[str, float]:
+    """Per tool, the share of episodes with at least one valid call of it, most used first."""
+    counts: Counter[str] = Counter()
+    for e in episodes:
+        counts.update({s.call.split("(", 1)[0] for s in e.steps if s.valid and s.call})
+    return {name: count / len(episodes) for name, count in counts.most_common()} if episodes else {}
 
 
 def solved_at(episode: Episode) -> int | None:

@@ -26,12 +26,15 @@ if TYPE_CHECKING:
     from callgym.benchmarks.metrics import MetricsReport
     from callgym.leaderboards.store import Leaderboard
 
-_COLUMNS = ("#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "valid calls %", "steps",
-            "tokens", "s/ep", "run", "date")
-_TERMINAL_COLUMNS = ("#", "model", "agent", "backend", "tag", "n", "accuracy %", "valid calls %", "steps", "tokens",
-                     "s/ep", "run")
-_SHORT = {"accuracy %": "acc %", "valid calls %": "valid %", "tokens": "tok", "run": "id"}
-_NUMERIC = frozenset(("#", "params", "n", "accuracy %", "valid calls %", "steps", "tokens", "s/ep", "run"))
+# "constant %": what always giving the most common gold answer scores on the same problems,
+# beside every accuracy so that a model collapsed to one label never reads as a gain
+_COLUMNS = ("#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "constant %", "valid calls %",
+            "steps", "tokens", "s/ep", "run", "date")
+_TERMINAL_COLUMNS = ("#", "model", "agent", "backend", "tag", "n", "accuracy %", "constant %", "valid calls %",
+                     "steps", "tokens", "s/ep", "run")
+_SHORT = {"accuracy %": "acc %", "constant %": "const %", "valid calls %": "valid %", "tokens": "tok", "run": "id"}
+_NUMERIC = frozenset(("#", "params", "n", "accuracy %", "constant %", "valid calls %", "steps", "tokens", "s/ep",
+                      "run"))
 
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:
@@ -71,7 +74,7 @@ def run_cells(position: int, run: RunRecord) -> list[str]:
         str(position), run.display_name, fmt_params(run.model_size), run.agent or "–", run.backend or "–",
         run.tag or "–", str(run.n) + (f" (−{run.excluded})" if run.excluded else ""),
         fmt_ci(acc.value if acc else None, acc.ci_low if acc else None, acc.ci_high if acc else None),
-        fmt_pct(run.value("valid_call_rate")), fmt_num(run.value("mean_steps")),
+        fmt_pct(run.value("constant_accuracy")), fmt_pct(run.value("valid_call_rate")), fmt_num(run.value("mean_steps")),
         fmt_num(run.value("mean_tokens_out"), 0), fmt_num(run.value("seconds_per_episode"), 2),
         str(run.id if run.id is not None else "–"), run.created[:10],
     ]
@@ -194,6 +197,32 @@ def error_table(runs: Iterable[RunRecord], *, title: str = "invalid replies by e
     return table
 
 
+def difficulty_table(runs: Iterable[RunRecord], *, title: str = "accuracy % by difficulty (95% CI)") -> Table:
+    """Per run and difficulty level: accuracy beside the constant-answer baseline, and the
+    share of episodes that called each tool (``callgym bench``)."""
+    runs = list(runs)
+    tagged = any(r.tag for r in runs)
+    caption = "const: always the most common gold answer · tools: % of episodes calling each at least once"
+    table = _per_run_table(runs, title, caption, ["level", "n", "acc %", "const %", "tools"])
+    for run in runs:
+        for level in ["all", *run.difficulties()]:
+            acc = run.metric("accuracy", level)
+            table.add_row(*_run_label(run, tagged), level, fmt_num(run.value("n", level), 0),
+                          fmt_ci(acc.value, acc.ci_low, acc.ci_high) if acc else "–",
+                          fmt_pct(run.value("constant_accuracy", level)), tool_cell(run, level),
+                          style="bold" if level == "all" else None)
+    return table
+
+
+def tool_cell(run: RunRecord, level: str = "all", most: int = 4) -> str:
+    """``"Prove 82% · Premise 80%"``: the most used tools and their share of episodes."""
+    from callgym.benchmarks.metrics import TOOL_METRIC
+
+    shares = [(m.name[len(TOOL_METRIC):], m.value) for m in run.metrics
+              if m.difficulty == level and m.name.startswith(TOOL_METRIC)]
+    return " · ".join(f"{name} {fmt_pct(share, 0)}%" for name, share in shares[:most]) or "–"
+
+
 def comparison_table(comparison: Comparison) -> Table:
     """A rich Table of a paired comparison (``callgym compare A B``)."""
     notes = [f"A = {comparison.label_a}", f"B = {comparison.label_b}", "p: exact McNemar, two-sided"]
@@ -201,14 +230,15 @@ def comparison_table(comparison: Comparison) -> Table:
         notes.append(f"excluded (training problems): A {comparison.excluded_a}, B {comparison.excluded_b}")
     notes.append("b/c: problems only A/only B solved; unpaired: problems in one run only")
     table = Table(title="paired comparison", caption=" · ".join(notes), box=box.SIMPLE_HEAD)
-    for name in ("env", "n", "A %", "B %", "Δ pts", "b", "c", "p", "unpaired"):
+    notes.append("const: always the most common gold answer")
+    for name in ("env", "n", "A %", "B %", "const %", "Δ pts", "b", "c", "p", "unpaired"):
         table.add_column(name, justify="left" if name == "env" else "right", no_wrap=name != "env",
                          min_width=16 if name == "env" else None)
     rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]
     for row in rows:
         cells = _comparison_cells(row)
         colour = "green" if row.difference > 0 and row.p_value < 0.05 else "red" if row.p_value < 0.05 else ""
-        cells[4] = f"[{colour}]{cells[4]}[/]" if colour else cells[4]
+        cells[5] = f"[{colour}]{cells[5]}[/]" if colour else cells[5]
         table.add_row(*cells, style="bold" if row.env_id == "all" else None)
     return table
 
@@ -216,7 +246,8 @@ def comparison_table(comparison: Comparison) -> Table:
 def _comparison_cells(row: PairedResult) -> list[str]:
     env = row.env_id + (f" ({', '.join(f'{k}={v}' for k, v in sorted(row.env_kwargs.items()))})" if row.env_kwargs else "")
     return [
-        env, str(row.n), fmt_pct(row.acc_a), fmt_pct(row.acc_b), f"{100 * row.difference:+.1f}", str(row.b), str(row.c),
+        env, str(row.n), fmt_pct(row.acc_a), fmt_pct(row.acc_b), fmt_pct(row.constant),
+        f"{100 * row.difference:+.1f}", str(row.b), str(row.c),
         fmt_p(row.p_value), f"{row.unpaired_a}/{row.unpaired_b}",
     ]
 
@@ -264,7 +295,7 @@ def _errors_markdown(runs: list[RunRecord]) -> list[str]:
 
 def comparison_markdown(comparison: Comparison) -> str:
     """A paired comparison as a Markdown table."""
-    head = ["env", "paired n", "acc A %", "acc B %", "Δ (B−A) pts", "b", "c", "McNemar p", "unpaired A/B"]
+    head = ["env", "paired n", "acc A %", "acc B %", "constant %", "Δ (B−A) pts", "b", "c", "McNemar p", "unpaired A/B"]
     rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]
     lines = [f"A = {comparison.label_a}; B = {comparison.label_b}.", "", _md_row(head), _md_row(["---"] * len(head))]
     lines += [_md_row(_comparison_cells(row)) for row in rows]

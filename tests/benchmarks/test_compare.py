@@ -117,3 +117,14 @@ def test_bad_references_say_what_to_pass(tmp_path: Path) -> None:
         pass
     with pytest.raises(DataError, match="no run with id 3"):
         load_run("3", db=tmp_path / "lb.db")
+
+
+def test_the_constant_answer_baseline_sits_beside_both_accuracies() -> None:
+    golds = ["True", "True", "False", "Unknown"]
+    before = [Episode(env_id=FOL, index=i, gold=g, answer="True", correct=g == "True") for i, g in enumerate(golds)]
+    after = [Episode(env_id=FOL, index=i, gold=g, correct=True) for i, g in enumerate(golds)]
+    (row,) = compare(before, after).rows
+    assert row.acc_a == row.constant == 0.5  # "always True" is all the before run does
+    other = [Episode(env_id=GSM, index=i, gold=i, correct=False) for i in range(4)]
+    total = compare(before + other, after + other).total
+    assert total is not None and total.constant == pytest.approx((0.5 * 4 + 0.25 * 4) / 8)

@@ -172,3 +172,24 @@ def test_old_steps_without_a_type_count_as_unclassified_and_foreign_types_are_ke
     eps[1].steps[0].error_type = "bfcl_state_mismatch"
     (group,) = compute_metrics(eps).groups
     assert group.error_counts == {"unclassified": 1, "bfcl_state_mismatch": 1}
+
+
+def test_constant_baseline_and_tool_use_per_difficulty() -> None:
+    from callgym.episode import Step
+
+    def ep(index: int, gold: str, difficulty: int, calls: list[str]) -> Episode:
+        steps = [Step(action=c, observation="", call=c) for c in calls]
+        steps.append(Step(action="Prove(x", observation="error", call=None, valid=False))
+        return Episode(env_id="callgym/FOL-v0", index=index, gold=gold, difficulty=difficulty, steps=steps)
+
+    episodes = [
+        ep(0, "True", 1, ['Premise("A(a)")', 'Prove("A(a)")', 'Answer("True")']),
+        ep(1, "True", 1, ['Answer("False")']),
+        ep(2, "False", 2, ['Premise("B(b)")', 'Premise("C(c)")', 'Answer("False")']),
+    ]
+    overall, level1, level2 = compute_metrics(episodes).groups
+    assert overall.constant_accuracy == pytest.approx(2 / 3) and level1.constant_accuracy == 1.0
+    assert overall.tool_use == pytest.approx({"Answer": 1.0, "Premise": 2 / 3, "Prove": 1 / 3})  # invalid calls do not count
+    assert level2.tool_use == {"Premise": 1.0, "Answer": 1.0}
+    rows = {name: value for name, value, _, _ in overall.metric_rows()}
+    assert rows["constant_accuracy"] == pytest.approx(2 / 3) and rows["uses:Prove"] == pytest.approx(1 / 3)
