@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import callgym
 from callgym.cli import main
 from callgym.leaderboards.store import Leaderboard
 from tests.trainers.helpers import make_tiny_model, smollm2_tokenizer
@@ -86,3 +87,19 @@ def test_bad_config_is_one_clear_line(tmp_path, capsys):
     path.write_text("name: x\nenvs: [{id: callgym/FOL-v0}]\ndpo: {learning_rate: -1}\n")
     assert main(["pipeline", "--config", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "learning_rate=-1" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"dpo.max_steps": 0}, {"dpo.sft_warmup_steps": 0}],
+    ids=["sft+dpo", "sft-only", "dpo-only"],
+)
+def test_the_cpu_study_and_its_ablations_are_one_key_apart(overrides):
+    from callgym.pipeline import _dpo_config
+    from callgym.pipeline_config import load_pipeline_config
+
+    config = load_pipeline_config(Path(callgym.__file__).parent / "configs" / "study-cpu.yaml", overrides)
+    dpo = _dpo_config(config, Path("unused"))
+    assert config.teacher.bootstrap == config.student.bootstrap  # shared: the bootstrap moves into the prompt
+    assert dpo.packing and (dpo.sft_warmup_steps > 0) == ("dpo.sft_warmup_steps" not in overrides)
+    assert (dpo.max_steps == 0) == ("dpo.max_steps" in overrides)
