@@ -169,6 +169,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     lm_eval_path = sub.add_parser("lm-eval-path", help="print the folder to pass to lm-eval --include_path")
     lm_eval_path.set_defaults(func=cmd_lm_eval_path)
+    # Listed for --help only: main() hands `callgym lm-eval ARGS...` to lm-eval untouched.
+    sub.add_parser("lm-eval", add_help=False, help="lm-eval's own CLI with the model `callgym` registered "
+                   "(whole episodes for callgym_*_agent tasks); every lm-eval flag works, see `callgym lm-eval -h`")
     _add_import_flag(sub)
     return parser
 
@@ -224,6 +227,9 @@ def _add_later_commands(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lm-eval"]:  # lm-eval's flags, passed on unchanged (argparse here would refuse them)
+        return _lm_eval(argv[1:])
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     prog = f"callgym {args.command}"
@@ -246,6 +252,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("callgym").debug("traceback", exc_info=True)
         hint = "" if args.verbose else "; rerun with -v for the traceback"
         return _fail(prog, "internal error", f"{type(e).__name__}: {e}{hint}", 1)
+
+
+def _lm_eval(argv: list[str]) -> int:
+    try:
+        from callgym.benchmarks.lm_eval_model import main as lm_eval_main
+    except ImportError as e:
+        return _fail("callgym lm-eval", "error", f"needs lm-eval: pip install 'callgym[lm-eval]' ({e})", EXIT_USAGE)
+    try:
+        return lm_eval_main(argv)
+    except UsageError as e:
+        return _fail("callgym lm-eval", "error", e, EXIT_USAGE)
+    except BackendError as e:
+        return _fail("callgym lm-eval", "backend error", e, 1)
 
 
 def _fail(prog: str, kind: str, message: object, status: int) -> int:
