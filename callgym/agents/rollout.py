@@ -230,8 +230,11 @@ class _Engine:
     def _step(self, slot: _Slot, action: str, reply: Any) -> dict[str, Any] | None:
         """Step the env; return the final info when the episode ended, else None."""
         obs, reward, terminated, truncated, info = slot.env.step(action)
-        call = info["call"]
-        slot.episode.steps.append(Step(action, obs, call, call is not None, reward, info.get("error_type")))
+        call, error_type = info["call"], info.get("error_type")
+        # Invalid means the env reported an error type (a reply that only ends a conversation's
+        # turn has no call and no error); envs that report no types: invalid means no call ran.
+        valid = error_type is None if "error_type" in info else call is not None
+        slot.episode.steps.append(Step(action, obs, call, valid, reward, error_type))
         slot.messages = info["messages"]
         if reply is not None:
             slot.episode.tokens_in += reply.tokens_in

@@ -49,8 +49,8 @@ def _episodes(out: Path) -> dict[str, list]:
             for env in ("callgym/FOL-v0", "callgym/GSM8K-v0")}
 
 
-def _bench(agent: str, n: int, tmp_path: Path) -> dict[str, list]:
-    code = cli_main(["bench", "--suite", _suite(tmp_path, n), "--agent", agent, "--db", str(tmp_path / "lb.db"),
+def _bench(tmp_path: Path, n: int, *flags: str, **env_extra: object) -> dict[str, list]:
+    code = cli_main(["bench", "--suite", _suite(tmp_path, n, **env_extra), *flags, "--db", str(tmp_path / "lb.db"),
                      "--out", str(tmp_path / "bench"), "--quiet"])
     assert code == 0
     return _episodes(tmp_path / "bench")
@@ -73,7 +73,7 @@ def test_parity_with_bench_for_a_seeded_agent(tmp_path) -> None:
     """The random agent is seeded: lm-eval must see the very episodes bench plays."""
     n = 6
     results = _evaluate("agent=random", n)
-    bench = _bench("random", n, tmp_path)
+    bench = _bench(tmp_path, n, "--agent", "random")
     for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
         episodes = bench[env_id]
         assert len(episodes) == n
@@ -122,24 +122,20 @@ def test_callgym_lm_eval_passes_flags_on_and_bad_input_is_one_line(capsys) -> No
 def test_parity_with_bench_on_the_embedded_model(tmp_path) -> None:
     """`callgym lm-eval --model callgym` (the command users run) against `callgym bench`, greedy,
     on the same few problems with the embedded SmolLM2 through hf."""
-    n, max_steps = 2, 3
+    n, max_steps, tokens = 2, 2, 32
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.setdefault("OMP_NUM_THREADS", "1")
     metadata = json.dumps({"n": n, "env_kwargs": {"split": "test", "max_steps": max_steps}})
     command = [sys.executable, "-m", "callgym.cli", "lm-eval", "--model", "callgym",
                "--model_args", "backend=hf,model=smollm2-135m", "--tasks", ",".join(AGENT_TASKS),
-               "--include_path", task_dir(), "--metadata", metadata, "--gen_kwargs", "max_gen_toks=48",
+               "--include_path", task_dir(), "--metadata", metadata, "--gen_kwargs", f"max_gen_toks={tokens}",
                "--output_path", str(tmp_path / "lm_eval"), "--log_samples"]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
     assert run.returncode == 0, run.stderr[-3000:]
     (results_file,) = (tmp_path / "lm_eval").glob("*/results_*.json")
     results = json.loads(results_file.read_text())["results"]
-    command = [sys.executable, "-m", "callgym.cli", "bench", "--suite", _suite(tmp_path, n, max_steps=max_steps),
-               "--agent", "student", "--model", "smollm2-135m", "--backend", "hf", "--max-tokens", "48",
-               "--db", str(tmp_path / "lb.db"), "--out", str(tmp_path / "bench"), "--quiet"]
-    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
-    assert run.returncode == 0, run.stderr[-3000:]
-    bench = _episodes(tmp_path / "bench")
+    bench = _bench(tmp_path, n, "--agent", "student", "--model", "smollm2-135m", "--backend", "hf",
+                   "--max-tokens", str(tokens), max_steps=max_steps)
     for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
         episodes = bench[env_id]
         assert len(episodes) == n and all(e.model.endswith("smollm2-135m") for e in episodes)
