@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import ConfigError
-from callgym.yaml_files import import_yaml_modules, read_yaml_mapping
+from callgym.yaml_files import CONFIGS_DIR, import_yaml_modules, read_yaml_mapping, shipped_or_path
 
 
 @dataclass
@@ -80,7 +80,8 @@ class PipelineConfig:
 
 def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
     """Read a pipeline YAML file and apply dotted ``overrides``."""
-    data = read_yaml_mapping(path, "the embedded default is configs/demo.yaml")
+    path = shipped_or_path(path, CONFIGS_DIR, "pipeline config")
+    data = read_yaml_mapping(path, "pass a shipped config name (demo, study-gpu) or a YAML path")
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)
     import_yaml_modules(data.get("imports"), path)

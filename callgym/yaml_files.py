@@ -24,6 +24,7 @@ import yaml
 from callgym.errors import ConfigError, DataError
 from callgym.text_files import read_text
 
+CONFIGS_DIR = Path(__file__).parent / "configs"  # shipped in the wheel: demo, study-gpu, dpo, ...
 MAX_NODES = 100_000  # far above any real config, far below what hurts
 MAX_BYTES = 1 << 20  # PyYAML's pure-Python parser needs ~5 s for a megabyte
 
@@ -111,6 +112,24 @@ def load_yaml(text: str, where: str) -> Any:
 
 def _one_line(text: str | None) -> str:
     return " ".join((text or "invalid YAML").split())
+
+
+def shipped_or_path(name_or_path: str | os.PathLike[str], folder: Path, what: str) -> Path:
+    """A YAML file: a path as given, or a bare name (no suffix) of one shipped in ``folder``.
+
+    Raises:
+        ConfigError: an unknown shipped name, with a did-you-mean and the shipped names.
+    """
+    from callgym.registry import did_you_mean
+
+    path = Path(name_or_path)
+    if path.suffix:
+        return path
+    shipped = sorted(p.stem for p in folder.glob("*.yaml"))
+    if str(name_or_path) not in shipped:
+        raise ConfigError(f"unknown {what} {str(name_or_path)!r}.{did_you_mean(str(name_or_path), shipped)} "
+                          f"Shipped: {', '.join(shipped)}; or pass a YAML file")
+    return folder / f"{name_or_path}.yaml"
 
 
 def read_yaml_mapping(path: str | os.PathLike[str], hint: str, what: str = "config file") -> dict[str, Any]:

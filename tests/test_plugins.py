@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from callgym.envs import check_env
+from callgym.envs import check_env, make
+from callgym.errors import DataError
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "docs" / "examples" / "unitgym"
@@ -114,6 +115,16 @@ def test_plugin_agents_and_backends_enter_through_entry_points(tmp_path):
 def test_the_example_env_keeps_the_contract(monkeypatch):
     monkeypatch.syspath_prepend(str(EXAMPLE))
     check_env("unitgym:unitgym/Units-v0", n=30, split="test")
+
+
+def test_the_example_reads_its_data_files_and_names_a_bad_line(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
+    good.write_text('{"value": 3.5, "from": "km", "to": "m"}\n{"value": 2, "from": "mi", "to": "km"}\n')
+    bad.write_text('{"value": 1, "from": "m", "to": "cm"}\n{"value": 3.5, "from": "km", "to": "kg"}\n')
+    check_env("unitgym:unitgym/Units-v0", n=2, data=str(good))
+    with pytest.raises(DataError, match=r"bad.jsonl:2: cannot convert length \(km\) to mass \(kg\)"):
+        make("unitgym:unitgym/Units-v0", data=str(bad))
 
 
 def test_lm_eval_task_hooks_take_a_plugin_env(monkeypatch):

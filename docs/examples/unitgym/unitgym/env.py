@@ -3,7 +3,8 @@
 Difficulty 1: metric to metric (``3.5 km`` to ``m``). Difficulty 2: imperial to metric
 (``12 ft`` to ``cm``). Difficulty 3: a speed (``90 km/h`` to ``m/s``: two factors).
 Problem *i* of a split is built from its own ``random.Random``, so ``(seed, index)``
-reproduces it exactly, and the two splits never share a problem.
+reproduces it exactly, and the two splits never share a problem. ``data=PATH`` reads your
+own problems instead: a JSONL file of ``{"value": 3.5, "from": "km", "to": "m"}`` lines.
 
 >>> import callgym, unitgym
 >>> env = callgym.make("unitgym/Units-v0")
@@ -19,7 +20,8 @@ from fractions import Fraction
 from typing import Any
 
 from callgym.envs.base import Problem, ToolEnv
-from callgym.errors import ConfigError, ToolError
+from callgym.errors import ConfigError, DataError, ToolError
+from callgym.text_files import iter_lines, parse_json
 from callgym.tools import Number, Toolset, format_number as num, tool
 
 # Every unit as an exact multiple of its dimension's base unit (m, kg, s).
@@ -32,7 +34,7 @@ UNITS: dict[str, tuple[str, Fraction]] = {
 }
 METRIC = ("mm", "cm", "m", "km", "g", "kg")
 IMPERIAL = ("in", "ft", "mi", "lb", "oz")
-SPLITS = {"train": 0, "test": 1}
+SPLITS = ("train", "test")
 
 
 @tool
@@ -91,18 +93,22 @@ class UnitsEnv(ToolEnv):
 
     instructions = "Convert the quantity. Use Factor for every conversion factor; do not recall them."
 
-    def __init__(self, split: str = "train", size: int = 1000, **kwargs: Any) -> None:
+    def __init__(self, split: str = "train", size: int = 1000, data: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if split not in SPLITS:
             raise ConfigError(f"split={split!r}; use one of {', '.join(SPLITS)}")
         if size < 1:
             raise ConfigError(f"size={size} must be at least 1")
         self.split, self.size = split, size
+        self.records = load_conversions(data) if data else None
 
     def num_problems(self) -> int:
-        return self.size
+        return len(self.records) if self.records is not None else self.size
 
     def load_problem(self, index: int) -> Problem:
+        if self.records is not None:
+            value, source, target = self.records[index]
+            return self._problem(index, 1 + (source in IMPERIAL), value, (source, target), ("", ""))
         rng = random.Random(f"unitgym-{self.split}-{index}")
         value = Fraction(rng.randint(1, 400), rng.choice([1, 2, 4, 10]))
         level = index % 3 + 1
@@ -137,3 +143,19 @@ class UnitsEnv(ToolEnv):
     def score(self, answer: Any, problem: Problem) -> float:
         """1.0 within a relative 1e-6 of the exact value (results are shown to 10 decimals)."""
         return float(abs(answer - problem.answer) <= abs(problem.answer) * Fraction(1, 10**6))
+
+
+def load_conversions(path: str) -> list[tuple[Fraction, str, str]]:
+    """Read ``{"value": 3.5, "from": "km", "to": "m"}`` lines; a DataError names file:line."""
+    records = []
+    for number, line, _ in iter_lines(path, "unitgym data file", "pass data=PATH to a JSONL file"):
+        record = parse_json(line, f"{path}:{number}")
+        try:
+            value, source, target = Fraction(str(record["value"])), record["from"], record["to"]
+            Factor.fn(source, target)  # known units of one dimension
+        except (KeyError, TypeError, ValueError, ToolError) as e:
+            raise DataError(f'{path}:{number}: {e}; write {{"value": 3.5, "from": "km", "to": "m"}}') from None
+        records.append((value, source, target))
+    if not records:
+        raise DataError(f"{path}: no problems in the file")
+    return records
