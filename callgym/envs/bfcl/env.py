@@ -11,7 +11,7 @@ stops at the first turn that fails. ``info["answer"]`` is the number of turns th
 >>> import gymnasium as gym, callgym
 >>> env = gym.make("callgym/BFCL-MultiTurnBase-v0")
 >>> obs, info = env.reset(options={"index": 1})
->>> obs[:40]
+>>> obs[:41]
 'I am alex. Check if the current directory'
 >>> env.step("[ls(a=True)]")[0]
 '{"current_directory_content": ["workspace"]}'
@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from callgym.calls import MAX_CANDIDATES
 from callgym.envs.base import Problem, ToolEnv
 from callgym.envs.bfcl.backends import Scenario
 from callgym.envs.bfcl.checker import TurnChecker
 from callgym.envs.bfcl.data import Entry, function_docs, load_entries
 from callgym.envs.bfcl.tools import BfclToolset
-from callgym.calls import MAX_CANDIDATES
 
 # What the oracle replies to end a turn: any reply without a call.
 TURN_DONE = "Done."

@@ -99,3 +99,12 @@ def test_both_protocols_offer_bfcls_docs():
     mv = next(t["function"] for t in info["tools"] if t["function"]["name"] == "mv")
     assert mv["parameters"]["type"] == "object" and mv["parameters"]["required"] == ["source", "destination"]
     assert "composing functions" in env.unwrapped.native_system_prompt()
+
+
+@pytest.mark.parametrize("module", ["data", "backends", "env"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"callgym.envs.bfcl.{module}"))
+    assert result.attempted and not result.failed
