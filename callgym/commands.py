@@ -219,7 +219,7 @@ def _add_pipeline(sub: Any) -> None:
     p = sub.add_parser("pipeline", help="the main job: bench, rollouts, pairs, DPO, bench again, report")
     p.add_argument("--config", default="configs/demo.yaml", help="pipeline YAML (default configs/demo.yaml)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
-    p.add_argument("--out", help="output folder (default runs/<config name>)")
+    p.add_argument("--out", help="output folder (default runs/<config name>, else runs/<config file name>)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. bench_n=20")
     p.set_defaults(func=cmd_pipeline)
 
