@@ -14,3 +14,6 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+local"
 
 from callgym import envs as envs  # noqa: E402  (registers the env ids)
+from callgym.envs import check_env, make  # noqa: E402
+
+__all__ = ["__version__", "check_env", "envs", "make"]

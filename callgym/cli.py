@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -40,12 +41,22 @@ def cmd_envs(args: argparse.Namespace) -> int:
     from callgym.envs import ENVS
 
     table = Table("env id", "description", title="callgym environments")
-    for env_id in ENVS.names():
-        cls = ENVS.get(env_id)
-        doc = (getattr(cls, "__doc__", "") or "").strip().splitlines()
-        table.add_row(env_id, doc[0] if doc else "")
+    for env_id in ENVS.names():  # a plugin that fails to load logs one warning line
+        table.add_row(env_id, _first_doc_line(env_id))
     Console().print(table)
     return 0
+
+
+def _first_doc_line(env_id: str) -> str:
+    """The env class's docstring summary; a plugin env that cannot load says why instead."""
+    from callgym.envs import ENVS
+
+    try:
+        cls = ENVS.get(env_id)
+    except UsageError as e:
+        return f"(cannot load: {e})"
+    doc = (getattr(cls, "__doc__", "") or "").strip().splitlines()
+    return doc[0] if doc else ""
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -79,11 +90,11 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
     if args.base_url:
         backend_kwargs["base_url"] = args.base_url
+    _check_env(args.env, env_kwargs)  # before the agent loads its model
     agent = make_agent(
         args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
         bootstrap=tuple(args.bootstrap or ()), seed=args.seed, backend_kwargs=backend_kwargs,
     )
-    _check_env(args.env, env_kwargs)
     indices = range(args.start, args.start + args.n)
     result = rollout(
         args.env, env_kwargs, agent, indices, samples=args.samples, seed=args.seed, out=args.out,
@@ -96,11 +107,16 @@ def cmd_rollout(args: argparse.Namespace) -> int:
 def _check_env(env_id: str, env_kwargs: dict[str, Any]) -> None:
     """Build the env once up front so a bad id, kwarg or data file fails before any model loads."""
     from callgym.envs import make
+    from callgym.envs.base import ToolEnv
 
     try:
-        make(env_id, **env_kwargs).close()
+        env = make(env_id, **env_kwargs)
     except TypeError as e:
         raise UsageError(f"--env-arg for {env_id}: {e}") from e
+    env.close()
+    if not isinstance(env.unwrapped, ToolEnv):
+        raise UsageError(f"{env_id} is a gymnasium env but not a callgym ToolEnv (whose actions are "
+                         "function calls); see docs/environments.md to write one")
 
 
 def _print_accuracy(episodes: list[Any], skipped: int, out: str | None) -> None:
@@ -154,7 +170,19 @@ def make_parser() -> argparse.ArgumentParser:
 
     lm_eval_path = sub.add_parser("lm-eval-path", help="print the folder to pass to lm-eval --include_path")
     lm_eval_path.set_defaults(func=cmd_lm_eval_path)
+    _add_import_flag(sub)
     return parser
+
+
+def _add_import_flag(sub: Any) -> None:
+    """``--import MODULE`` on every command (and sub-command) that runs."""
+    for command in sub.choices.values():
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            _add_import_flag(nested[0])
+            continue
+        command.add_argument("--import", dest="imports", action="append", metavar="MODULE", default=[],
+                             help="import a module that registers envs, agents or backends (repeatable)")
 
 
 def _add_rollout(sub: Any) -> None:
@@ -197,10 +225,16 @@ def _add_later_commands(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before torch loads: idle OpenMP threads sleep instead of spinning (on a shared CPU a
+    # spinning thread that loses its core slows torch tenfold).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     prog = f"callgym {args.command}"
     try:
+        from callgym.plugins import import_modules
+
+        import_modules(args.imports)
         return args.func(args)
     except UsageError as e:
         return _fail(prog, "error", e, EXIT_USAGE)

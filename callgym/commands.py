@@ -209,7 +209,7 @@ def _add_train(sub: Any) -> None:
     dpo = algos.add_parser("dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
                            epilog="config fields:\n" + DPOConfig.help_text(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see configs/dpo.yaml)")
+    dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see callgym/configs/dpo.yaml)")
     dpo.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. beta=0.2")
     dpo.set_defaults(func=cmd_train_dpo)
 
@@ -228,7 +228,8 @@ def cmd_train_dpo(args: argparse.Namespace) -> int:
 
 def _add_pipeline(sub: Any) -> None:
     p = sub.add_parser("pipeline", help="the main job: bench, rollouts, pairs, DPO, bench again, report")
-    p.add_argument("--config", default="configs/demo.yaml", help="pipeline YAML (default configs/demo.yaml)")
+    p.add_argument("--config", default="demo",
+                   help="a shipped config (demo, study-gpu) or a pipeline YAML file (default demo)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
     p.add_argument("--out", help="output folder (default runs/<config name>, else runs/<config file name>)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. bench_n=20")
@@ -241,5 +242,5 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     from callgym.pipeline_config import load_pipeline_config
 
     config = load_pipeline_config(args.config, parse_key_values(args.overrides, "override"))
-    run_pipeline(config, out=args.out or Path("runs", config.name), db=args.db)
+    run_pipeline(config, out=args.out or Path("runs", config.name), db=args.db, verbose=args.verbose)
     return 0

@@ -16,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,18 @@ class StageError(UsageError):
     """A pipeline stage failed; earlier stages' outputs are kept."""
 
 
-def run_pipeline(config: PipelineConfig, out: str | Path, db: str | Path | None = None) -> dict[str, Any]:
-    """Run (or continue) every stage; return what each produced."""
-    from rich.console import Console
+def run_pipeline(
+    config: PipelineConfig, out: str | Path, db: str | Path | None = None, verbose: bool = False
+) -> dict[str, Any]:
+    """Run (or continue) every stage; return what each produced.
 
+    What libraries print (vLLM, transformers, TRL) goes to ``out/callgym.log`` (its tail is
+    shown if a stage fails), unless ``verbose``: the terminal keeps callgym's own output.
+    """
+    from rich import get_console
+
+    from callgym.cpu import describe_cpu
+    from callgym.library_log import library_output_to
     from callgym.pipeline_keys import stage_keys
     from callgym.runs import claim_folder
 
@@ -43,7 +52,12 @@ def run_pipeline(config: PipelineConfig, out: str | Path, db: str | Path | None 
     keys = stage_keys(config, db)
     with claim_folder(out):
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
-        return _run_stages(config, out, db, keys, Console())
+        log_file = out / "callgym.log"
+        with nullcontext(get_console()) if verbose else library_output_to(log_file) as console:
+            console.print(f"CPU: {describe_cpu()}")
+            if not verbose:
+                console.print(f"library logs: {log_file} (--verbose shows them here)")
+            return _run_stages(config, out, db, keys, console)
 
 
 def _run_stages(config: PipelineConfig, out: Path, db: Any, keys: dict[str, str], console: Any) -> dict[str, Any]:

@@ -3,8 +3,9 @@ the keys of the stages it reads.
 
 A stage is "done" only for the key it was computed with, so a changed config reruns exactly
 the stages whose settings (or upstream stages) changed, and an unchanged one is skipped.
-Settings that cannot change a stage's output are left out of its key: a scripted agent's
-model and sampling, any agent's batch size (per-turn seeds make results independent of it).
+Settings that cannot change a stage's output are left out of its key: the model and sampling
+of an agent class that says ``uses_model = False`` (oracle, random), any agent's batch size
+(per-turn seeds make results independent of it).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ STAGES = ("bench-before", "rollout-teacher", "rollout-student", "pairs", "train"
 
 def stage_keys(config: PipelineConfig, db: Any = None) -> dict[str, str]:
     """One key per stage, in stage order; each includes the keys of the stages it reads."""
-    from callgym.agents import SCRIPTED
+    from callgym.agents import AGENTS
 
     def agent(spec: AgentSpec, **override: Any) -> dict[str, Any]:
-        if spec.agent in SCRIPTED:
+        if getattr(AGENTS.get(spec.agent), "uses_model", True) is False:
             return {"agent": spec.agent, "bootstrap": list(spec.bootstrap)}
         fields = {**asdict(spec), **override}
         fields.pop("batch_size")

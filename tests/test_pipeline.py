@@ -57,7 +57,7 @@ def read_samples(folder: Path) -> list[int]:
     return sorted(e.sample for e in read_episodes(sorted(folder.glob("*.jsonl"))))
 
 
-def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capsys):
+def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capfd):
     db, out = tmp_path / "lb.db", tmp_path / "out"
     assert main(["pipeline", "--config", str(write_config(tmp_path, tiny)), "--db", str(db), "--out", str(out)]) == 0
     for stage in STAGES:
@@ -68,11 +68,14 @@ def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capsys):
     assert (out / "report" / "html" / "index.html").stat().st_size > 1000
     assert "before DPO" in (out / "report" / "comparison.md").read_text()
     assert json.loads((out / "pairs" / "DONE.json").read_text())["num_pairs"] > 0
-    capsys.readouterr()
+    # The terminal shows callgym's stages; what the libraries print went to the run's log.
+    shown = capfd.readouterr().out
+    assert "[5/7] train" in shown and "dtype" in shown and "library logs:" in shown
+    assert (out / "callgym.log").is_file()
 
     # A rerun skips every finished stage and adds no rows.
     assert main(["pipeline", "--config", str(write_config(tmp_path, tiny)), "--db", str(db), "--out", str(out)]) == 0
-    assert capsys.readouterr().out.count("done in an earlier run, skipped") == len(STAGES)
+    assert capfd.readouterr().out.count("done in an earlier run, skipped") == len(STAGES)
     with Leaderboard(db) as board:
         assert len(board.runs()) == 2
 
@@ -80,7 +83,7 @@ def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capsys):
     # the first benchmark's episodes are moved aside, not mixed with the new ones.
     config = str(write_config(tmp_path, tiny))
     assert main(["pipeline", "--config", config, "--db", str(db), "--out", str(out), "bench_n=5"]) == 0
-    assert stages_run(capsys.readouterr().out) == (["bench-before", "bench-after", "report"],
+    assert stages_run(capfd.readouterr().out) == (["bench-before", "bench-after", "report"],
                                                    ["rollout-teacher", "rollout-student", "pairs", "train"])
     assert len(read_samples(out / "bench-before")) == 5 and len(list(out.glob("bench-before.*"))) == 1
     with Leaderboard(db) as board:
@@ -88,49 +91,49 @@ def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capsys):
     # Settings that cannot change any output (a batch size) rerun nothing.
     assert main(["pipeline", "--config", config, "--db", str(db), "--out", str(out), "bench_n=5",
                  "student.batch_size=3"]) == 0
-    assert stages_run(capsys.readouterr().out) == ([], STAGES)
+    assert stages_run(capfd.readouterr().out) == ([], STAGES)
 
 
-def test_a_failing_stage_says_which_and_keeps_earlier_outputs(tmp_path, tiny, capsys):
+def test_a_failing_stage_says_which_and_keeps_earlier_outputs(tmp_path, tiny, capfd):
     db, out = tmp_path / "lb.db", tmp_path / "out"
     missing = write_config(tmp_path, tmp_path / "no-such-model")  # the random student never loads it
     assert main(["pipeline", "--config", str(missing), "--db", str(db), "--out", str(out)]) == 2
-    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("callgym")]
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("callgym")]
     assert len(errors) == 1 and "stage 'train' failed" in errors[0] and "no-such-model" in errors[0]
     assert (out / "pairs" / "DONE.json").exists() and not (out / "train" / "DONE.json").exists()
 
     good = write_config(tmp_path, tiny)
     assert main(["pipeline", "--config", str(good), "--db", str(db), "--out", str(out)]) == 0
-    assert capsys.readouterr().out.count("done in an earlier run, skipped") == 4
+    assert capfd.readouterr().out.count("done in an earlier run, skipped") == 4
 
 
-def test_a_changed_rollout_setting_reruns_exactly_that_stage_and_downstream(tmp_path, capsys):
+def test_a_changed_rollout_setting_reruns_exactly_that_stage_and_downstream(tmp_path, capfd):
     """Without a model: the train stage fails at once, so only the stages before it matter here."""
     db, out = tmp_path / "lb.db", tmp_path / "out"
     config = str(write_config(tmp_path, tmp_path / "no-such-model"))
     argv = ["pipeline", "--config", config, "--db", str(db), "--out", str(out)]
     assert main(argv) == 2
-    assert stages_run(capsys.readouterr().out) == (["bench-before", "rollout-teacher", "rollout-student", "pairs"], [])
+    assert stages_run(capfd.readouterr().out) == (["bench-before", "rollout-teacher", "rollout-student", "pairs"], [])
     assert read_samples(out / "rollout-student") == sorted([0, 1] * 10)
 
     assert main([*argv, "rollouts.samples=3"]) == 2
-    assert stages_run(capsys.readouterr().out) == (["rollout-student", "pairs"], ["bench-before", "rollout-teacher"])
+    assert stages_run(capfd.readouterr().out) == (["rollout-student", "pairs"], ["bench-before", "rollout-teacher"])
     assert read_samples(out / "rollout-student") == sorted([0, 1, 2] * 10)  # not the earlier run's episodes too
     (aside,) = out.glob("rollout-student.*")
     assert read_samples(aside) == sorted([0, 1] * 10)  # kept, not deleted
 
     assert main([*argv, "rollouts.samples=3"]) == 2
-    assert stages_run(capsys.readouterr().out) == ([], ["bench-before", "rollout-teacher", "rollout-student", "pairs"])
+    assert stages_run(capfd.readouterr().out) == ([], ["bench-before", "rollout-teacher", "rollout-student", "pairs"])
     assert main([*argv, "rollouts.samples=3", "teacher.bootstrap=['Reasoning(\"x\")']"]) == 2
-    assert stages_run(capsys.readouterr().out) == (["rollout-teacher", "pairs"], ["bench-before", "rollout-student"])
+    assert stages_run(capfd.readouterr().out) == (["rollout-teacher", "pairs"], ["bench-before", "rollout-student"])
 
 
-def test_the_default_run_folder_follows_the_config_file(tmp_path, capsys, monkeypatch):
+def test_the_default_run_folder_follows_the_config_file(tmp_path, capfd, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for file, n in (("first.yaml", 4), ("second.yaml", 6)):
         config = write_config(tmp_path, tmp_path / "no-such-model", file=file)
         assert main(["pipeline", "--config", str(config), "--db", "lb.db", f"bench_n={n}"]) == 2
-        ran, skipped = stages_run(capsys.readouterr().out)
+        ran, skipped = stages_run(capfd.readouterr().out)
         assert skipped == [] and "bench-before" in ran  # nothing borrowed from the other config
         assert len(read_samples(tmp_path / "runs" / Path(file).stem / "bench-before")) == n
 

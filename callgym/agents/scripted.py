@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 import string
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callgym.agents.backends.base import Reply
 from callgym.agents.base import Turn
 from callgym.tools import Number, Parameter, Tool
+
+if TYPE_CHECKING:
+    from callgym.agents import AgentOptions
 
 
 class OracleAgent:
@@ -22,6 +25,11 @@ class OracleAgent:
     """
 
     name = "oracle"
+    uses_model = False  # model and sampling settings cannot change its episodes
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> OracleAgent:
+        return cls()
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._next_call(t)) for t in turns]
@@ -41,21 +49,29 @@ class RandomAgent:
     """Random well-formed calls with random literal arguments; answers at a random step.
 
     Args:
-        answer_prob: chance of calling the answer tool at each step.
+        answer_prob: chance of calling the answer tool at each step (in a conversation env,
+            of ending the user turn with a reply without a call).
         seed: with the turn's problem, sample and step, seeds each reply, so a run is
             reproducible and a resumed run replies exactly as an uninterrupted one.
     """
 
     name = "random"
+    uses_model = False
 
     def __init__(self, answer_prob: float = 0.25, seed: int = 0) -> None:
         self.answer_prob = answer_prob
         self.seed = seed
 
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> RandomAgent:
+        return cls(seed=options.seed)
+
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._random_call(t, random.Random(f"{self.seed}/{t.index}/{t.sample}/{t.step}"))) for t in turns]
 
     def _random_call(self, turn: Turn, rng: random.Random) -> str:
+        if turn.env.answer_tool is None and rng.random() < self.answer_prob:
+            return "Done."  # a conversation env: a reply without a call ends the user turn
         tools = turn.env.toolset.tools
         answer = tools.get(turn.env.answer_tool)
         others = [t for name, t in tools.items() if name != turn.env.answer_tool]

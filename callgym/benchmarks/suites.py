@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import ConfigError, DataError
-from callgym.yaml_files import read_yaml_mapping
-from callgym.registry import did_you_mean
+from callgym.yaml_files import import_yaml_modules, read_yaml_mapping, shipped_or_path
 
 SUITES_DIR = Path(__file__).parent / "suites"
 
@@ -58,14 +57,7 @@ def suite_names() -> list[str]:
 
 def load_suite(name_or_path: str | Path) -> Suite:
     """Load a shipped suite by name (``smoke``, ``default``) or any suite YAML file."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = SUITES_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise ConfigError(
-                f"unknown suite {str(name_or_path)!r}.{did_you_mean(str(name_or_path), suite_names())} "
-                f"Shipped: {', '.join(suite_names())}; or pass a YAML file"
-            )
+    path = shipped_or_path(name_or_path, SUITES_DIR, "suite")
     data = read_yaml_mapping(path, f"pass a shipped suite name ({', '.join(suite_names())}) or a YAML path", "suite file")
     return _suite_from_dict(data, path)
 
@@ -73,6 +65,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
 def _suite_from_dict(data: Any, path: Path) -> Suite:
     if not isinstance(data, dict) or not isinstance(data.get("envs"), list) or not data["envs"]:
         raise DataError(f"{path}: a suite needs 'name', 'version' and a non-empty 'envs' list")
+    import_yaml_modules(data.get("imports"), path)
     try:
         envs = tuple(
             SuiteEnv(e["id"], dict(e.get("kwargs") or {}), int(e.get("n", 100)), int(e.get("start", 0)))

@@ -12,7 +12,8 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-from callgym.agents.backends.stopping import call_names, finish_text, hits_stop, may_close_call
+from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, hits_stop, may_close_call
+from callgym.cpu import cpu_dtype
 from callgym.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ class HFBackend:
         batch_size: chats per ``generate`` call; a larger batch is split (prompts of
             similar length go together, so little padding is wasted).
         device: "auto" (cuda, then mps, then cpu), or any torch device string.
-        dtype: "auto" (bfloat16/float16 on GPU, float32 on CPU) or a torch dtype name.
+        dtype: "auto" (bfloat16/float16 on GPU; on CPU bfloat16 only where the CPU computes it
+            natively, else float32) or a torch dtype name.
         stop_on_call: stop each reply right after its first complete call.
         threads: torch CPU threads (None: torch's default, one per core). On a shared CPU,
             also set ``OMP_WAIT_POLICY=PASSIVE`` before starting Python: spinning OpenMP
@@ -216,6 +218,7 @@ class _CallStop:
         self.stop = [s for s in stop if s]
         self.on_call = on_call
         self.done_at: dict[int, int] = {}  # row -> generated tokens when it ended
+        self.watchers = [CallWatcher(row_names) for row_names in names]  # one scan per reply
         self._closes: dict[int, bool] = {}  # token id -> may it close a call?
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
@@ -236,7 +239,7 @@ class _CallStop:
             return True
         if not (self.on_call and self.names[row] and self._may_close(token)):
             return False
-        return finish_text(self._text(input_ids, row), self.names[row])[1]
+        return self.watchers[row].end(self._text(input_ids, row)) is not None
 
     def _text(self, input_ids: Any, row: int) -> str:
         return self.tokenizer.decode(input_ids[row, self.prompt_len :].tolist(), skip_special_tokens=True)
@@ -268,7 +271,12 @@ def _pick_dtype(dtype: str, device: str, torch: Any) -> Any:
         return value
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32  # CPU matmuls are fastest and exact in float32
+    if device == "cpu":
+        try:
+            return getattr(torch, cpu_dtype())
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
+    return torch.float32
 
 
 def _load_tokenizer(path: str) -> Any:

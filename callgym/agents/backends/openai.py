@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
-from callgym.agents.backends.stopping import call_names, finish_text, may_close_call
+from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, may_close_call
 from callgym.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -276,13 +276,14 @@ class OpenAIBackend:
             model=self._served, stream=True, stream_options=options, **request
         )
         answer = _Answer()
+        watcher = CallWatcher(names)  # scans the reply once as it grows, not at every chunk
         try:
             async for chunk in stream:
                 if (
                     _absorb_chunk(answer, chunk)
                     and self.stop_on_call
                     and names
-                    and finish_text(answer.text, names)[1]
+                    and watcher.end(answer.text) is not None
                 ):
                     answer.stopped_on_call = True
                     break
