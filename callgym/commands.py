@@ -6,10 +6,10 @@ Each handler imports what it needs inside, so ``callgym --help`` stays instant.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any
 
+from callgym.cli_flags import add_agent_flags, agent_options, parse_key_values
 from callgym.errors import UsageError
 
 
@@ -27,8 +27,6 @@ def add_parsers(sub: Any) -> None:
 
 
 def _add_bench(sub: Any) -> None:
-    from callgym.cli import add_agent_flags
-
     p = sub.add_parser("bench", help="benchmark an agent on a suite and publish the rows to the leaderboard")
     p.add_argument("--suite", default="smoke", help="shipped suite name (smoke, default) or a suite YAML file")
     add_agent_flags(p)
@@ -46,56 +44,22 @@ def _add_bench(sub: Any) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from callgym.benchmarks.runner import load_used_problems, run_suite
-    from callgym.benchmarks.suites import load_suite
+    from callgym.api import bench
     from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
-    from callgym.runs import mark_finished
 
-    suite = load_suite(args.suite).with_n(args.n)
-    used = load_used_problems(args.exclude)
-    agent = _agent_from_args(args)
-    with _bench_folder(args, suite, agent, used) as out:
-        records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
-                            used=used, batch_size=args.batch_size, progress=not args.quiet)
-        mark_finished(out, {"leaderboard_runs": [r.id for r in records], "db": args.db, "tag": args.tag})
+    result = bench(args.suite, args.agent, n=args.n, out=args.out, exclude=args.exclude, tag=args.tag,
+                   lineage=args.lineage, publish=True, db=args.db, batch_size=args.batch_size,
+                   progress=not args.quiet, seed=args.seed, **agent_options(args))
+    records = result.records
     console = Console()
-    console.print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    console.print(leaderboard_table(records, title=f"suite {records[0].suite} v{records[0].suite_version}"))
     console.print(budget_table(records))
     console.print(error_table(records))
-    print(f"episodes -> {out}; leaderboard run ids {', '.join(str(r.id) for r in records)}")
+    print(f"episodes -> {result.out}; leaderboard run ids {', '.join(str(r.id) for r in records)}")
     for record in records:
         if record.excluded:
             print(f"{record.env_id}: {record.excluded} problems used for training were excluded")
     return 0
-
-
-def _bench_folder(args: argparse.Namespace, suite: Any, agent: Any, used: Any) -> Any:
-    """Own the episodes folder: ``--out``, or a new one named by the run's identity (one
-    per run, so parallel runs never collide; an identical rerun resumes a killed one)."""
-    from callgym.benchmarks.runner import bench_key
-    from callgym.runs import claim_folder, claim_new_folder
-
-    if args.out:
-        return claim_folder(args.out)
-    parent = Path("runs", "bench", suite.name, _slug(f"{args.model}-{args.agent}-{args.backend}"))
-    return claim_new_folder(parent, bench_key(suite, agent, used))
-
-
-def _agent_from_args(args: argparse.Namespace) -> Any:
-    from callgym.agents import make_agent
-    from callgym.agents.backends.base import Sampling
-    from callgym.cli import parse_key_values
-
-    backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
-    if args.base_url:
-        backend_kwargs["base_url"] = args.base_url
-    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
-    return make_agent(args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
-                      bootstrap=tuple(args.bootstrap or ()), seed=args.seed, backend_kwargs=backend_kwargs)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
 
 
 # ----------------------------------------------------------------------------- compare
@@ -237,7 +201,6 @@ def _add_pipeline(sub: Any) -> None:
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
-    from callgym.cli import parse_key_values
     from callgym.pipeline import run_pipeline
     from callgym.pipeline_config import load_pipeline_config
 

@@ -184,14 +184,13 @@ def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argum
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build and save the pairs the parsed flags describe; return the summary."""
-    rejected = None if args.rejected_agents in (None, "any") else args.rejected_agents
     pairs = build_pairs(
         args.runs,
         augment=args.augment,
         cap=args.cap,
         seed=args.seed,
         chosen_agents=args.chosen_agents,
-        rejected_agents=rejected,
+        rejected_agents=args.rejected_agents,
         strict_chosen=args.strict_chosen,
         rejected_error_types=",".join(args.rejected_error_type) if args.rejected_error_type else None,
     )
