@@ -1,4 +1,6 @@
-"""The hooks behind callgym's lm-evaluation-harness tasks (``callgym_gsm8k``, ``callgym_fol``).
+"""The hooks behind callgym's lm-evaluation-harness tasks: the single-turn ``callgym_gsm8k``
+and ``callgym_fol``, and the agent tasks ``callgym_gsm8k_agent`` and ``callgym_fol_agent``
+(whole episodes played by the ``callgym`` lm-eval model, :mod:`callgym.benchmarks.lm_eval_model`).
 
 lm-eval loads this file by path (``!function utils.NAME`` in the YAML files beside it), so
 it imports callgym absolutely. Docs are built offline from callgym's envs by
@@ -89,6 +91,13 @@ def load_gsm8k_docs(
     return load_docs(GSM8K_ENV, env_kwargs, n, start, **ignored)
 
 
+def process_agent_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    """Score an agent task's result, the episode's final answer call, by replaying it in the
+    doc's env: the env's own answer check and scoring, as in the episode itself."""
+    env = _env(doc["env_id"], doc["env_kwargs"])
+    return {"accuracy": float(replay_chain(env, doc["index"], results[0]).correct)}
+
+
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     """Replay the model's reply in the doc's env: accuracy and valid-call rate for one doc."""
     env = _env(doc["env_id"], doc["env_kwargs"])
@@ -142,5 +151,6 @@ def _doc(env: gym.Env, env_id: str, env_kwargs: dict[str, Any], index: int) -> d
         "question": problem.prompt,
         "answer": str(problem.answer),
         "gold_chain": "\n".join(problem.gold_calls),
+        "answer_call": problem.gold_calls[-1] if problem.gold_calls else "",
         "difficulty": "" if problem.difficulty is None else str(problem.difficulty),
     }
