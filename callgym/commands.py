@@ -6,6 +6,7 @@ Each handler imports what it needs inside, so ``callgym --help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -150,31 +151,77 @@ def cmd_leaderboard_export(args: argparse.Namespace) -> int:
 
 
 def _add_pairs(sub: Any) -> None:
-    from callgym.trainers.pairs_io import make_parser
-
     p = sub.add_parser("pairs", help="turn episodes into DPO preference pairs (TRL conversational format)")
-    make_parser(p)
+    p.add_argument("runs", nargs="+", help="episodes JSONL files written by `callgym rollout --out`")
+    p.add_argument(
+        "--out", required=True, help="output folder (dataset, pairs.jsonl, summary.json, used_problems.json)"
+    )
+    p.add_argument(
+        "--cap", type=int, default=None, help="at most this many pairs per problem (seeded sample)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the per-problem sampling")
+    p.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="one pair per chain, min(|Dw|,|Dl|) per problem, instead of all |Dw|x|Dl| combinations",
+    )
+    p.add_argument(
+        "--chosen-agents",
+        default=None,
+        help="comma-separated agents whose correct chains may be chosen (default: any)",
+    )
+    p.add_argument(
+        "--rejected-agents",
+        default="student",
+        help="comma-separated agents whose failures are rejected; 'any' for all",
+    )
+    p.add_argument(
+        "--strict-chosen", action="store_true", help="chosen chains must also have no invalid calls"
+    )
+    p.add_argument(
+        "--rejected-error-type",
+        action="append",
+        metavar="TYPE",
+        help="reject only chains with an invalid reply of this error type, e.g. syntax_error (repeatable or "
+        "comma-separated; the types are listed in callgym/error_types.py). Every pair is labelled with its "
+        "rejected chain's types either way (rejected_error_type, rejected_error_types)",
+    )
     p.set_defaults(func=cmd_pairs)
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
-    from callgym.trainers.pairs_io import run
+    from callgym.trainers.pairs import build_pairs
+    from callgym.trainers.pairs_io import save_pairs, summarize
 
-    summary = run(args)
+    pairs = build_pairs(
+        args.runs, augment=args.augment, cap=args.cap, seed=args.seed, chosen_agents=args.chosen_agents,
+        rejected_agents=args.rejected_agents, strict_chosen=args.strict_chosen,
+        rejected_error_types=",".join(args.rejected_error_type) if args.rejected_error_type else None,
+    )
+    save_pairs(pairs, args.out)
+    summary = summarize(pairs)
     print(f"{summary['num_pairs']} pairs from {summary['num_problems']} problems -> {args.out}")
     return 0
 
 
 def _add_train(sub: Any) -> None:
-    p = sub.add_parser("train", help="train the student")
-    algos = p.add_subparsers(dest="algo", required=True, parser_class=type(p))
     from callgym.trainers.dpo_config import DPOConfig
 
-    dpo = algos.add_parser("dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
-                           epilog="config fields:\n" + DPOConfig.help_text(),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see callgym/configs/dpo.yaml)")
-    dpo.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. beta=0.2")
+    p = sub.add_parser("train", help="train the student")
+    algos = p.add_subparsers(dest="algo", required=True, parser_class=type(p))
+    dpo = algos.add_parser(
+        "dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
+        description="DPO on preference pairs (TRL): full fine-tuning or LoRA, env tokens masked, resumable.",
+        epilog="settings (YAML keys, or KEY=VALUE overrides):\n" + DPOConfig.help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dpo.add_argument("--config", default=None,
+                     help="a shipped config (dpo) or a YAML file of settings (see below); default: the defaults")
+    dpo.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="settings that win over the file, e.g. beta=0.2"
+    )
+    dpo.add_argument("--print-config", action="store_true", help="print the resolved settings and exit")
     dpo.set_defaults(func=cmd_train_dpo)
 
 
@@ -183,6 +230,9 @@ def cmd_train_dpo(args: argparse.Namespace) -> int:
     from callgym.trainers.dpo_config import DPOConfig
 
     config = DPOConfig.from_yaml(args.config, args.overrides)
+    if args.print_config:
+        sys.stdout.write(config.to_yaml())
+        return 0
     print(f"trained model -> {train_dpo(config)}")
     return 0
 
