@@ -9,7 +9,7 @@ within a set only. Accuracy is shown in percent with its 95% interval as ``±`` 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -156,40 +156,34 @@ def error_types_of(runs: Iterable[RunRecord]) -> list[str]:
     return [t for t in ERROR_TYPES if t in seen] + sorted(seen - set(ERROR_TYPES))
 
 
-def _per_run_table(runs: list[RunRecord], title: str, caption: str, columns: list[str]) -> Table:
-    """A table with a row per run, labelled by env (its short id), model and tag (when any)."""
+def _per_run_table(runs: list[RunRecord], title: str, caption: str, columns: list[str],
+                   cells: Callable[[RunRecord], list[str]]) -> Table:
+    """A row per run, labelled by env (its short id), model and tag (when any run has one)."""
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
     tagged = any(run.tag for run in runs)
     for name in ("env", "model", *(["tag"] if tagged else []), *columns):
         table.add_column(name, justify="left" if name in ("env", "model", "tag") else "right", no_wrap=name != "model",
                          min_width=10 if name == "model" else None, overflow="fold")
+    for run in runs:
+        label = [run.env_id.rpartition("/")[2], run.display_name, *([run.tag or "–"] if tagged else [])]
+        table.add_row(*label, *cells(run))
     return table
-
-
-def _run_label(run: RunRecord, tagged: bool) -> list[str]:
-    return [run.env_id.rpartition("/")[2], run.display_name, *([run.tag or "–"] if tagged else [])]
 
 
 def budget_table(runs: Iterable[RunRecord], *, title: str = "accuracy % within k steps (95% CI)") -> Table:
     """accuracy@k for a few step budgets k, one row per run (``callgym bench``)."""
     runs = list(runs)
     budgets = shown_budgets(runs)
-    table = _per_run_table(runs, title, "an episode counts at k when it answered correctly by step k",
-                           [f"@{k}" for k in budgets])
-    for run in runs:
-        table.add_row(*_run_label(run, any(r.tag for r in runs)), *(budget_cell(run, k) for k in budgets))
-    return table
+    return _per_run_table(runs, title, "an episode counts at k when it answered correctly by step k",
+                          [f"@{k}" for k in budgets], lambda run: [budget_cell(run, k) for k in budgets])
 
 
 def error_table(runs: Iterable[RunRecord], *, title: str = "invalid replies by error type") -> Table:
     """Counts and shares of each error type, one row per run (``callgym bench``, ``leaderboard show``)."""
     runs = list(runs)
     types = error_types_of(runs)
-    caption = "count (% of replies; per type: % of invalid ones)"
-    table = _per_run_table(runs, title, caption, ["invalid", *types])
-    for run in runs:
-        table.add_row(*_run_label(run, any(r.tag for r in runs)), *error_cells(run, types))
-    return table
+    return _per_run_table(runs, title, "count (% of replies; per type: % of invalid ones)", ["invalid", *types],
+                          lambda run: error_cells(run, types))
 
 
 def comparison_table(comparison: Comparison) -> Table:
