@@ -134,7 +134,7 @@ def cmd_leaderboard_show(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard_export(args: argparse.Namespace) -> int:
-    from callgym.leaderboards.render import export
+    from callgym.leaderboards.export import export
     from callgym.leaderboards.store import Leaderboard, default_db_path
 
     if not (args.md or args.json_path or args.html):

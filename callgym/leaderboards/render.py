@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -24,7 +23,6 @@ from callgym.leaderboards.records import RunRecord, before_after_pairs, group_ru
 if TYPE_CHECKING:
     from callgym.benchmarks.compare import Comparison, PairedResult
     from callgym.benchmarks.metrics import MetricsReport
-    from callgym.leaderboards.store import Leaderboard
 
 _COLUMNS = ("#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "valid calls %", "steps",
             "tokens", "s/ep", "run", "date")
@@ -286,35 +284,3 @@ def leaderboard_data(runs: Iterable[RunRecord], *, samples: bool = False) -> dic
 def leaderboard_json(runs: Iterable[RunRecord]) -> str:
     """:func:`leaderboard_data` as indented JSON text."""
     return json.dumps(leaderboard_data(runs), indent=2, ensure_ascii=False, default=str) + "\n"
-
-
-def export(
-    source: Leaderboard | Iterable[RunRecord],
-    *,
-    md: str | Path | None = None,
-    json_path: str | Path | None = None,
-    html_dir: str | Path | None = None,
-) -> list[Path]:
-    """Write the leaderboard as Markdown, JSON and/or the static HTML site; returns the files.
-
-    Args:
-        source: an open :class:`Leaderboard` (read with sample transcripts) or runs.
-        md: Markdown file to write.
-        json_path: JSON file to write.
-        html_dir: folder for the site (``index.html``).
-    """
-    from callgym.leaderboards.store import Leaderboard
-
-    runs = source.runs(samples=html_dir is not None) if isinstance(source, Leaderboard) else list(source)
-    written = []
-    for path, text in ((md, leaderboard_markdown), (json_path, leaderboard_json)):
-        if path is not None:
-            target = Path(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text(runs), encoding="utf-8")
-            written.append(target)
-    if html_dir is not None:
-        from callgym.leaderboards.html import write_site
-
-        written.append(write_site(runs, html_dir))
-    return written
