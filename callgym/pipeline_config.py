@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import ConfigError
+from callgym.runs import slug
 from callgym.yaml_files import CONFIGS_DIR, import_yaml_modules, read_yaml_mapping, shipped_or_path
 
 
@@ -90,7 +91,7 @@ def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = No
     data = read_yaml_mapping(path, "pass a shipped config name (demo, study-gpu) or a YAML path")
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)
-    data.setdefault("name", Path(path).stem)  # the default run folder: runs/<name>
+    data.setdefault("name", slug(Path(path).stem) or "pipeline")  # the default run folder: runs/<name>
     import_yaml_modules(data.get("imports"), path)
     try:
         return _build(PipelineConfig, data, "")
