@@ -21,6 +21,23 @@ from callgym.text_files import iter_lines, parse_json
 MAX_INT = 2**63 - 1  # what SQLite and every JSON reader downstream can hold
 
 
+# (env id, canonical env kwargs, index): the one identity of a problem, for resuming,
+# pairing, excluding training problems and comparing runs.
+ProblemKey = tuple[str, str, int]
+
+
+def kwargs_key(env_kwargs: Any) -> str:
+    """Canonical text of an env config, so equal kwargs compare equal whatever their order."""
+    if isinstance(env_kwargs, str):
+        return env_kwargs
+    return json.dumps(env_kwargs or {}, sort_keys=True, default=str)
+
+
+def problem_key(env_id: str, env_kwargs: Any, index: int) -> ProblemKey:
+    """The identity of problem ``index`` of ``env_id`` under ``env_kwargs`` (dict or its JSON)."""
+    return (env_id, kwargs_key(env_kwargs), index)
+
+
 @dataclass
 class Step:
     """One env step: the model's reply and what the env answered."""
@@ -76,9 +93,14 @@ class Episode:
         return len(self.steps)
 
     @property
+    def problem_key(self) -> ProblemKey:
+        """Which problem this episode played (env, config, index)."""
+        return problem_key(self.env_id, self.env_kwargs, self.index)
+
+    @property
     def key(self) -> tuple[str, str, int, int]:
         """Identifies one (env, config, problem, sample): what --resume skips."""
-        return (self.env_id, json.dumps(self.env_kwargs, sort_keys=True), self.index, self.sample)
+        return (*self.problem_key, self.sample)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
