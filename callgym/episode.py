@@ -285,15 +285,11 @@ def _is_torn_episode(tail: bytes) -> bool:
 
 
 def _lock(file: IO[str], path: Path) -> None:
-    """Hold an exclusive lock on the open file until it is closed (the OS drops it if we die)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; parallel runs must use distinct files
-        return
-    try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as e:
-        raise DataError(f"{path} is being written by another callgym run; wait for it or pass --out another file") from e
+    """Hold an exclusive lock on the open file until it is closed, so two runs never interleave."""
+    from callgym.runs import lock_exclusively
+
+    if not lock_exclusively(file):
+        raise DataError(f"{path} is being written by another callgym run; wait for it or pass --out another file")
 
 
 def _repair_tail(path: Path) -> None:
