@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from callgym.errors import BackendError, UsageError
+from callgym.flags import count, non_negative_float, positive_int
 
 EXIT_USAGE = 2
 
@@ -70,34 +71,43 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     from callgym.agents import make_agent
     from callgym.agents.backends.base import Sampling
     from callgym.agents.rollout import rollout
+    from callgym.preflight import check_output_file, check_run
 
     env_kwargs = parse_key_values(args.env_arg, "--env-arg")
-    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
     backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
+    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+    bootstrap = tuple(args.bootstrap or ())
+    # Everything the user named is checked before a model loads or a file is written.
+    check_output_file(args.out, "--out")
+    check_run(args.env, env_kwargs, args.start, args.n, bootstrap)
+    if args.resume:
+        _check_resumable(args.out)
     if args.base_url:
         backend_kwargs["base_url"] = args.base_url
     agent = make_agent(
         args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
-        bootstrap=tuple(args.bootstrap or ()), seed=args.seed, backend_kwargs=backend_kwargs,
+        bootstrap=bootstrap, seed=args.seed, backend_kwargs=backend_kwargs,
     )
-    _check_env(args.env, env_kwargs)
     indices = range(args.start, args.start + args.n)
     result = rollout(
         args.env, env_kwargs, agent, indices, samples=args.samples, seed=args.seed, out=args.out,
-        resume=args.resume, batch_size=args.batch_size, progress=not args.quiet,
+        resume=args.resume, batch_size=args.batch_size, progress=not args.quiet, bootstrap=bootstrap,
     )
     _print_accuracy(result.episodes, result.skipped, args.out)
     return 0
 
 
-def _check_env(env_id: str, env_kwargs: dict[str, Any]) -> None:
-    """Build the env once up front so a bad id, kwarg or data file fails before any model loads."""
-    from callgym.envs import make
+def _check_resumable(out: str | None) -> None:
+    """--resume reads --out first: a damaged file fails now, not after the model loaded."""
+    from pathlib import Path
 
-    try:
-        make(env_id, **env_kwargs).close()
-    except TypeError as e:
-        raise UsageError(f"--env-arg for {env_id}: {e}") from e
+    from callgym.episode import iter_episode_dicts
+
+    if not out:
+        raise UsageError("--resume needs --out FILE: the episodes file to continue")
+    if Path(out).exists():
+        for _ in iter_episode_dicts(out):
+            pass
 
 
 def _print_accuracy(episodes: list[Any], skipped: int, out: str | None) -> None:
@@ -159,9 +169,9 @@ def _add_rollout(sub: Any) -> None:
     p.add_argument("--env", required=True, help="env id, e.g. callgym/GSM8K-v0 (see `callgym envs`)")
     p.add_argument("--env-arg", action="append", metavar="K=V", help="env keyword argument (repeatable)")
     add_agent_flags(p)
-    p.add_argument("--n", type=int, default=10, help="number of problems (default 10)")
-    p.add_argument("--start", type=int, default=0, help="first problem index (default 0)")
-    p.add_argument("--samples", type=int, default=1, help="episodes per problem (default 1)")
+    p.add_argument("--n", type=positive_int, default=10, help="number of problems (default 10)")
+    p.add_argument("--start", type=count, default=0, help="first problem index (default 0)")
+    p.add_argument("--samples", type=positive_int, default=1, help="episodes per problem (default 1)")
     p.add_argument("--out", help="JSONL file the episodes are appended to")
     p.add_argument("--resume", action="store_true", help="skip episodes --out already holds")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -177,10 +187,10 @@ def add_agent_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend-arg", action="append", metavar="K=V", help="backend keyword argument (repeatable)")
     p.add_argument("--protocol", default="text", choices=["text", "native"], help="prompt protocol (default text)")
     p.add_argument("--bootstrap", action="append", metavar="CALL", help="call run before the model's first reply")
-    p.add_argument("--temperature", type=float, default=0.0, help="0 is greedy (default 0)")
-    p.add_argument("--max-tokens", type=int, default=192, help="tokens per reply (default 192)")
-    p.add_argument("--seed", type=int, default=0, help="seed for envs and sampling (default 0)")
-    p.add_argument("--batch-size", type=int, default=32, help="episodes advanced together (default 32)")
+    p.add_argument("--temperature", type=non_negative_float, default=0.0, help="0 is greedy (default 0)")
+    p.add_argument("--max-tokens", type=positive_int, default=192, help="tokens per reply (default 192)")
+    p.add_argument("--seed", type=count, default=0, help="seed for envs and sampling (default 0)")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="episodes advanced together (default 32)")
 
 
 def _add_later_commands(sub: Any) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import UsageError
+from callgym.flags import positive_int
 
 
 def add_parsers(sub: Any) -> None:
@@ -32,7 +33,7 @@ def _add_bench(sub: Any) -> None:
     p = sub.add_parser("bench", help="benchmark an agent on a suite and publish the rows to the leaderboard")
     p.add_argument("--suite", default="smoke", help="shipped suite name (smoke, default) or a suite YAML file")
     add_agent_flags(p)
-    p.add_argument("--n", type=int, help="cap the problems per env (default: the suite's)")
+    p.add_argument("--n", type=positive_int, help="cap the problems per env (default: the suite's)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
     p.add_argument("--out", help="episodes folder (default runs/bench/<suite>/<model>-<agent>)")
     p.add_argument("--tag", default="", help="label for the rows, e.g. before-dpo")
@@ -51,8 +52,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     suite = load_suite(args.suite).with_n(args.n)
     used = load_used_problems(args.exclude)
-    agent = _agent_from_args(args)
     out = args.out or Path("runs", "bench", suite.name, _slug(f"{args.model}-{args.agent}-{args.backend}"))
+    _check_bench(args, suite, out)
+    agent = _agent_from_args(args)
     records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
                         used=used, batch_size=args.batch_size, progress=not args.quiet)
     Console().print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
@@ -60,6 +62,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if record.excluded:
             print(f"{record.env_id}: {record.excluded} problems used for training were excluded")
     return 0
+
+
+def _check_bench(args: argparse.Namespace, suite: Any, out: Any) -> None:
+    """Every env of the suite, the bootstrap calls, --out and --db, before a model loads."""
+    from callgym.preflight import check_output_dir, check_run
+
+    check_output_dir(out, "--out")
+    check_db(args.db)
+    for env in suite.envs:
+        check_run(env.id, env.kwargs, env.start, env.n, args.bootstrap or (), f"suite {suite.name}, env {env.id}")
+
+
+def check_db(db: str | None) -> None:
+    """A --db that exists must be a leaderboard; one that does not must be creatable."""
+    from callgym.leaderboards.store import Leaderboard
+    from callgym.preflight import check_output_file
+
+    check_output_file(db, "--db")
+    if db and Path(db).exists():
+        Leaderboard(db, create=False).close()
 
 
 def _agent_from_args(args: argparse.Namespace) -> Any:
@@ -99,6 +121,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from callgym.benchmarks.runner import load_used_problems
     from callgym.leaderboards.render import comparison_markdown, comparison_table
 
+    from callgym.preflight import check_existing_dir
+
+    check_existing_dir(args.md, "--md")
     comparison = compare_runs(args.run_a, args.run_b, db=args.db, used=load_used_problems(args.exclude))
     Console().print(comparison_table(comparison))
     if args.md:
@@ -141,8 +166,13 @@ def cmd_leaderboard_export(args: argparse.Namespace) -> int:
     from callgym.leaderboards.render import export
     from callgym.leaderboards.store import Leaderboard
 
+    from callgym.preflight import check_output_dir, check_output_file
+
     if not (args.md or args.json_path or args.html):
         raise UsageError("nothing to export: pass --md FILE, --json FILE and/or --html DIR")
+    check_output_file(args.md, "--md")
+    check_output_file(args.json_path, "--json")
+    check_output_dir(args.html, "--html")
     with Leaderboard(args.db, create=False) as board:
         for path in export(board, md=args.md, json_path=args.json_path, html_dir=args.html):
             print(f"wrote {path}")
@@ -207,6 +237,11 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     from callgym.pipeline import run_pipeline
     from callgym.pipeline_config import load_pipeline_config
 
+    from callgym.preflight import check_output_dir
+
     config = load_pipeline_config(args.config, parse_key_values(args.overrides, "override"))
-    run_pipeline(config, out=args.out or Path("runs", config.name), db=args.db)
+    out = args.out or Path("runs", config.name)
+    check_output_dir(out, "--out")
+    check_db(args.db)
+    run_pipeline(config, out=out, db=args.db)
     return 0

@@ -32,6 +32,7 @@ def run_pipeline(config: PipelineConfig, out: str | Path, db: str | Path | None 
 
     out = Path(out)
     _dpo_config(config, out)  # a bad DPO setting fails now, not after an hour of rollouts
+    _check_envs(config)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
     console = Console()
@@ -49,6 +50,17 @@ def run_pipeline(config: PipelineConfig, out: str | Path, db: str | Path | None 
         console.rule(f"[bold][{number}/{len(stages)}] {name}")
         results[name] = _run_stage(out / name, name, stage, console)
     return results
+
+
+def _check_envs(config: PipelineConfig) -> None:
+    """Build every env of every stage once, with its problem range and bootstrap calls, so a
+    bad kwarg, data file or range fails before the first stage instead of after three."""
+    from callgym.preflight import check_run
+
+    student, teacher = config.student.bootstrap, config.teacher.bootstrap
+    for i, env in enumerate(config.envs):
+        check_run(env.id, env.train_kwargs, 0, config.rollouts.n, [*student, *teacher], f"envs[{i}].train_kwargs")
+        check_run(env.id, env.test_kwargs, 0, config.bench_n, student, f"envs[{i}].test_kwargs")
 
 
 def _run_stage(folder: Path, name: str, stage: Callable[[], dict[str, Any]], console: Any) -> dict[str, Any]:

@@ -30,10 +30,10 @@ def make_agent(
 ) -> Any:
     """Build an agent by name; model agents get a backend built from ``backend``/``model``."""
     cls = AGENTS.get(name)
-    if name == "random":
-        return cls(seed=seed)
     if name in SCRIPTED:
-        return cls()
+        agent = cls(seed=seed) if name == "random" else cls()
+        agent.bootstrap = tuple(bootstrap)  # played before the first reply, as for model agents
+        return agent
     from callgym.agents.backends import make_backend
 
     engine = make_backend(backend, model or "smollm2-135m", **(backend_kwargs or {}))

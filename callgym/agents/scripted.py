@@ -22,6 +22,7 @@ class OracleAgent:
     """
 
     name = "oracle"
+    bootstrap: tuple[str, ...] = ()  # calls the rollout plays before the gold chain
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._next_call(t)) for t in turns]
@@ -46,6 +47,7 @@ class RandomAgent:
     """
 
     name = "random"
+    bootstrap: tuple[str, ...] = ()
 
     def __init__(self, answer_prob: float = 0.25, seed: int = 0) -> None:
         self.answer_prob = answer_prob

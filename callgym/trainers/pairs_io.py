@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import DataError, UsageError
+from callgym.flags import count, positive_int
+from callgym.preflight import check_output_dir
 from callgym.trainers.pairs import PairSet, build_pairs, stats_dict
 
 log = logging.getLogger(__name__)
@@ -144,9 +146,9 @@ def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argum
         "--out", required=True, help="output folder (dataset, pairs.jsonl, summary.json, used_problems.json)"
     )
     p.add_argument(
-        "--cap", type=int, default=None, help="at most this many pairs per problem (seeded sample)"
+        "--cap", type=positive_int, default=None, help="at most this many pairs per problem (seeded sample)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the per-problem sampling")
+    p.add_argument("--seed", type=count, default=0, help="seed of the per-problem sampling")
     p.add_argument(
         "--no-augment",
         dest="augment",
@@ -171,6 +173,7 @@ def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argum
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build and save the pairs the parsed flags describe; return the summary."""
+    check_output_dir(args.out, "--out")
     rejected = None if args.rejected_agents in (None, "any") else args.rejected_agents
     pairs = build_pairs(
         args.runs,
