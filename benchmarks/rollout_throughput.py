@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from callgym.cpu import cpu_dtype, describe_cpu
+
 ENV_ID = "callgym/GSM8K-v0"
 
 
@@ -79,7 +81,7 @@ def sequential_loop(args: argparse.Namespace, n: int) -> Measure:
 
     path = resolve_model(args.model)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, cpu_dtype())).eval()
     env = callgym.envs.make(ENV_ID, **env_kwargs(args))
     tokens = correct = 0
     started = time.perf_counter()
@@ -233,6 +235,7 @@ def report(measures: list[Measure]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = make_parser().parse_args(argv)
+    print(f"CPU: {describe_cpu()} (every setup runs in that dtype)")
     measures: list[Measure] = []
     if "sequential" not in args.skip:
         measures.append(sequential_loop(args, args.sequential_n or args.n))

@@ -6,7 +6,9 @@ Two spellings are understood, with chatty text before or after tolerated:
 * JSON tool calls: ``{"name": "Sum", "arguments": {"a": 2, "b": 3}}`` (OpenAI style, also
   nested under ``"function"`` or ``"tool_calls"``; ``arguments`` may be a JSON string).
 
-Arguments must be literals: numbers, strings, booleans, ``None`` and lists of these.
+Arguments must be literals: numbers, strings, booleans, ``None``, and lists and string-keyed dicts
+of these (two levels deep at most). A reply may hold several calls, for example a list
+``[cd(folder="docs"), ls(a=True)]`` as BFCL writes them; :func:`iter_calls` yields each.
 Nothing in a reply is ever evaluated: Python syntax goes through :func:`ast.parse` (which
 only builds a tree) and the tree is walked by hand. Every rejection raises
 :class:`~callgym.errors.CallParseError` whose message tells the model how to fix its reply.
@@ -32,7 +34,10 @@ MAX_LIST_ITEMS = 256
 MAX_CANDIDATES = 64  # how many "Name(" spots one reply may offer
 
 EXAMPLE = 'Sum(a=2, b=3)'
-_NAME_PAREN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+# The lookbehind starts a match only where a word starts: without it, a run of n letters
+# and no "(" costs n tries of n steps each (32k letters took 15 s). Leading digits are
+# skipped as before ("2Sum(" names Sum); group 1 is the name.
+_NAME_PAREN = re.compile(r"(?<![A-Za-z0-9_])[0-9]*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _JSON_BOOLS = {"true": True, "false": False, "null": None}
 
 # The common reply, exactly one call with plain number and string arguments, is read by
@@ -73,6 +78,8 @@ def _literal_text(value: Any) -> str:
         return f'"{value}"' if _PLAIN_TEXT.fullmatch(value) else json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ", ".join(_literal_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal_text(k)}: {_literal_text(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 
@@ -171,7 +178,7 @@ def _python_calls(reply: str, names: Collection[str] | None, example: str) -> li
         match = _NAME_PAREN.search(reply, pos)
         if match is None:
             break
-        name, start = match.group(1), match.start()
+        name, start = match.group(1), match.start(1)
         known = names is None or name in names
         if not known or _is_inside_word(reply, start):
             pos = match.end()
@@ -194,27 +201,48 @@ def bracket_end(text: str, open_at: int, limit: int | None = None, quotes: str =
         (index after the closing bracket, or None if it is not closed within ``limit``;
         the quote still open at the end, or ""; the deepest nesting seen).
     """
-    depth = deepest = 0
-    quote, i = "", open_at
-    end = len(text) if limit is None else min(len(text), limit)
-    while i < end:
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in quotes:
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i + 1, "", deepest
-        i += 1
-    return None, quote, deepest
+    scan = BracketScan(open_at, quotes)
+    end = scan.run(text, limit)
+    return end, scan.quote, scan.deepest
+
+
+@dataclass
+class BracketScan:
+    """The scan of :func:`bracket_end`, resumable: when the text grows (a streamed reply),
+    :meth:`run` goes on from where it stopped instead of starting over."""
+
+    open_at: int
+    quotes: str = "\"'"
+    pos: int = -1  # the next index to read (past the end after a trailing backslash)
+    depth: int = 0
+    deepest: int = 0
+    quote: str = ""
+
+    def run(self, text: str, limit: int | None = None) -> int | None:
+        """Index after the closing bracket, or None if it is not closed within ``limit``."""
+        i = self.open_at if self.pos < 0 else self.pos
+        end = len(text) if limit is None else min(len(text), limit)
+        depth, deepest, quote, quotes = self.depth, self.deepest, self.quote, self.quotes
+        while i < end:
+            ch = text[i]
+            if quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in quotes:
+                quote = ch
+            elif ch in "([{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif ch in ")]}":
+                depth -= 1
+                if depth == 0:
+                    self.pos, self.depth, self.deepest, self.quote = i + 1, 0, deepest, ""
+                    return i + 1
+            i += 1
+        self.pos, self.depth, self.deepest, self.quote = i, depth, deepest, quote
+        return None
 
 
 def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:
@@ -283,6 +311,12 @@ def _literal(node: ast.AST, name: str, where: str, depth: int = 0) -> Any:
                 f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
             )
         return [_literal(e, name, where, depth + 1) for e in node.elts]
+    if isinstance(node, ast.Dict) and depth < 2 and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+        if len(node.keys) > MAX_LIST_ITEMS:
+            raise CallParseError(
+                f"In {name}(...), {where} is a dict longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
+            )
+        return {k.value: _literal(v, name, where, depth + 1) for k, v in zip(node.keys, node.values)}  # type: ignore[union-attr]
     if isinstance(node, ast.Name) and node.id in _JSON_BOOLS:
         return _JSON_BOOLS[node.id]
     raise CallParseError(f"In {name}(...), {where} {_why_not_literal(node)}", ErrorType.NON_LITERAL_ARGUMENT)
@@ -355,8 +389,12 @@ def _json_literal(value: Any, name: str, depth: int = 0) -> Any:
         return value
     if isinstance(value, list) and depth < 2 and len(value) <= MAX_LIST_ITEMS:
         return [_json_literal(v, name, depth + 1) for v in value]
-    kind = ErrorType.OUT_OF_BOUNDS if isinstance(value, list) else ErrorType.NON_LITERAL_ARGUMENT
-    raise CallParseError(f"An argument of {name} is not a literal: use numbers, strings, booleans or short lists.", kind)
+    if isinstance(value, dict) and depth < 2 and len(value) <= MAX_LIST_ITEMS:
+        return {str(k): _json_literal(v, name, depth + 1) for k, v in value.items()}
+    kind = ErrorType.OUT_OF_BOUNDS if isinstance(value, (list, dict)) else ErrorType.NON_LITERAL_ARGUMENT
+    raise CallParseError(
+        f"An argument of {name} is not a literal: use numbers, strings, booleans, short lists or short dicts.", kind
+    )
 
 
 # ----------------------------------------------------------------------------- messages

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from callgym.cli_flags import add_agent_flags, agent_options, parse_key_values
 from callgym.errors import BackendError, UsageError
-from callgym.flags import count, non_negative_float, positive_int
+from callgym.flags import count, positive_int
 
 EXIT_USAGE = 2
 
@@ -25,11 +27,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def parse_key_values(items: Sequence[str] | None, flag: str) -> dict[str, Any]:
-    """``["k=v", ...]`` to a dict; values are read as YAML scalars (``3``, ``true``, ``x``)."""
-    from callgym.yaml_files import parse_key_values as parse
-
-    return parse(items, flag)
 
 # ----------------------------------------------------------------------------- commands
 
@@ -41,12 +38,22 @@ def cmd_envs(args: argparse.Namespace) -> int:
     from callgym.envs import ENVS
 
     table = Table("env id", "description", title="callgym environments")
-    for env_id in ENVS.names():
-        cls = ENVS.get(env_id)
-        doc = (getattr(cls, "__doc__", "") or "").strip().splitlines()
-        table.add_row(env_id, doc[0] if doc else "")
+    for env_id in ENVS.names():  # a plugin that fails to load logs one warning line
+        table.add_row(env_id, _first_doc_line(env_id))
     Console().print(table)
     return 0
+
+
+def _first_doc_line(env_id: str) -> str:
+    """The env class's docstring summary; a plugin env that cannot load says why instead."""
+    from callgym.envs import ENVS
+
+    try:
+        cls = ENVS.get(env_id)
+    except UsageError as e:
+        return f"(cannot load: {e})"
+    doc = (getattr(cls, "__doc__", "") or "").strip().splitlines()
+    return doc[0] if doc else ""
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -68,46 +75,15 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_rollout(args: argparse.Namespace) -> int:
-    from callgym.agents import make_agent
-    from callgym.agents.backends.base import Sampling
-    from callgym.agents.rollout import rollout
-    from callgym.preflight import check_output_file, check_run
+    from callgym.api import rollout
 
-    env_kwargs = parse_key_values(args.env_arg, "--env-arg")
-    backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
-    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
-    bootstrap = tuple(args.bootstrap or ())
-    # Everything the user named is checked before a model loads or a file is written.
-    check_output_file(args.out, "--out")
-    check_run(args.env, env_kwargs, args.start, args.n, bootstrap)
-    if args.resume:
-        _check_resumable(args.out)
-    if args.base_url:
-        backend_kwargs["base_url"] = args.base_url
-    agent = make_agent(
-        args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
-        bootstrap=bootstrap, seed=args.seed, backend_kwargs=backend_kwargs,
-    )
-    indices = range(args.start, args.start + args.n)
     result = rollout(
-        args.env, env_kwargs, agent, indices, samples=args.samples, seed=args.seed, out=args.out,
-        resume=args.resume, batch_size=args.batch_size, progress=not args.quiet, bootstrap=bootstrap,
+        args.env, args.agent, n=args.n, start=args.start, samples=args.samples, seed=args.seed,
+        env_kwargs=parse_key_values(args.env_arg, "--env-arg"), out=args.out, resume=args.resume,
+        batch_size=args.batch_size, progress=not args.quiet, **agent_options(args),
     )
     _print_accuracy(result.episodes, result.skipped, args.out)
     return 0
-
-
-def _check_resumable(out: str | None) -> None:
-    """--resume reads --out first: a damaged file fails now, not after the model loaded."""
-    from pathlib import Path
-
-    from callgym.episode import iter_episode_dicts
-
-    if not out:
-        raise UsageError("--resume needs --out FILE: the episodes file to continue")
-    if Path(out).exists():
-        for _ in iter_episode_dicts(out):
-            pass
 
 
 def _print_accuracy(episodes: list[Any], skipped: int, out: str | None) -> None:
@@ -161,7 +137,19 @@ def make_parser() -> argparse.ArgumentParser:
 
     lm_eval_path = sub.add_parser("lm-eval-path", help="print the folder to pass to lm-eval --include_path")
     lm_eval_path.set_defaults(func=cmd_lm_eval_path)
+    _add_import_flag(sub)
     return parser
+
+
+def _add_import_flag(sub: Any) -> None:
+    """``--import MODULE`` on every command (and sub-command) that runs."""
+    for command in sub.choices.values():
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            _add_import_flag(nested[0])
+            continue
+        command.add_argument("--import", dest="imports", action="append", metavar="MODULE", default=[],
+                             help="import a module that registers envs, agents or backends (repeatable)")
 
 
 def _add_rollout(sub: Any) -> None:
@@ -178,21 +166,6 @@ def _add_rollout(sub: Any) -> None:
     p.set_defaults(func=cmd_rollout)
 
 
-def add_agent_flags(p: argparse.ArgumentParser) -> None:
-    """Flags that choose and configure an agent (shared by rollout and bench)."""
-    p.add_argument("--agent", default="student", help="oracle, random, no-tool, student or teacher (default student)")
-    p.add_argument("--model", default="smollm2-135m", help="model name, local HF folder or hub id")
-    p.add_argument("--backend", default="hf", help="hf, vllm, openai or lm_eval (default hf)")
-    p.add_argument("--base-url", action="append", help="OpenAI-compatible endpoint (repeat for round-robin)")
-    p.add_argument("--backend-arg", action="append", metavar="K=V", help="backend keyword argument (repeatable)")
-    p.add_argument("--protocol", default="text", choices=["text", "native"], help="prompt protocol (default text)")
-    p.add_argument("--bootstrap", action="append", metavar="CALL", help="call run before the model's first reply")
-    p.add_argument("--temperature", type=non_negative_float, default=0.0, help="0 is greedy (default 0)")
-    p.add_argument("--max-tokens", type=positive_int, default=192, help="tokens per reply (default 192)")
-    p.add_argument("--seed", type=count, default=0, help="seed for envs and sampling (default 0)")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="episodes advanced together (default 32)")
-
-
 def _add_later_commands(sub: Any) -> None:
     """Commands implemented in their own modules (bench, compare, leaderboard, pairs, train, pipeline)."""
     from callgym import commands
@@ -204,10 +177,16 @@ def _add_later_commands(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before torch loads: idle OpenMP threads sleep instead of spinning (on a shared CPU a
+    # spinning thread that loses its core slows torch tenfold).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     prog = f"callgym {args.command}"
     try:
+        from callgym.plugins import import_modules
+
+        import_modules(args.imports)
         return args.func(args)
     except UsageError as e:
         return _fail(prog, "error", e, EXIT_USAGE)

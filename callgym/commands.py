@@ -6,10 +6,10 @@ Each handler imports what it needs inside, so ``callgym --help`` stays instant.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any
 
+from callgym.cli_flags import add_agent_flags, agent_options, parse_key_values
 from callgym.errors import UsageError
 from callgym.flags import positive_int
 
@@ -28,14 +28,13 @@ def add_parsers(sub: Any) -> None:
 
 
 def _add_bench(sub: Any) -> None:
-    from callgym.cli import add_agent_flags
-
     p = sub.add_parser("bench", help="benchmark an agent on a suite and publish the rows to the leaderboard")
     p.add_argument("--suite", default="smoke", help="shipped suite name (smoke, default) or a suite YAML file")
     add_agent_flags(p)
     p.add_argument("--n", type=positive_int, help="cap the problems per env (default: the suite's)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
-    p.add_argument("--out", help="episodes folder (default runs/bench/<suite>/<model>-<agent>)")
+    p.add_argument("--out", help="episodes folder (default runs/bench/<suite>/<model>-<agent>-<backend>/<run key>-<n>: "
+                   "one per run; an identical rerun resumes a killed one)")
     p.add_argument("--tag", default="", help="label for the rows, e.g. before-dpo")
     p.add_argument("--lineage", default="", help="base model a trained model descends from")
     p.add_argument("--exclude", help="pairs folder (or used_problems.json) whose problems are left out")
@@ -46,59 +45,36 @@ def _add_bench(sub: Any) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from callgym.benchmarks.runner import load_used_problems, run_suite
-    from callgym.benchmarks.suites import load_suite
-    from callgym.leaderboards.render import leaderboard_table
+    from callgym.api import bench
+    from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
 
-    suite = load_suite(args.suite).with_n(args.n)
-    used = load_used_problems(args.exclude)
-    out = args.out or Path("runs", "bench", suite.name, _slug(f"{args.model}-{args.agent}-{args.backend}"))
-    _check_bench(args, suite, out)
-    agent = _agent_from_args(args)
-    records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
-                        used=used, batch_size=args.batch_size, progress=not args.quiet)
-    Console().print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    from callgym.preflight import check_output_dir
+
+    check_output_dir(args.out, "--out")
+    check_db(args.db)
+    result = bench(args.suite, args.agent, n=args.n, out=args.out, exclude=args.exclude, tag=args.tag,
+                   lineage=args.lineage, publish=True, db=args.db, batch_size=args.batch_size,
+                   progress=not args.quiet, seed=args.seed, **agent_options(args))
+    records = result.records
+    console = Console()
+    console.print(leaderboard_table(records, title=f"suite {records[0].suite} v{records[0].suite_version}"))
+    console.print(budget_table(records))
+    console.print(error_table(records))
+    print(f"episodes -> {result.out}; leaderboard run ids {', '.join(str(r.id) for r in records)}")
     for record in records:
         if record.excluded:
             print(f"{record.env_id}: {record.excluded} problems used for training were excluded")
     return 0
 
 
-def _check_bench(args: argparse.Namespace, suite: Any, out: Any) -> None:
-    """Every env of the suite, the bootstrap calls, --out and --db, before a model loads."""
-    from callgym.preflight import check_output_dir, check_run
-
-    check_output_dir(out, "--out")
-    check_db(args.db)
-    for env in suite.envs:
-        check_run(env.id, env.kwargs, env.start, env.n, args.bootstrap or (), f"suite {suite.name}, env {env.id}")
-
-
 def check_db(db: str | None) -> None:
-    """A --db that exists must be a leaderboard; one that does not must be creatable."""
+    """A --db that exists must be a leaderboard; one that does not must be creatable (checked before any work)."""
     from callgym.leaderboards.store import Leaderboard
     from callgym.preflight import check_output_file
 
     check_output_file(db, "--db")
     if db and Path(db).exists():
-        Leaderboard(db, create=False).close()
-
-
-def _agent_from_args(args: argparse.Namespace) -> Any:
-    from callgym.agents import make_agent
-    from callgym.agents.backends.base import Sampling
-    from callgym.cli import parse_key_values
-
-    backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
-    if args.base_url:
-        backend_kwargs["base_url"] = args.base_url
-    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
-    return make_agent(args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
-                      bootstrap=tuple(args.bootstrap or ()), seed=args.seed, backend_kwargs=backend_kwargs)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+        Leaderboard(db, readonly=True).close()
 
 
 # ----------------------------------------------------------------------------- compare
@@ -153,12 +129,15 @@ def _add_leaderboard(sub: Any) -> None:
 def cmd_leaderboard_show(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from callgym.leaderboards.render import leaderboard_table
+    from callgym.leaderboards.render import error_table, leaderboard_table
     from callgym.leaderboards.store import Leaderboard
 
-    with Leaderboard(args.db, create=False) as board:
+    with Leaderboard(args.db, readonly=True) as board:
         runs = board.runs(env_id=args.env, model=args.model)
-    Console().print(leaderboard_table(runs))
+    console = Console()
+    console.print(leaderboard_table(runs))
+    if any(run.error_counts() for run in runs):
+        console.print(error_table(runs))
     return 0
 
 
@@ -173,7 +152,7 @@ def cmd_leaderboard_export(args: argparse.Namespace) -> int:
     check_output_file(args.md, "--md")
     check_output_file(args.json_path, "--json")
     check_output_dir(args.html, "--html")
-    with Leaderboard(args.db, create=False) as board:
+    with Leaderboard(args.db, readonly=True) as board:
         for path in export(board, md=args.md, json_path=args.json_path, html_dir=args.html):
             print(f"wrote {path}")
     return 0
@@ -206,7 +185,7 @@ def _add_train(sub: Any) -> None:
     dpo = algos.add_parser("dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
                            epilog="config fields:\n" + DPOConfig.help_text(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see configs/dpo.yaml)")
+    dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see callgym/configs/dpo.yaml)")
     dpo.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. beta=0.2")
     dpo.set_defaults(func=cmd_train_dpo)
 
@@ -225,7 +204,8 @@ def cmd_train_dpo(args: argparse.Namespace) -> int:
 
 def _add_pipeline(sub: Any) -> None:
     p = sub.add_parser("pipeline", help="the main job: bench, rollouts, pairs, DPO, bench again, report")
-    p.add_argument("--config", default="configs/demo.yaml", help="pipeline YAML (default configs/demo.yaml)")
+    p.add_argument("--config", default="demo",
+                   help="a shipped config (demo, study-gpu) or a pipeline YAML file (default demo)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
     p.add_argument("--out", help="output folder (default runs/<config name>)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. bench_n=20")
@@ -233,7 +213,6 @@ def _add_pipeline(sub: Any) -> None:
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
-    from callgym.cli import parse_key_values
     from callgym.pipeline import run_pipeline
     from callgym.pipeline_config import load_pipeline_config
 
@@ -243,5 +222,5 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     out = args.out or Path("runs", config.name)
     check_output_dir(out, "--out")
     check_db(args.db)
-    run_pipeline(config, out=out, db=args.db)
+    run_pipeline(config, out=out, db=args.db, verbose=args.verbose)
     return 0

@@ -134,6 +134,10 @@ def check_record(data: Any) -> None:
 class EpisodeWriter:
     """Appends episodes to a JSONL file, durably, one line each.
 
+    The file must be new, empty or a callgym episode file (anything else is refused and left
+    untouched), and only one writer may hold it at a time: a second process appending to
+    the same file is refused instead of interleaving its lines.
+
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "ep.jsonl")
     >>> with EpisodeWriter(path) as w:
@@ -144,9 +148,15 @@ class EpisodeWriter:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        check_episode_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        _repair_tail(self.path)
         self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        try:
+            _lock(self._file, self.path)
+            _repair_tail(self.path)  # under the lock: the torn line is ours, not a live writer's
+        except BaseException:
+            self._file.close()
+            raise
 
     def write(self, episode: Episode | dict[str, Any]) -> None:
         data = episode.to_dict() if isinstance(episode, Episode) else episode
@@ -164,17 +174,91 @@ class EpisodeWriter:
         self.close()
 
 
+# A first line longer than this is not an episode line callgym wrote (they are kilobytes).
+_MAX_FIRST_LINE = 64 * 1024 * 1024
+
+
+def check_episode_file(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`DataError` unless ``path`` is missing, empty or a callgym episode file.
+
+    Reads only the first line (and the torn tail a killed run may leave), so it is cheap
+    on large files; nothing is written.
+    """
+    path = Path(path)
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return
+    if not path.is_file():
+        raise DataError(f"{path} is not a regular file; pass --out a .jsonl file path")
+    refusal = DataError(
+        f"{path} holds something other than callgym episodes; it was left untouched: pass --out a new .jsonl path"
+    )
+    with path.open("rb") as f:
+        first = f.readline(_MAX_FIRST_LINE)
+    # One line without a newline may be a run killed during its first write.
+    torn = not first.endswith(b"\n") and _is_torn_episode(first)
+    if not (torn or _is_episode_line(first)):
+        raise refusal
+
+
+def _is_episode_line(line: bytes) -> bool:
+    try:
+        data = json.loads(line)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return False
+    return isinstance(data, dict) and "env_id" in data and "index" in data
+
+
+def _is_torn_episode(tail: bytes) -> bool:
+    """What a process killed mid-write leaves: the start of a JSON object, cut short."""
+    return tail.startswith(b"{") and not _is_episode_line(tail)
+
+
+def _lock(file: IO[str], path: Path) -> None:
+    """Hold an exclusive lock on the open file until it is closed (the OS drops it if we die)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; parallel runs must use distinct files
+        return
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as e:
+        raise DataError(f"{path} is being written by another callgym run; wait for it or pass --out another file") from e
+
+
 def _repair_tail(path: Path) -> None:
-    """Drop a half-written last line left by a killed process, so appends stay valid JSONL."""
-    if not path.exists() or path.stat().st_size == 0:
+    """Drop a half-written last line left by a killed process, so appends stay valid JSONL.
+
+    A complete episode that only lacks its newline gets one; anything else that does not
+    look like a cut episode is refused (the file is not ours to edit).
+    """
+    size = path.stat().st_size
+    if size == 0:
         return
     with path.open("rb+") as f:
-        f.seek(-1, os.SEEK_END)
-        if f.read(1) == b"\n":
+        start = _last_line_start(f, size)
+        f.seek(start)
+        tail = f.read()
+        if tail.endswith(b"\n"):
             return
-        f.seek(0)
-        content = f.read()
-        f.truncate(content.rfind(b"\n") + 1)
+        if _is_episode_line(tail):
+            f.write(b"\n")
+        elif _is_torn_episode(tail):
+            f.truncate(start)
+        else:
+            raise DataError(f"{path}: its last line is not a callgym episode; it was left untouched: fix or remove it")
+
+
+def _last_line_start(f: IO[bytes], size: int, chunk: int = 1 << 16) -> int:
+    """Offset just after the last newline before the final byte (0 if none), reading backwards."""
+    end = size - 1  # a newline as the very last byte ends the last line; it does not start one
+    while end > 0:
+        start = max(0, end - chunk)
+        f.seek(start)
+        found = f.read(end - start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        end = start
+    return 0
 
 
 def iter_episode_dicts(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:

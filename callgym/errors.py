@@ -64,5 +64,10 @@ class UnknownNameError(UsageError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ContractError(CallgymError, AssertionError):
+    """An env breaks gymnasium's or callgym's contract (``callgym.envs.check_env``); one
+    line per failed clause. An AssertionError too, so test runners report it as a failure."""
+
+
 class BackendError(CallgymError):
     """A model backend failed (server down, garbage answers, out of retries)."""

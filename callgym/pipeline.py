@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +27,33 @@ class StageError(UsageError):
     """A pipeline stage failed; earlier stages' outputs are kept."""
 
 
-def run_pipeline(config: PipelineConfig, out: str | Path, db: str | Path | None = None) -> dict[str, Any]:
-    """Run (or continue) every stage; return what each produced."""
-    from rich.console import Console
+def run_pipeline(
+    config: PipelineConfig, out: str | Path, db: str | Path | None = None, verbose: bool = False
+) -> dict[str, Any]:
+    """Run (or continue) every stage; return what each produced.
+
+    What libraries print (vLLM, transformers, TRL) goes to ``out/callgym.log`` (its tail is
+    shown if a stage fails), unless ``verbose``: the terminal keeps callgym's own output.
+    """
+    from rich import get_console
+
+    from callgym.cpu import describe_cpu
+    from callgym.library_log import library_output_to
 
     out = Path(out)
     _dpo_config(config, out)  # a bad DPO setting fails now, not after an hour of rollouts
     _check_envs(config)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
-    console = Console()
+    log_file = out / "callgym.log"
+    with nullcontext(get_console()) if verbose else library_output_to(log_file) as console:
+        console.print(f"CPU: {describe_cpu()}")
+        if not verbose:
+            console.print(f"library logs: {log_file} (--verbose shows them here)")
+        return _run_stages(config, out, db, console)
+
+
+def _run_stages(config: PipelineConfig, out: Path, db: Any, console: Any) -> dict[str, Any]:
     stages: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("bench-before", lambda: _bench(config, config.student, out / "bench-before", db, "before-dpo", None)),
         ("rollout-teacher", lambda: _rollouts(config, config.teacher, out / "rollout-teacher", teacher=True)),
@@ -111,11 +129,12 @@ def _suite(config: PipelineConfig) -> Any:
 def _bench(config: PipelineConfig, spec: AgentSpec, folder: Path, db: Any, tag: str, model: str | None,
            used: Any = None) -> dict[str, Any]:
     from callgym.benchmarks.runner import run_suite
+    from callgym.leaderboards.store import publish
 
     agent = _make_agent(spec, config.seed, model=model)
     try:
-        records = run_suite(_suite(config), agent, out_dir=folder, db=db, tag=tag, lineage=spec.model,
-                            used=used, batch_size=spec.batch_size)
+        records = publish(run_suite(_suite(config), agent, out_dir=folder, tag=tag, lineage=spec.model,
+                                    used=used, batch_size=spec.batch_size), db)
     finally:
         _close(agent)
     return {"runs": [r.id for r in records], "episodes": str(folder),
@@ -192,7 +211,7 @@ def _report(out: Path, db: Any, console: Any) -> dict[str, Any]:
     report = out / "report"
     (report / "comparison.md").parent.mkdir(parents=True, exist_ok=True)
     (report / "comparison.md").write_text(comparison_markdown(comparison), encoding="utf-8")
-    with Leaderboard(db) as board:
+    with Leaderboard(db, readonly=True) as board:
         written = export(board, md=report / "leaderboard.md", json_path=report / "leaderboard.json", html_dir=report / "html")
     console.print(f"report: {report / 'html' / 'index.html'}")
     return {"comparison": comparison.to_dict(), "files": [str(p) for p in written]}

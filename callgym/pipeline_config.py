@@ -13,7 +13,7 @@ from typing import Any
 
 from callgym.errors import ConfigError, UsageError
 from callgym.field_types import check_fields, check_keys, shown
-from callgym.yaml_files import read_yaml_mapping
+from callgym.yaml_files import CONFIGS_DIR, import_yaml_modules, read_yaml_mapping, shipped_or_path
 
 
 @dataclass
@@ -77,6 +77,7 @@ class PipelineConfig:
     benchmark again, publish both rows and write the report."""
 
     name: str = "demo"
+    imports: list[str] = field(default_factory=list)  # modules that register envs, agents or backends
     student: AgentSpec = field(default_factory=AgentSpec)
     teacher: AgentSpec = field(default_factory=lambda: AgentSpec(agent="oracle"))
     envs: list[EnvSpec] = field(default_factory=list)
@@ -107,9 +108,11 @@ class PipelineConfig:
 
 def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
     """Read a pipeline YAML file and apply dotted ``overrides``."""
-    data = read_yaml_mapping(path, "the embedded default is configs/demo.yaml")
+    path = shipped_or_path(path, CONFIGS_DIR, "pipeline config")
+    data = read_yaml_mapping(path, "pass a shipped config name (demo, study-gpu) or a YAML path")
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)
+    import_yaml_modules(data.get("imports"), path)
     try:
         return _build(PipelineConfig, data, "")
     except UsageError as e:

@@ -75,17 +75,15 @@ def open_env(env_id: str, kwargs: dict[str, Any], where: str = "") -> Any:
     Bad values inside kwargs (a missing or non-UTF-8 data file, ``size=-1``) raise here,
     named after ``where``, instead of in the middle of a run.
     """
-    from callgym.envs import make
+    from callgym.envs import ensure_env
 
     check_env_kwargs(env_id, kwargs, where)
     try:
-        env = make(env_id, **kwargs)
+        return ensure_env(env_id, kwargs)
     except UsageError as e:
         raise type(e)(_at(where, f"{env_id}: {e}")) from e
     except (CallgymError, TypeError, ValueError, OSError) as e:
         raise ConfigError(_at(where, f"{env_id} refused {_shown(kwargs)}: {e}")) from e
-    env.close()
-    return env.unwrapped
 
 
 def check_problems(env: Any, env_id: str, start: int, n: int, where: str = "") -> None:
@@ -125,6 +123,17 @@ def check_run(env_id: str, kwargs: dict[str, Any], start: int, n: int, bootstrap
     env = open_env(env_id, kwargs, where)
     check_problems(env, env_id, start, n, where)
     check_bootstrap(env, env_id, bootstrap, where)
+
+
+def check_resumable(out: str | os.PathLike[str] | None) -> None:
+    """``resume`` reads ``out`` first, whole: a damaged line fails now, not after the model loaded."""
+    from callgym.episode import iter_episode_dicts
+
+    if not out:
+        raise ConfigError("--resume needs --out FILE: the episodes file to continue")
+    if Path(out).exists():
+        for _ in iter_episode_dicts(out):
+            pass
 
 
 def _at(where: str, message: str) -> str:

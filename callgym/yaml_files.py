@@ -24,6 +24,7 @@ import yaml
 from callgym.errors import ConfigError, DataError
 from callgym.text_files import read_text
 
+CONFIGS_DIR = Path(__file__).parent / "configs"  # shipped in the wheel: demo, study-gpu, dpo, ...
 MAX_NODES = 100_000  # far above any real config, far below what hurts
 MAX_BYTES = 1 << 20  # PyYAML's pure-Python parser needs ~5 s for a megabyte
 
@@ -118,6 +119,24 @@ def _one_line(text: str | None) -> str:
     return " ".join((text or "invalid YAML").split())
 
 
+def shipped_or_path(name_or_path: str | os.PathLike[str], folder: Path, what: str) -> Path:
+    """A YAML file: a path as given, or a bare name (no suffix) of one shipped in ``folder``.
+
+    Raises:
+        ConfigError: an unknown shipped name, with a did-you-mean and the shipped names.
+    """
+    from callgym.registry import did_you_mean
+
+    path = Path(name_or_path)
+    if path.suffix:
+        return path
+    shipped = sorted(p.stem for p in folder.glob("*.yaml"))
+    if str(name_or_path) not in shipped:
+        raise ConfigError(f"unknown {what} {str(name_or_path)!r}.{did_you_mean(str(name_or_path), shipped)} "
+                          f"Shipped: {', '.join(shipped)}; or pass a YAML file")
+    return folder / f"{name_or_path}.yaml"
+
+
 def read_yaml_mapping(path: str | os.PathLike[str], hint: str, what: str = "config file") -> dict[str, Any]:
     """Load a YAML file that must hold a mapping.
 
@@ -135,6 +154,18 @@ def read_yaml_mapping(path: str | os.PathLike[str], hint: str, what: str = "conf
     if not isinstance(data, dict):
         raise DataError(f"{path}: must hold a mapping of settings (key: value lines), got {type(data).__name__}")
     return data
+
+
+def import_yaml_modules(modules: Any, path: str | os.PathLike[str]) -> None:
+    """Import the modules a YAML file's ``imports:`` list names (code that registers envs,
+    agents or backends without being installed as a package)."""
+    from callgym.plugins import import_modules
+
+    if modules is None:
+        return
+    if not isinstance(modules, list):
+        raise DataError(f"{path}: imports must be a list of module names, e.g. imports: [mypackage.envs]")
+    import_modules(modules, where=f"{path}: imports:")
 
 
 def parse_key_values(items: Iterable[str] | None, flag: str) -> dict[str, Any]:

@@ -45,3 +45,23 @@ def test_malformed_line_names_file_and_line(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="no such episodes file"):
         read_episodes(tmp_path / "nope.jsonl")
+
+
+def test_a_second_writer_on_the_same_file_is_refused(tmp_path):
+    path = tmp_path / "e.jsonl"
+    with EpisodeWriter(path) as w:
+        w.write(_episode(0))
+        with pytest.raises(DataError, match="being written by another callgym run"):
+            EpisodeWriter(path)
+        w.write(_episode(1))
+    with EpisodeWriter(path) as w:  # the lock goes with the writer
+        w.write(_episode(2))
+    assert [e.index for e in read_episodes(path)] == [0, 1, 2]
+
+
+def test_a_complete_last_episode_without_newline_gets_one(tmp_path):
+    path = tmp_path / "e.jsonl"
+    path.write_text(json.dumps(_episode(0).to_dict()))
+    with EpisodeWriter(path) as w:
+        w.write(_episode(1))
+    assert [e.index for e in read_episodes(path)] == [0, 1]

@@ -42,7 +42,7 @@ def write_config(folder: Path, model: Path, **dpo) -> Path:
     return path
 
 
-def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capsys):
+def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capfd):
     db, out = tmp_path / "lb.db", tmp_path / "out"
     assert main(["pipeline", "--config", str(write_config(tmp_path, tiny)), "--db", str(db), "--out", str(out)]) == 0
     for stage in STAGES:
@@ -53,26 +53,29 @@ def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capsys):
     assert (out / "report" / "html" / "index.html").stat().st_size > 1000
     assert "before DPO" in (out / "report" / "comparison.md").read_text()
     assert json.loads((out / "pairs" / "DONE.json").read_text())["num_pairs"] > 0
-    capsys.readouterr()
+    # The terminal shows callgym's stages; what the libraries print went to the run's log.
+    shown = capfd.readouterr().out
+    assert "[5/7] train" in shown and "dtype" in shown and "library logs:" in shown
+    assert (out / "callgym.log").is_file()
 
     # A rerun skips every finished stage and adds no rows.
     assert main(["pipeline", "--config", str(write_config(tmp_path, tiny)), "--db", str(db), "--out", str(out)]) == 0
-    assert capsys.readouterr().out.count("done in an earlier run, skipped") == len(STAGES)
+    assert capfd.readouterr().out.count("done in an earlier run, skipped") == len(STAGES)
     with Leaderboard(db) as board:
         assert len(board.runs()) == 2
 
 
-def test_a_failing_stage_says_which_and_keeps_earlier_outputs(tmp_path, tiny, capsys):
+def test_a_failing_stage_says_which_and_keeps_earlier_outputs(tmp_path, tiny, capfd):
     db, out = tmp_path / "lb.db", tmp_path / "out"
     missing = write_config(tmp_path, tmp_path / "no-such-model")  # the random student never loads it
     assert main(["pipeline", "--config", str(missing), "--db", str(db), "--out", str(out)]) == 2
-    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("callgym")]
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("callgym")]
     assert len(errors) == 1 and "stage 'train' failed" in errors[0] and "no-such-model" in errors[0]
     assert (out / "pairs" / "DONE.json").exists() and not (out / "train" / "DONE.json").exists()
 
     good = write_config(tmp_path, tiny)
     assert main(["pipeline", "--config", str(good), "--db", str(db), "--out", str(out)]) == 0
-    assert capsys.readouterr().out.count("done in an earlier run, skipped") == 4
+    assert capfd.readouterr().out.count("done in an earlier run, skipped") == 4
 
 
 def test_bad_config_is_one_clear_line(tmp_path, capsys):

@@ -29,7 +29,6 @@ def Answer(value: Number) -> Number:
 class ToyEnv(ToolEnv):
     """Problem i: what is i + 1? Gold chain: Sum(i, 1), then Answer(i + 1)."""
 
-    env_id = "callgym-test/Toy-v0"
     instructions = "Add the numbers."
 
     def __init__(self, size: int = 100, **kwargs: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,14 @@ class Turn:
     step: int
     sample: int = 0
     scratch: dict[str, Any] = field(default_factory=dict)  # per-episode agent state
+    index: int = 0  # the problem's index
+
+    @property
+    def seed_offset(self) -> int:
+        """Added to the sampling seed for this turn's reply: one seed per (problem, sample,
+        step), so what an episode samples never depends on which other episodes share its
+        batch, and a resumed run samples exactly what an uninterrupted one did."""
+        return zlib.crc32(f"{self.index}/{self.sample}/{self.step}".encode())
 
 
 class Agent(Protocol):

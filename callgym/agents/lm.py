@@ -11,15 +11,24 @@ both play an env through any backend, with one of two prompt protocols:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callgym.agents.backends.base import Backend, Reply, Sampling
 from callgym.agents.base import Turn
 from callgym.errors import ConfigError
 
+if TYPE_CHECKING:
+    from callgym.agents import AgentOptions
+
 PROTOCOLS = ("text", "native")
 NO_TOOL_SYSTEM = "Answer the question. Think briefly, then end with 'The answer is X.'"
+
+
+def _check_protocol(protocol: str) -> None:
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"protocol={protocol!r}; use one of {', '.join(PROTOCOLS)}")
 
 
 class LMAgent:
@@ -42,18 +51,30 @@ class LMAgent:
         protocol: str = "text",
         bootstrap: tuple[str, ...] = (),
     ) -> None:
-        if protocol not in PROTOCOLS:
-            raise ConfigError(f"protocol={protocol!r}; use one of {', '.join(PROTOCOLS)}")
+        _check_protocol(protocol)
         self.backend = backend
         self.sampling = sampling or Sampling()
         self.name = role
         self.protocol = protocol
         self.bootstrap = tuple(bootstrap)
         self._waiting: dict[Hashable, Turn] = {}
+        # Backends written before per-turn seeds (third-party ones) are called as before.
+        self._seeds_per_turn = "seed_offsets" in inspect.signature(backend.generate).parameters
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> LMAgent:
+        """The agent ``options.name`` names (its role), over the backend the options name."""
+        _check_protocol(options.protocol)  # before the model loads
+        return cls(options.make_backend(), options.sampling, role=options.name, protocol=options.protocol,
+                   bootstrap=options.bootstrap)
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         tools = self._tools(turns[0]) if turns else None
-        replies = self.backend.generate([self._chat(t) for t in turns], self.sampling, tools)
+        chats = [self._chat(t) for t in turns]
+        if self._seeds_per_turn:
+            replies = self.backend.generate(chats, self.sampling, tools, seed_offsets=[t.seed_offset for t in turns])
+        else:
+            replies = self.backend.generate(chats, self.sampling, tools)
         for turn, reply in zip(turns, replies):
             self._finish(turn, reply)
         return replies
@@ -106,6 +127,10 @@ class NoToolAgent(LMAgent):
 
     def __init__(self, backend: Backend, sampling: Sampling | None = None, **_: Any) -> None:
         super().__init__(backend, sampling, role="no-tool")
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> NoToolAgent:
+        return cls(options.make_backend(), options.sampling)
 
     def _tools(self, turn: Turn) -> None:
         return None

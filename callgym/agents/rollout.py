@@ -1,12 +1,14 @@
 """The rollout engine: many episodes advance together.
 
 Each round gathers the reply every unfinished episode needs into a single ``agent.act``
-call (one batched generate on the backend), steps every env, and appends each episode to
-the JSONL file the moment it ends (flush + fsync). With an agent whose backend streams
-(vLLM), there are no rounds: each episode's next turn is submitted the moment its reply
-arrives, so the engine never idles behind the slowest episode of a round.
-``resume=True`` skips the episodes the file already holds, so a killed run continues
-without losing or repeating one.
+call (one batched generate on the backend) and steps every env. With an agent whose backend
+streams (vLLM), there are no rounds: each episode's next turn is submitted the moment its
+reply arrives, so the engine never idles behind the slowest episode of a round.
+
+Episodes are appended to the JSONL file (flush + fsync) in the order they were queued, each
+as soon as it and every earlier one have ended, and every sampled reply is seeded per
+(problem, sample, step). So ``resume=True``, which skips the episodes the file already
+holds, ends with exactly the file an uninterrupted run writes (timing fields aside).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class _Slot:
     env: Any  # the gymnasium-wrapped env; .unwrapped is the ToolEnv
     episode: Episode
     started: float
+    position: int  # in the order episodes were queued, which is the order they are written in
     messages: list[dict[str, Any]] = field(default_factory=list)
     tools: list[dict[str, Any]] = field(default_factory=list)
     scratch: dict[str, Any] = field(default_factory=dict)
@@ -141,6 +143,8 @@ class _Engine:
         self.spare_envs: list[Any] = []
         self.finished: list[Episode] = []
         self.tokens_out = 0
+        self.started = 0  # episodes started so far: the next one's position
+        self.unwritten: dict[int, Episode] = {}  # finished, waiting for an earlier one to finish
 
     def run(self, queue: deque[tuple[int, int]], batch_size: int, bar: _Bar) -> None:
         if getattr(self.agent, "streams", False):
@@ -155,8 +159,8 @@ class _Engine:
         keys = itertools.count()
 
         def submit(key: int, slot: _Slot) -> None:
-            ep = slot.episode  # a seed per (problem, sample, step): batching does not change samples
-            agent.submit(key, self._turn(slot), seed_offset=zlib.crc32(f"{ep.index}/{ep.sample}/{ep.num_steps}".encode()))
+            turn = self._turn(slot)
+            agent.submit(key, turn, seed_offset=turn.seed_offset)
 
         try:
             while queue or active:
@@ -211,7 +215,8 @@ class _Engine:
             agent=self.described.get("agent", ""), model=self.described.get("model", ""),
             backend=self.described.get("backend", ""), sampling=self.described.get("sampling", {}),
         )
-        slot = _Slot(env, episode, time.perf_counter(), info["messages"], info["tools"])
+        slot = _Slot(env, episode, time.perf_counter(), self.started, info["messages"], info["tools"])
+        self.started += 1
         for call in self.bootstrap:
             final = self._step(slot, call, None)
             if final is not None:
@@ -219,13 +224,16 @@ class _Engine:
         return slot, None
 
     def _turn(self, slot: _Slot) -> Turn:
-        return Turn(slot.tool_env, slot.messages, slot.tools, slot.episode.num_steps, slot.episode.sample, slot.scratch)
+        ep = slot.episode
+        return Turn(slot.tool_env, slot.messages, slot.tools, ep.num_steps, ep.sample, slot.scratch, ep.index)
 
     def _step(self, slot: _Slot, action: str, reply: Any) -> dict[str, Any] | None:
         """Step the env; return the final info when the episode ended, else None."""
         obs, reward, terminated, truncated, info = slot.env.step(action)
-        call = info["call"]
-        slot.episode.steps.append(Step(action, obs, call, call is not None, reward, info.get("error_type")))
+        call, error_type = info["call"], info.get("error_type")
+        # A reply without a call that ended a conversation's turn is valid (it has no error type).
+        valid = call is not None or (error_type is None and slot.tool_env.answer_tool is None)
+        slot.episode.steps.append(Step(action, obs, call, valid, reward, error_type))
         slot.messages = info["messages"]
         if reply is not None:
             slot.episode.tokens_in += reply.tokens_in
@@ -246,14 +254,29 @@ class _Engine:
         ep.gold = format_result(info["gold"])
         ep.invalid_calls = info["invalid_calls"]
         ep.seconds = time.perf_counter() - slot.started
-        if self.writer:
-            self.writer.write(ep)
-        self.finished.append(ep)
         self.spare_envs.append(slot.env)
         bar.advance(ep, self.tokens_out)
-        if self.on_episode:
-            self.on_episode(ep)
+        self.unwritten[slot.position] = ep
+        self._write_in_order()
         return True
+
+    def _write_in_order(self) -> None:
+        """Write finished episodes in queue order, each as soon as all earlier ones are written.
+
+        So the file is always the same prefix of one canonical order, however batches and
+        replies interleave: a killed run resumed with ``--resume`` ends with exactly the file
+        an uninterrupted run writes (timings aside). A kill loses only episodes not yet
+        written, which the resumed run plays again, identically (per-turn seeds).
+        """
+        written = len(self.finished)
+        while written in self.unwritten:
+            ep = self.unwritten.pop(written)
+            if self.writer:
+                self.writer.write(ep)
+            self.finished.append(ep)
+            if self.on_episode:
+                self.on_episode(ep)
+            written += 1
 
     def close(self) -> None:
         for env in self.spare_envs:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 import string
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callgym.agents.backends.base import Reply
 from callgym.agents.base import Turn
 from callgym.tools import Number, Parameter, Tool
+
+if TYPE_CHECKING:
+    from callgym.agents import AgentOptions
 
 
 class OracleAgent:
@@ -23,6 +26,12 @@ class OracleAgent:
 
     name = "oracle"
     bootstrap: tuple[str, ...] = ()  # calls the rollout plays before the gold chain
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> OracleAgent:
+        agent = cls()
+        agent.bootstrap = options.bootstrap  # played first, as for model agents
+        return agent
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._next_call(t)) for t in turns]
@@ -42,8 +51,10 @@ class RandomAgent:
     """Random well-formed calls with random literal arguments; answers at a random step.
 
     Args:
-        answer_prob: chance of calling the answer tool at each step.
-        seed: seeds the agent's own generator, so a run is reproducible.
+        answer_prob: chance of calling the answer tool at each step (in a conversation env,
+            of ending the user turn with a reply without a call).
+        seed: with the turn's problem, sample and step, seeds each reply, so a run is
+            reproducible and a resumed run replies exactly as an uninterrupted one.
     """
 
     name = "random"
@@ -51,32 +62,42 @@ class RandomAgent:
 
     def __init__(self, answer_prob: float = 0.25, seed: int = 0) -> None:
         self.answer_prob = answer_prob
-        self.rng = random.Random(seed)
+        self.seed = seed
+
+    @classmethod
+    def from_options(cls, options: AgentOptions) -> RandomAgent:
+        agent = cls(seed=options.seed)
+        agent.bootstrap = options.bootstrap
+        return agent
 
     def act(self, turns: list[Turn]) -> list[Reply]:
-        return [Reply(self._random_call(t)) for t in turns]
+        return [Reply(self._random_call(t, random.Random(f"{self.seed}/{t.index}/{t.sample}/{t.step}"))) for t in turns]
 
-    def _random_call(self, turn: Turn) -> str:
+    def _random_call(self, turn: Turn, rng: random.Random) -> str:
+        if turn.env.answer_tool is None and rng.random() < self.answer_prob:
+            return "Done."  # a conversation env: a reply without a call ends the user turn
         tools = turn.env.toolset.tools
         answer = tools.get(turn.env.answer_tool)
         others = [t for name, t in tools.items() if name != turn.env.answer_tool]
-        if answer is not None and (not others or self.rng.random() < self.answer_prob):
+        if answer is not None and (not others or rng.random() < self.answer_prob):
             choices = getattr(turn.env, "answer_choices", None)
             if choices:
-                return f"{answer.name}({self.rng.choice(choices)!r})"
-            return self._call_text(answer)
-        return self._call_text(self.rng.choice(others))
-
-    def _call_text(self, tool: Tool) -> str:
-        args = ", ".join(f"{p.name}={self._literal(p)!r}" for p in tool.parameters if p.required)
-        return f"{tool.name}({args})"
-
-    def _literal(self, param: Parameter) -> Any:
-        if param.annotation in (Number, int, float):
-            return self.rng.randint(0, 100)
-        if param.annotation is bool:
-            return self.rng.random() < 0.5
-        return "".join(self.rng.choices(string.ascii_lowercase, k=6))
+                return f"{answer.name}({rng.choice(choices)!r})"
+            return _call_text(answer, rng)
+        return _call_text(rng.choice(others), rng)
 
     def describe(self) -> dict[str, Any]:
         return {"agent": self.name, "model": "random", "backend": "scripted"}
+
+
+def _call_text(tool: Tool, rng: random.Random) -> str:
+    args = ", ".join(f"{p.name}={_literal(p, rng)!r}" for p in tool.parameters if p.required)
+    return f"{tool.name}({args})"
+
+
+def _literal(param: Parameter, rng: random.Random) -> Any:
+    if param.annotation in (Number, int, float):
+        return rng.randint(0, 100)
+    if param.annotation is bool:
+        return rng.random() < 0.5
+    return "".join(rng.choices(string.ascii_lowercase, k=6))

@@ -187,7 +187,7 @@ def _load_run(text: str, db: str | Path | None) -> RunEpisodes:
         )
     from callgym.leaderboards.store import Leaderboard
 
-    with Leaderboard(db, create=False) as board:
+    with Leaderboard(db, readonly=True) as board:
         runs = [board.get_run(int(run_id)) for run_id in text.split(",")]
         episodes = [e for run in runs for e in board.outcomes(run.id)]
     models = sorted({run.model or run.agent for run in runs})

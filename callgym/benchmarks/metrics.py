@@ -6,6 +6,14 @@ answer with its share of the answered episodes: a model that collapsed to one an
 ("True" every time) shows it there, whatever its accuracy. With K samples
 per problem, accuracy over all episodes is mean pass@1.
 
+Two more views of each env config, from the same episodes:
+
+* **accuracy at every step budget**: an episode is solved within k steps when it answered
+  correctly by step k (steps count every env step, bootstrap calls included, as the env's
+  ``max_steps`` does), so ``accuracy@k`` is what the same run would have scored with a step
+  limit of k, for every k up to the longest episode, each with its Wilson interval;
+* **invalid replies by error type** (:mod:`callgym.error_types`): counts per type.
+
 The interval treats episodes as independent trials; with K > 1 samples of each problem they
 are not (samples of one problem are correlated) and the interval is too narrow; benchmark
 with one sample per problem for a calibrated one.
@@ -29,10 +37,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
 from callgym.benchmarks.stats import proportion, wilson_interval
-from callgym.episode import Episode
+from callgym.episode import Episode, error_type_of
+from callgym.error_types import ERROR_TYPES
 from callgym.errors import DataError
 
 ALL = "all"  # the difficulty label of a whole env group
+BUDGET_METRIC = "accuracy@"  # "accuracy@5": accuracy within a budget of 5 steps
+ERROR_METRIC = "error:"  # "error:syntax_error": how many replies had that error type
 # A used-problem key: (env_id, index) matches every config of the env (the safe default when
 # the split is unknown); (env_id, env_kwargs, index) matches one config only, so training on
 # split=train does not exclude the same index of split=test.
@@ -58,6 +69,9 @@ class GroupMetrics:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     top_answer: str | None = None  # the most common answer, None when no episode answered
     top_answer_share: float | None = None  # its share of the episodes that answered
+    # (k, accuracy within k steps, ci_low, ci_high) for k = 1 .. the longest episode
+    budget_curve: list[tuple[int, float, float, float]] = field(default_factory=list)
+    error_counts: dict[str, int] = field(default_factory=dict)  # invalid replies per error type
 
     def metric_rows(self) -> list[tuple[str, float, float | None, float | None]]:
         """``(name, value, ci_low, ci_high)`` rows, the shape the leaderboard stores."""
@@ -72,6 +86,10 @@ class GroupMetrics:
             rows.insert(2, ("valid_call_rate", self.valid_call_rate, None, None))
         if self.top_answer_share is not None:
             rows.append(("top_answer_share", self.top_answer_share, None, None))
+        if self.difficulty == ALL:  # the curve and the breakdown are per env config only
+            rows.append(("calls", float(self.calls), None, None))
+            rows += [(f"{BUDGET_METRIC}{k}", value, low, high) for k, value, low, high in self.budget_curve]
+            rows += [(f"{ERROR_METRIC}{name}", float(count), None, None) for name, count in self.error_counts.items()]
         return rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,7 +212,38 @@ def group_metrics(env_id: str, difficulty: str, episodes: list[Episode], *, z: f
         seconds_per_episode=_mean(e.seconds for e in episodes),
         env_kwargs=dict(episodes[0].env_kwargs) if episodes else {},
         top_answer=top, top_answer_share=top_count / answers.total() if answers else None,
+        budget_curve=budget_curve(episodes, z=z) if difficulty == ALL else [],
+        error_counts=error_counts(episodes),
     )
+
+
+def solved_at(episode: Episode) -> int | None:
+    """The step at which the episode answered correctly (its last one), None if it did not."""
+    return len(episode.steps) if episode.correct else None
+
+
+def budget_curve(episodes: list[Episode], *, z: float = 1.96) -> list[tuple[int, float, float, float]]:
+    """``(k, accuracy@k, ci_low, ci_high)`` for k = 1 .. the longest episode: the share of
+    episodes that answered correctly within k steps. At the longest episode's length it is
+    the run's accuracy; an episode counts as unsolved at budgets below its answer step."""
+    n = len(episodes)
+    longest = max((len(e.steps) for e in episodes), default=0)
+    solved = Counter(k for k in map(solved_at, episodes) if k is not None)
+    curve, within = [], 0
+    for k in range(1, longest + 1):
+        within += solved[k]
+        low, high = wilson_interval(within, n, z)
+        curve.append((k, proportion(within, n), low, high))
+    return curve
+
+
+def error_counts(episodes: Iterable[Episode]) -> dict[str, int]:
+    """Invalid replies per error type, in the taxonomy's order (names from elsewhere after it);
+    types that never occur are left out."""
+    counts = Counter(error_type_of(s) for e in episodes for s in e.steps)
+    counts.pop(None, None)
+    order = [*ERROR_TYPES, *sorted(set(counts) - set(ERROR_TYPES))]
+    return {name: counts[name] for name in order if counts[name]}
 
 
 def difficulty_label(value: Any) -> str:

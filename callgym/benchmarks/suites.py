@@ -10,8 +10,7 @@ from typing import Any
 
 from callgym.errors import ConfigError, DataError
 from callgym.field_types import check_fields, check_keys
-from callgym.yaml_files import read_yaml_mapping
-from callgym.registry import did_you_mean
+from callgym.yaml_files import import_yaml_modules, read_yaml_mapping, shipped_or_path
 
 SUITES_DIR = Path(__file__).parent / "suites"
 
@@ -59,14 +58,7 @@ def suite_names() -> list[str]:
 
 def load_suite(name_or_path: str | Path) -> Suite:
     """Load a shipped suite by name (``smoke``, ``default``) or any suite YAML file."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = SUITES_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise ConfigError(
-                f"unknown suite {str(name_or_path)!r}.{did_you_mean(str(name_or_path), suite_names())} "
-                f"Shipped: {', '.join(suite_names())}; or pass a YAML file"
-            )
+    path = shipped_or_path(name_or_path, SUITES_DIR, "suite")
     data = read_yaml_mapping(path, f"pass a shipped suite name ({', '.join(suite_names())}) or a YAML path", "suite file")
     return _suite_from_dict(data, path)
 
@@ -78,6 +70,7 @@ def _suite_from_dict(data: dict[str, Any], path: Path) -> Suite:
 
     check_keys(data, _SUITE_KEYS, str(path))
     check_fields(_SuiteFile, data, label=f"{path}: ")
+    import_yaml_modules(data.get("imports"), path)  # plugins' env ids, before they are checked
     if not data.get("envs"):
         raise DataError(f"{path}: 'envs' is missing or empty; list at least one env, see callgym/benchmarks/suites/smoke.yaml")
     envs = []
@@ -109,6 +102,7 @@ class _SuiteFile:
     seed: int = 0
     description: str = ""
     metrics: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)  # modules that register envs, agents or backends
 
 
 _SUITE_KEYS = [f.name for f in fields(_SuiteFile)]

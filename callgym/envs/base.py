@@ -101,12 +101,12 @@ class ToolEnv(gym.Env[str, str]):
     """Base class of callgym's environments; see the module docstring for the contract.
 
     Subclasses implement :meth:`num_problems`, :meth:`load_problem`, :meth:`make_toolset`
-    and :meth:`score`, and set :attr:`env_id` and :attr:`instructions`; conversation envs
-    also set ``answer_tool = None`` and implement :meth:`check_turn`.
+    and :meth:`score`, and set :attr:`instructions`; conversation envs
+    also set ``answer_tool = None`` and implement :meth:`check_turn`. Their id is the one they
+    are registered under (:func:`callgym.envs.register`); :attr:`env_id` reads it back.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
-    env_id: ClassVar[str] = "callgym/ToolEnv-v0"
     instructions: ClassVar[str] = ""
     answer_tool: ClassVar[str | None] = "Answer"
     max_calls_per_reply: ClassVar[int] = 1
@@ -130,6 +130,11 @@ class ToolEnv(gym.Env[str, str]):
         self.last_calls: tuple[Call, ...] = ()
         self.last_error_type: ErrorType | None = None  # why the last reply (or a call in it) was invalid
         self._done = True
+
+    @property
+    def env_id(self) -> str | None:
+        """The id this env was made under (None when built without ``make``)."""
+        return self.spec.id if self.spec is not None else None
 
     # ------------------------------------------------------------------ subclass hooks
 
@@ -198,6 +203,8 @@ class ToolEnv(gym.Env[str, str]):
             answer = self._judge_truncated_turn()
             judged = answer is not None
             observation += f"\nThe episode is over: {self._truncation_reason()}."
+        if len(observation) > MAX_OBSERVATION_CHARS:  # several long results in one reply
+            observation = observation[: MAX_OBSERVATION_CHARS - 60] + f"... [{len(observation) - MAX_OBSERVATION_CHARS + 60:,} more characters cut]"
         self._messages.append({"role": "user", "content": observation})
         self._done = terminated or truncated
         correct = judged and self.score(answer, self.problem) >= 1.0
@@ -301,12 +308,12 @@ class ToolEnv(gym.Env[str, str]):
         return self.start_turn(self.turn), False
 
     def _judge_truncated_turn(self) -> int | None:
-        """A conversation cut short in its last turn is still judged on its calls (as BFCL
-        does); an earlier cut, or an answer env without an answer, fails."""
+        """A conversation cut short in its last turn is still judged on its calls (BFCL judges
+        a force-quit last turn); an earlier cut, or an answer env without an answer, fails."""
         assert self.problem is not None
         if self.answer_tool is not None:
             return None
-        last = self.turn + 1 >= self.problem.num_turns and self.turn_steps >= self.max_steps
+        last = self.turn + 1 >= self.problem.num_turns
         return self.turns_passed + (last and self.check_turn(self.turn))
 
     def _truncation_reason(self) -> str:

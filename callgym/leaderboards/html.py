@@ -2,7 +2,9 @@
 SVG and data, so it opens from disk or any static host with no network at view time.
 
 The page holds a ranked, sortable table per comparable set; plots (accuracy per env with
-interval bars, before/after pairs, accuracy against model size, accuracy per difficulty); and
+interval bars, before/after pairs, accuracy against model size, accuracy per difficulty,
+accuracy against the step budget per model with before and after DPO on one plot, and
+invalid replies by error type as stacked bars); and
 an episode viewer: clicking a row shows its sample transcripts, system prompt collapsed,
 then each assistant call and the environment's answer. Tables and plots are rendered here in
 Python, so they show even with JS off; the script adds sorting and the viewer.
@@ -22,9 +24,9 @@ import callgym
 from callgym.benchmarks.metrics import difficulty_order
 from callgym.errors import DataError
 from callgym.leaderboards import plots
-from callgym.leaderboards.plots import Estimate, Pair
+from callgym.leaderboards.plots import ErrorBar, Estimate, Pair
 from callgym.leaderboards.records import ALL, RunRecord, before_after_pairs, group_runs, now_iso
-from callgym.leaderboards.render import fmt_ci, fmt_num, fmt_params, fmt_pct
+from callgym.leaderboards.render import error_types_of, fmt_ci, fmt_num, fmt_params, fmt_pct
 
 _HEADERS = (("#", "num"), ("model", "text"), ("params", "num"), ("agent", "text"), ("backend", "text"),
             ("tag", "text"), ("n", "num"), ("accuracy % (95% CI)", "num"), ("valid calls %", "num"),
@@ -120,6 +122,8 @@ def _plots(runs: list[RunRecord], groups: list[tuple[str, list[RunRecord]]]) -> 
     figures.append(_before_after_figure(runs))
     figures.append(_size_figure(groups))
     figures += [_difficulty_figure(label, ranked) for label, ranked in groups]
+    figures += [figure for label, ranked in groups for figure in _budget_figures(label, ranked)]
+    figures += [_error_figure(label, ranked) for label, ranked in groups]
     return f'<section id="plots"><h2>Plots</h2><div class="plots">{"".join(figures)}</div></section>'
 
 
@@ -175,6 +179,41 @@ def _difficulty_figure(label: str, ranked: list[RunRecord]) -> str:
             series[f"{_short_name(run)} (run {run.id})" if run.id is not None else _short_name(run)] = points
     svg = plots.difficulty_lines(series, levels, title=f"accuracy per difficulty, {label}") if series else None
     return _figure(f"Accuracy per difficulty · {label}", svg, "difficulty", "This benchmark has no difficulty levels.")
+
+
+def _budget_figures(label: str, ranked: list[RunRecord]) -> list[str]:
+    """One plot per model lineage in a comparable set: its runs' accuracy against the step
+    budget, so a model before and after DPO share a plot (the before run dashed)."""
+    lineages: dict[str, list[RunRecord]] = {}
+    for run in ranked:
+        if run.budget_curve():
+            lineages.setdefault(run.lineage or run.display_name, []).append(run)
+    figures = []
+    for lineage, runs in lineages.items():
+        runs = sorted(runs, key=lambda r: (r.created, r.id or 0))[-8:]  # the latest, as many as there are colours
+        series = {_series_name(run): [(k, _metric_estimate(run, row)) for k, row in run.budget_curve()] for run in runs}
+        dashed = frozenset(_series_name(r) for r in runs if r.tag.partition("-")[0] == "before")
+        svg = plots.budget_lines(series, title=f"accuracy by step budget, {lineage}, {label}", dashed=dashed)
+        figures.append(_figure(f"Accuracy by step budget · {lineage} · {label}", svg, "budget"))
+    return figures
+
+
+def _series_name(run: RunRecord) -> str:
+    return f"{_short_name(run)} (run {run.id})" if run.id is not None else _short_name(run)
+
+
+def _metric_estimate(run: RunRecord, row: Any) -> Estimate:
+    low = row.ci_low if row.ci_low is not None else row.value
+    high = row.ci_high if row.ci_high is not None else row.value
+    return Estimate(_short_name(run), row.value, low, high, f"{row.name} · n={run.n}")
+
+
+def _error_figure(label: str, ranked: list[RunRecord]) -> str:
+    types = error_types_of(ranked)
+    bars = [ErrorBar(_short_name(run), run.error_counts(), int(run.value("calls") or 0)) for run in ranked]
+    svg = plots.error_stacks(bars, types, title=f"invalid replies by error type, {label}") if types else None
+    return _figure(f"Invalid replies by error type · {label}", svg, "errors",
+                   "No invalid replies in this benchmark (or only runs recorded before error types).")
 
 
 _PAGE = """<!doctype html>

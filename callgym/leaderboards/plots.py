@@ -189,3 +189,76 @@ def _power_label(power: int) -> str:
         if power >= exponent:
             return f"{10 ** (power - exponent):g}{unit}"
     return f"{10 ** power:g}"
+
+
+def budget_lines(series: dict[str, list[tuple[int, Estimate]]], *, title: str, dashed: frozenset[str] = frozenset()) -> str:
+    """Accuracy against the step budget k (1 .. the longest curve): a line per run with its
+    95% interval as a band; ``dashed`` names the runs drawn dashed (the "before" of a pair)."""
+    longest = max((points[-1][0] for points in series.values() if points), default=1)
+    x0, x1, top, bottom = 52, WIDTH - 28, 10, 230
+    x_of = lambda k: x0 + (x1 - x0) * ((k - 1) / max(longest - 1, 1))  # noqa: E731 - local scale
+    y_of = lambda v: bottom - (bottom - top) * v  # noqa: E731
+    body = _y_axis(x0, x1, top, bottom)
+    ticks = sorted({1, longest, *range(5, longest + 1, 5)})
+    body += [_text(x_of(k), bottom + 16, str(k), anchor="middle") for k in ticks]
+    body.append(_text((x0 + x1) / 2, bottom + 34, "step budget k (accuracy within k steps)", cls="axis-title", anchor="middle"))
+    for s, (name, points) in enumerate(series.items()):
+        colour = PALETTE[s % len(PALETTE)]
+        upper = "L".join(f"{x_of(k):.1f},{y_of(e.high):.1f}" for k, e in points)
+        lower = "L".join(f"{x_of(k):.1f},{y_of(e.low):.1f}" for k, e in reversed(points))
+        body.append(f'<path class="band" d="M{upper}L{lower}Z" fill="{colour}"/>')
+        dash = ' stroke-dasharray="6 4"' if name in dashed else ""
+        line = "M" + "L".join(f"{x_of(k):.1f},{y_of(e.value):.1f}" for k, e in points)
+        body.append(f'<path class="line" d="{line}" stroke="{colour}"{dash}/>')
+        for k, e in points:
+            body.append(f'<g class="mark">{_tooltip(e)}<circle class="point" cx="{x_of(k):.1f}" '
+                        f'cy="{y_of(e.value):.1f}" r="3" fill="{colour}" data-k="{k}"/></g>')
+    return _svg(bottom + 44 + 18 * len(series), body + _legend(list(series), x0, bottom + 54), title)
+
+
+# A fixed colour per error type (callgym.error_types order), so plots agree with each other.
+ERROR_PALETTE = ("#9c755f", "#e15759", "#f28e2b", "#bab0ac", "#b07aa1", "#edc948", "#ff9da7",
+                 "#4e79a7", "#76b7b2", "#59a14f", "#af7aa1", "#7f7f7f")
+
+
+@dataclass(frozen=True)
+class ErrorBar:
+    """One run's invalid replies by error type, and how many replies it made in all."""
+
+    label: str
+    counts: dict[str, int]
+    calls: int
+
+
+def error_stacks(bars: list[ErrorBar], types: list[str], *, title: str) -> str:
+    """A stacked bar per run: its invalid replies split by error type (shares of the invalid
+    replies), and on the right how many there were and their share of all replies."""
+    # The 12px value font: "123 (45% of replies)" is about 125 px, hence the right margin.
+    label_px = min(230, max((len(_clip(b.label, 34)) for b in bars), default=4) * CHAR_PX + 12)
+    x0, x1, row, top = label_px, WIDTH - 136, 26, 8
+    bottom = top + row * len(bars)
+    body = _x_axis(x0, x1, top, bottom)
+    colour = {t: ERROR_PALETTE[i % len(ERROR_PALETTE)] for i, t in enumerate(types)}
+    for i, bar in enumerate(bars):
+        y, invalid = top + i * row, sum(bar.counts.values())
+        body.append(_text(x0 - 8, y + row / 2 + 4, _clip(bar.label, 34), cls="label", anchor="end"))
+        x = x0
+        for name in types:
+            count = bar.counts.get(name, 0)
+            if not count:
+                continue
+            width = (x1 - x0) * count / invalid
+            share = f"{100 * count / invalid:.1f}% of invalid replies"
+            body.append(f'<g class="mark"><title>{escape(bar.label)} · {escape(name)}: {count} ({share})</title>'
+                        f'<rect class="segment" data-type="{escape(name)}" data-count="{count}" x="{x:.1f}" '
+                        f'y="{y + 5:.1f}" width="{width:.1f}" height="{row - 10:.1f}" fill="{colour[name]}"/></g>')
+            x += width
+        rate = f" ({100 * invalid / bar.calls:.0f}% of replies)" if bar.calls else ""
+        body.append(_text(x1 + 6, y + row / 2 + 4, f"{invalid}{rate}" if invalid else "no invalid replies",
+                          cls="value"))
+    legend = []
+    for j, name in enumerate(types):  # two columns of keys under the axis
+        lx, ly = x0 + (j % 2) * 220, bottom + 40 + 18 * (j // 2)
+        legend.append(f'<rect class="key" x="{lx:.1f}" y="{ly - 9:.1f}" width="10" height="10" rx="2" fill="{colour[name]}"/>')
+        legend.append(_text(lx + 16, ly, name, cls="legend"))
+    return _svg(bottom + 40 + 18 * ((len(types) + 1) // 2), body + legend, title)

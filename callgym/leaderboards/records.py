@@ -16,7 +16,16 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from callgym.benchmarks.metrics import ALL, UsedKey, as_episodes, compute_metrics, exclude, kwargs_key
+from callgym.benchmarks.metrics import (
+    ALL,
+    BUDGET_METRIC,
+    ERROR_METRIC,
+    UsedKey,
+    as_episodes,
+    compute_metrics,
+    exclude,
+    kwargs_key,
+)
 from callgym.episode import Episode
 from callgym.errors import DataError
 
@@ -93,6 +102,17 @@ class RunRecord:
     @property
     def accuracy(self) -> float:
         return self.value("accuracy") or 0.0
+
+    def budget_curve(self) -> list[tuple[int, MetricRow]]:
+        """``(k, accuracy within k steps)`` for every stored step budget, k ascending."""
+        rows = [(int(m.name[len(BUDGET_METRIC):]), m) for m in self.metrics
+                if m.difficulty == ALL and m.name.startswith(BUDGET_METRIC) and m.name[len(BUDGET_METRIC):].isdigit()]
+        return sorted(rows, key=lambda row: row[0])
+
+    def error_counts(self) -> dict[str, int]:
+        """Invalid replies per error type (:mod:`callgym.error_types`), in stored order."""
+        return {m.name[len(ERROR_METRIC):]: int(m.value) for m in self.metrics
+                if m.difficulty == ALL and m.name.startswith(ERROR_METRIC)}
 
     def difficulties(self) -> list[str]:
         """The difficulty levels this run has accuracy for, in order, without ``"all"``."""

@@ -120,6 +120,80 @@ def metrics_table(report: MetricsReport, *, title: str = "benchmark") -> Table:
     return table
 
 
+# ----------------------------------------------------------------------------- step budgets, error types
+
+BUDGETS = (1, 2, 5, 10, 20)  # the step budgets the tables show (the store keeps every k)
+
+
+def shown_budgets(runs: Iterable[RunRecord]) -> list[int]:
+    """:data:`BUDGETS` up to the longest stored curve, and that curve's end."""
+    longest = max((curve[-1][0] for run in runs if (curve := run.budget_curve())), default=0)
+    budgets = [k for k in BUDGETS if k <= longest]
+    return budgets + [longest] if longest and longest not in budgets else budgets
+
+
+def budget_cell(run: RunRecord, k: int) -> str:
+    """accuracy@k with its interval; past a run's longest episode its curve is flat."""
+    curve = dict(run.budget_curve())
+    if not curve:
+        return "–"
+    row = curve[min(k, max(curve))]
+    return fmt_ci(row.value, row.ci_low, row.ci_high)
+
+
+def error_cells(run: RunRecord, types: list[str]) -> list[str]:
+    """Invalid replies (count, % of all replies), then each type's count and share of them."""
+    counts = run.error_counts()
+    invalid, calls = sum(counts.values()), run.value("calls")
+    cells = [f"{invalid} ({fmt_pct(invalid / calls, 0)}%)" if calls else str(invalid)]
+    cells += [f"{counts[t]} ({fmt_pct(counts[t] / invalid, 0)}%)" if counts.get(t) else "–" for t in types]
+    return cells
+
+
+def error_types_of(runs: Iterable[RunRecord]) -> list[str]:
+    """The error types any of ``runs`` has, in the taxonomy's order."""
+    from callgym.error_types import ERROR_TYPES
+
+    seen = {name for run in runs for name in run.error_counts()}
+    return [t for t in ERROR_TYPES if t in seen] + sorted(seen - set(ERROR_TYPES))
+
+
+def _per_run_table(runs: list[RunRecord], title: str, caption: str, columns: list[str]) -> Table:
+    """A table with a row per run, labelled by env (its short id), model and tag (when any)."""
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
+    tagged = any(run.tag for run in runs)
+    for name in ("env", "model", *(["tag"] if tagged else []), *columns):
+        table.add_column(name, justify="left" if name in ("env", "model", "tag") else "right", no_wrap=name != "model",
+                         min_width=10 if name == "model" else None, overflow="fold")
+    return table
+
+
+def _run_label(run: RunRecord, tagged: bool) -> list[str]:
+    return [run.env_id.rpartition("/")[2], run.display_name, *([run.tag or "–"] if tagged else [])]
+
+
+def budget_table(runs: Iterable[RunRecord], *, title: str = "accuracy % within k steps (95% CI)") -> Table:
+    """accuracy@k for a few step budgets k, one row per run (``callgym bench``)."""
+    runs = list(runs)
+    budgets = shown_budgets(runs)
+    table = _per_run_table(runs, title, "an episode counts at k when it answered correctly by step k",
+                           [f"@{k}" for k in budgets])
+    for run in runs:
+        table.add_row(*_run_label(run, any(r.tag for r in runs)), *(budget_cell(run, k) for k in budgets))
+    return table
+
+
+def error_table(runs: Iterable[RunRecord], *, title: str = "invalid replies by error type") -> Table:
+    """Counts and shares of each error type, one row per run (``callgym bench``, ``leaderboard show``)."""
+    runs = list(runs)
+    types = error_types_of(runs)
+    caption = "count (% of replies; per type: % of invalid ones)"
+    table = _per_run_table(runs, title, caption, ["invalid", *types])
+    for run in runs:
+        table.add_row(*_run_label(run, any(r.tag for r in runs)), *error_cells(run, types))
+    return table
+
+
 def comparison_table(comparison: Comparison) -> Table:
     """A rich Table of a paired comparison (``callgym compare A B``)."""
     notes = [f"A = {comparison.label_a}", f"B = {comparison.label_b}", "p: exact McNemar, two-sided"]
@@ -164,7 +238,28 @@ def leaderboard_markdown(runs: Iterable[RunRecord]) -> str:
         lines += [f"## {label}", "", _md_row(_COLUMNS), _md_row(["---:" if c in _NUMERIC else "---" for c in _COLUMNS])]
         lines += [_md_row(run_cells(position, run)) for position, run in enumerate(ranked, 1)]
         lines.append("")
+        lines += _budget_markdown(ranked) + _errors_markdown(ranked)
     return "\n".join(lines)
+
+
+def _budget_markdown(runs: list[RunRecord]) -> list[str]:
+    budgets = shown_budgets(runs)
+    if not budgets:
+        return []
+    head = ["model", "tag", *(f"acc % @{k} steps" for k in budgets)]
+    rows = [_md_row([run.display_name, run.tag or "–", *(budget_cell(run, k) for k in budgets)]) for run in runs]
+    return ["Accuracy within k steps (95% CI):", "", _md_row(head), _md_row(["---"] * 2 + ["---:"] * len(budgets)),
+            *rows, ""]
+
+
+def _errors_markdown(runs: list[RunRecord]) -> list[str]:
+    types = error_types_of(runs)
+    if not types:
+        return []
+    head = ["model", "tag", "invalid (% of replies)", *types]
+    rows = [_md_row([run.display_name, run.tag or "–", *error_cells(run, types)]) for run in runs]
+    return ["Invalid replies by error type (count, % of invalid replies):", "", _md_row(head),
+            _md_row(["---"] * 2 + ["---:"] * (len(types) + 1)), *rows, ""]
 
 
 def comparison_markdown(comparison: Comparison) -> str:

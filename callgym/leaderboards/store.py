@@ -99,19 +99,23 @@ class Leaderboard:
 
     Args:
         path: the SQLite file; None for :func:`default_db_path`.
-        create: create the file when missing (False: a missing file is an error, for readers).
+        readonly: for readers (show, export, compare): the file is opened with SQLite's
+            ``mode=ro`` and never written, not even to create it or switch it to WAL; a
+            missing or empty file is an error.
         timeout: seconds to wait for another process's write lock before giving up.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True, timeout: float = 60.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, readonly: bool = False, timeout: float = 60.0
+    ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_db_path()
-        if not self.path.exists() and not create:
+        self.readonly = readonly
+        if not self.path.exists() and readonly:
             raise DataError(f"{self.path}: no leaderboard here yet; run `callgym bench` first or pass --db PATH")
         if self.path.is_dir():
             raise DataError(f"{self.path} is a directory; pass --db a file path such as {self.path / DB_NAME}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self._conn = self._connect(timeout)
         except (OSError, sqlite3.Error) as e:
             raise DataError(f"{self.path}: cannot open it ({e}); pass --db a writable file path") from e
         try:
@@ -122,6 +126,13 @@ class Leaderboard:
 
     # ------------------------------------------------------------------ opening
 
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        if self.readonly:  # SQLite itself refuses every write on this connection
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+
     def _open(self, timeout: float) -> None:
         conn = self._conn
         conn.row_factory = sqlite3.Row
@@ -129,17 +140,20 @@ class Leaderboard:
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             tables = self._tables()
-            if tables and "meta" not in tables:
-                raise DataError(self._not_ours("it holds other tables"))  # before touching it
+            if tables:
+                self._check_meta(tables)  # before touching it: a foreign file is refused unchanged
+            elif self.readonly:
+                raise DataError(self._not_ours("it holds no tables at all"))
+            if self.readonly:
+                return
             self._enable_wal(timeout)
             if tables:
-                self._check_meta()
                 return
             with self._transaction():
                 # Re-checked under the write lock: another process may have created it meanwhile.
                 if not self._tables():
                     self._create_schema()
-            self._check_meta()
+            self._check_meta(self._tables())
         except sqlite3.OperationalError as e:  # locked, read-only, disk full: not a format problem
             raise DataError(self._cannot(e)) from e
         except sqlite3.DatabaseError as e:
@@ -174,8 +188,10 @@ class Leaderboard:
             [("application", APPLICATION), ("schema_version", str(SCHEMA_VERSION))],
         )
 
-    def _check_meta(self) -> None:
+    def _check_meta(self, tables: set[str]) -> None:
         """The file must say it is a callgym leaderboard of a schema this code understands."""
+        if "meta" not in tables:
+            raise DataError(self._not_ours("it holds other tables"))
         meta = {row[0]: row[1] for row in self._conn.execute("SELECT key, value FROM meta")}
         if meta.get("application") != APPLICATION:
             raise DataError(self._not_ours("its meta table does not name callgym"))
@@ -398,3 +414,12 @@ def _run_from_row(row: sqlite3.Row) -> RunRecord:
         version=data["package_version"], created=data["created"], tag=data["tag"], notes=data["notes"],
     )
 
+
+
+def publish(records: Iterable[RunRecord], db: str | os.PathLike[str] | None = None) -> list[RunRecord]:
+    """Add benchmark rows to the leaderboard ``db`` (None: the user's default one) in one
+    transaction, so a suite's rows land together or not at all; sets and returns their ids."""
+    records = list(records)
+    with Leaderboard(db) as board:
+        board.add_runs(records)
+    return records

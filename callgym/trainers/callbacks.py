@@ -62,3 +62,41 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 1e-3 and value else f"{value:.4f}"
     return str(value)
+
+
+class ProgressCallback(TrainerCallback):
+    """A rich progress bar over the training steps, with the latest loss and reward margin.
+
+    It draws on rich's global console, so under the pipeline it stays on the terminal while
+    transformers' own tqdm bars go to the run's log file.
+    """
+
+    def __init__(self, phase: str) -> None:
+        self.phase = phase
+        self._progress: Any = None
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        if not state.is_world_process_zero:
+            return
+        self._progress = Progress(
+            TextColumn(f"[bold]{self.phase}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[stats]}"),
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(self.phase, total=state.max_steps, completed=state.global_step, stats="")
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if self._progress is not None and logs:
+            stats = "  ".join(f"{short} {_fmt(logs[key])}" for key, short in SHOWN[:3] if key in logs)
+            self._progress.update(self._task, stats=stats)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=state.global_step)
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

@@ -17,7 +17,7 @@ import yaml
 
 from callgym.errors import ConfigError
 from callgym.registry import did_you_mean
-from callgym.yaml_files import parse_key_values, read_yaml_mapping
+from callgym.yaml_files import CONFIGS_DIR, parse_key_values, read_yaml_mapping, shipped_or_path
 
 LOSS_TYPES = (
     "sigmoid",
@@ -179,7 +179,8 @@ class DPOConfig:
     )
     bf16: bool | None = field(
         default=None,
-        metadata={"help": "bfloat16 mixed precision; null: on when a bf16 GPU is present, else off."},
+        metadata={"help": "bfloat16 mixed precision; null: on with a bf16 GPU or a CPU with native bf16 "
+                 "(AVX512-BF16, AMX), else off (CALLGYM_DTYPE=float32 turns it off too)."},
     )
     report_to: str = field(
         default="none",
@@ -267,6 +268,7 @@ class DPOConfig:
         """Read a YAML file (None: defaults only), then apply ``key=value`` overrides."""
         data: dict[str, Any] = {}
         if path is not None:
+            path = shipped_or_path(path, CONFIGS_DIR, "DPO config")
             data = read_yaml_mapping(path, "see `callgym train dpo --help` for the fields")
         data.update(parse_overrides(overrides))
         return cls.from_dict(data, str(path or "overrides"))

@@ -8,7 +8,11 @@ is over" text carries no model tokens and would leak the label, so it is dropped
 * chosen (Dw): correct chains, from any agent unless ``chosen_agents`` narrows it
   (oracle, teacher, student);
 * rejected (Dl): incorrect chains (wrong answer, invalid calls, truncated), by default from
-  the ``student`` only, i.e. on-policy;
+  the ``student`` only, i.e. on-policy; ``rejected_error_types`` keeps only the chains with
+  an invalid reply of one of those types (:mod:`callgym.error_types`), and every pair is
+  labelled with its rejected chain's error types (``rejected_error_type``: the first
+  invalid reply's, ``rejected_error_types``: all of them in order, comma-separated; ""
+  for a chain without invalid replies);
 * identical chains (same assistant and env messages) are kept once per side;
 * ``augment=True`` pairs every chosen with every rejected chain, |Dw| x |Dl| (the original
   study's augmentation); ``augment=False`` shuffles both sides (seeded) and zips them, so
@@ -44,7 +48,8 @@ from dataclasses import asdict, dataclass, field
 from itertools import product
 from typing import Any
 
-from callgym.episode import Episode, read_episodes
+from callgym.episode import Episode, error_type_of, read_episodes
+from callgym.error_types import check_error_types
 from callgym.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -64,6 +69,7 @@ class Chain:
     model: str
     sample: int
     reason: str  # "correct", "wrong_answer", "invalid_calls", "truncated"
+    error_types: tuple[str, ...] = ()  # of its invalid replies, each type once, first seen first
 
     @property
     def content(self) -> tuple[tuple[str, str], ...]:
@@ -127,6 +133,7 @@ def build_pairs(
     chosen_agents: Iterable[str] | None = None,
     rejected_agents: Iterable[str] | None = ("student",),
     strict_chosen: bool = False,
+    rejected_error_types: Iterable[str] | None = None,
 ) -> PairSet:
     """Pair the correct and incorrect chains of each problem.
 
@@ -137,8 +144,10 @@ def build_pairs(
         cap: at most this many pairs per problem (seeded sample); None: no cap.
         seed: seeds the per-problem sampling and shuffles.
         chosen_agents: agents whose correct chains may be chosen; None: any agent.
-        rejected_agents: agents whose incorrect chains may be rejected; None: any agent.
+        rejected_agents: agents whose incorrect chains may be rejected; None or "any": any agent.
         strict_chosen: chosen chains must also be free of invalid calls.
+        rejected_error_types: reject only chains with an invalid reply of one of these error
+            types (names or comma-separated text); None: any incorrect chain.
 
     Returns:
         A :class:`PairSet`; ``save_pairs`` writes it to disk.
@@ -150,8 +159,11 @@ def build_pairs(
         raise ConfigError(f"cap={cap!r} must be a positive integer (pairs per problem) or None")
     chosen_set = _agent_set(chosen_agents, "chosen_agents")
     rejected_set = _agent_set(rejected_agents, "rejected_agents")
+    error_set = None
+    if rejected_error_types is not None:
+        error_set = frozenset(check_error_types(rejected_error_types, "rejected_error_types"))
     episodes, sources = _load(runs)
-    groups, counts = _group(episodes, chosen_set, rejected_set, strict_chosen)
+    groups, counts = _group(episodes, chosen_set, rejected_set, strict_chosen, error_set)
     settings = {
         "augment": augment,
         "cap": cap,
@@ -159,6 +171,7 @@ def build_pairs(
         "strict_chosen": strict_chosen,
         "chosen_agents": sorted(chosen_set) if chosen_set else None,
         "rejected_agents": sorted(rejected_set) if rejected_set else None,
+        "rejected_error_types": sorted(error_set) if error_set else None,
         "sources": sources,
     }
     _check_both_sides(groups, counts, settings)
@@ -177,7 +190,8 @@ def build_pairs(
 
 
 def _agent_set(agents: Iterable[str] | None, name: str) -> frozenset[str] | None:
-    if agents is None:
+    """Agent names from a list or comma-separated text; None or "any": every agent."""
+    if agents is None or agents == "any":
         return None
     if isinstance(agents, str):
         agents = [a for a in agents.split(",") if a]
@@ -208,7 +222,11 @@ def _load(runs: Any) -> tuple[list[Episode], list[str]]:
 
 
 def _group(
-    episodes: list[Episode], chosen: frozenset[str] | None, rejected: frozenset[str] | None, strict: bool
+    episodes: list[Episode],
+    chosen: frozenset[str] | None,
+    rejected: frozenset[str] | None,
+    strict: bool,
+    error_types: frozenset[str] | None = None,
 ) -> tuple[dict[ProblemKey, dict[str, list[Chain]]], dict[str, Any]]:
     """Sort each usable episode into its problem's chosen or rejected side."""
     groups: dict[ProblemKey, dict[str, list[Chain]]] = {}
@@ -222,7 +240,9 @@ def _group(
             continue
         if ep.correct and (chosen is None or ep.agent in chosen) and not (strict and ep.invalid_calls):
             side = "chosen"
-        elif not ep.correct and (rejected is None or ep.agent in rejected):
+        elif not ep.correct and (rejected is None or ep.agent in rejected) and (
+            error_types is None or not error_types.isdisjoint(chain.error_types)
+        ):
             side = "rejected"
         else:
             continue
@@ -243,7 +263,8 @@ def to_chain(ep: Episode) -> Chain | None:
     if first is None:
         return None
     last = max(i for i, m in enumerate(messages) if m["role"] == "assistant")
-    return Chain(messages[:first], messages[first : last + 1], ep.agent, ep.model, ep.sample, _reason(ep))
+    kinds = dict.fromkeys(t for t in map(error_type_of, ep.steps) if t is not None)
+    return Chain(messages[:first], messages[first : last + 1], ep.agent, ep.model, ep.sample, _reason(ep), tuple(kinds))
 
 
 def _message(m: dict[str, Any]) -> Message:
@@ -276,10 +297,12 @@ def _check_both_sides(
             "or widen chosen_agents"
         )
     if not any(sides["rejected"] for sides in groups.values()):
-        who = settings["rejected_agents"] or "any agent"
+        who = str(settings["rejected_agents"] or "any agent")
+        if settings["rejected_error_types"]:
+            who += f" with an invalid reply of type {' or '.join(settings['rejected_error_types'])}"
         raise DataError(
             f"no incorrect chains to reject (from {who}; {read}); roll out the student on these problems "
-            "with more samples (--samples, temperature > 0), or widen rejected_agents"
+            "with more samples (--samples, temperature > 0), or widen rejected_agents or rejected_error_types"
         )
 
 
@@ -337,6 +360,8 @@ def _record(key: ProblemKey, chosen: Chain, rejected: Chain) -> dict[str, Any]:
         "chosen_model": chosen.model,
         "rejected_model": rejected.model,
         "rejected_reason": rejected.reason,
+        "rejected_error_type": rejected.error_types[0] if rejected.error_types else "",
+        "rejected_error_types": ",".join(rejected.error_types),
         "prompt_matches": chosen.prompt == rejected.prompt,
     }
 

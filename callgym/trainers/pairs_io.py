@@ -62,9 +62,14 @@ def _per_env(pairs: PairSet) -> dict[str, dict[str, Any]]:
             problems_without_incorrect=int(not p.rejected),
         )
     reasons: dict[str, Counter[str]] = {}
+    kinds: dict[str, Counter[str]] = {}
     for r in pairs.records:
         reasons.setdefault(r["env_id"], Counter())[r["rejected_reason"]] += 1
-    return {e: {**c, "rejected_reasons": dict(reasons.get(e, {}))} for e, c in sorted(envs.items())}
+        kinds.setdefault(r["env_id"], Counter())[r.get("rejected_error_type") or "none"] += 1
+    return {
+        e: {**c, "rejected_reasons": dict(reasons.get(e, {})), "rejected_error_types": dict(kinds.get(e, {}))}
+        for e, c in sorted(envs.items())
+    }
 
 
 def summarize(pairs: PairSet) -> dict[str, Any]:
@@ -168,21 +173,29 @@ def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argum
     p.add_argument(
         "--strict-chosen", action="store_true", help="chosen chains must also have no invalid calls"
     )
+    p.add_argument(
+        "--rejected-error-type",
+        action="append",
+        metavar="TYPE",
+        help="reject only chains with an invalid reply of this error type, e.g. syntax_error (repeatable or "
+        "comma-separated; the types are listed in callgym/error_types.py). Every pair is labelled with its "
+        "rejected chain's types either way (rejected_error_type, rejected_error_types)",
+    )
     return p
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build and save the pairs the parsed flags describe; return the summary."""
     check_output_dir(args.out, "--out")
-    rejected = None if args.rejected_agents in (None, "any") else args.rejected_agents
     pairs = build_pairs(
         args.runs,
         augment=args.augment,
         cap=args.cap,
         seed=args.seed,
         chosen_agents=args.chosen_agents,
-        rejected_agents=rejected,
+        rejected_agents=args.rejected_agents,
         strict_chosen=args.strict_chosen,
+        rejected_error_types=",".join(args.rejected_error_type) if args.rejected_error_type else None,
     )
     save_pairs(pairs, args.out)
     return summarize(pairs)

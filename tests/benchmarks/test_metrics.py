@@ -126,3 +126,49 @@ def test_real_rollout_episodes() -> None:
     assert overall.valid_call_rate == pytest.approx(1 - invalid / sum(e.num_steps for e in eps))
     assert overall.mean_tokens_out == pytest.approx(sum(e.tokens_out for e in eps) / 30)
     assert [g.difficulty for g in report.groups] == ["all", "0", "1", "2"]  # the toy env's i % 3
+
+
+# ----------------------------------------------------------------------------- step budgets, error types
+
+
+def test_budget_curve_by_hand() -> None:
+    eps = [
+        episode(index=0, correct=True, valid=(True, True)),  # solved at step 2
+        episode(index=1, correct=True, valid=(False, True, True, True)),  # solved at step 4
+        episode(index=2, correct=False, valid=(True,) * 5),  # never solved, ran 5 steps
+        episode(index=3, correct=True, valid=(True,)),  # solved at step 1
+    ]
+    (group,) = compute_metrics(eps).groups
+    assert [(k, v) for k, v, _, _ in group.budget_curve] == [(1, 0.25), (2, 0.5), (3, 0.5), (4, 0.75), (5, 0.75)]
+    assert group.budget_curve[-1][1] == group.accuracy
+    assert all(group.budget_curve[i][2:] == wilson_interval(round(v * 4), 4) for i, (_, v, *_) in enumerate(group.budget_curve))
+    names = [name for name, *_ in group.metric_rows()]
+    assert [n for n in names if n.startswith("accuracy@")] == [f"accuracy@{k}" for k in range(1, 6)]
+
+
+@pytest.mark.parametrize("budget", [2, 3])
+def test_accuracy_at_k_is_what_a_run_limited_to_k_steps_scores(budget: int) -> None:
+    """The curve's claim, checked for real: the same agent run again with max_steps=k."""
+    long_run = compute_metrics(play("m", skill=0.6, n=40, sloppiness=0.5)).overall()[0]
+    short_run = compute_metrics(play("m", skill=0.6, n=40, sloppiness=0.5, env_kwargs={"max_steps": budget})).overall()[0]
+    at_k = dict((k, v) for k, v, _, _ in long_run.budget_curve)[budget]
+    assert at_k == short_run.accuracy
+    assert 0 < at_k < long_run.accuracy or budget == 3  # at 2 steps the sloppy episodes have not answered yet
+
+
+def test_error_counts_by_type_from_real_episodes() -> None:
+    eps = play("m", skill=0.5, n=30, sloppiness=0.5)
+    (overall,) = compute_metrics(eps).overall()
+    sloppy = [e for e in eps if e.invalid_calls]
+    expected = {"syntax_error": sum(e.index % 2 for e in sloppy), "unknown_function": sum(1 - e.index % 2 for e in sloppy)}
+    assert overall.error_counts == expected and all(expected.values())
+    rows = {name: value for name, value, *_ in overall.metric_rows()}
+    assert rows["error:syntax_error"] == expected["syntax_error"] and rows["calls"] == overall.calls
+    assert all(s.error_type is None for e in eps for s in e.steps if s.valid)
+
+
+def test_old_steps_without_a_type_count_as_unclassified_and_foreign_types_are_kept() -> None:
+    eps = [episode(valid=(False, True)), episode(index=1, valid=(False,))]
+    eps[1].steps[0].error_type = "bfcl_state_mismatch"
+    (group,) = compute_metrics(eps).groups
+    assert group.error_counts == {"unclassified": 1, "bfcl_state_mismatch": 1}

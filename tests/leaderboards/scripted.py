@@ -21,7 +21,8 @@ def _unit(*parts: object) -> float:
 
 class SkilledAgent:
     """Solves problem i when a hash of (name, i) falls under ``skill``; a ``sloppiness`` share of
-    episodes starts with a malformed call, as small models do."""
+    episodes starts with an invalid call, as small models do (a syntax error on odd problems,
+    a call to an unknown function on even ones)."""
 
     def __init__(self, model: str, skill: float, sloppiness: float = 0.2, tokens: int = 12, agent: str = "student") -> None:
         self.model, self.skill, self.sloppiness, self.tokens, self.name = model, skill, sloppiness, tokens, agent
@@ -33,8 +34,8 @@ class SkilledAgent:
         index = turn.env.problem.index
         sloppy = _unit(self.model, index, "sloppy") < self.sloppiness
         step = turn.step - (1 if sloppy else 0)
-        if sloppy and turn.step == 0:
-            return f"Sum(a={index}, b=)"  # a malformed call: the env answers with an error
+        if sloppy and turn.step == 0:  # an invalid call (the env answers with an error) of two kinds
+            return f"Sum(a={index}, b=)" if index % 2 else f"Add(a={index}, b=1)"
         if step == 0:
             return f"Sum(a={index}, b=1)"
         solves = _unit(self.model, index, turn.sample) < self.skill

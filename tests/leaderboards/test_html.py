@@ -141,7 +141,8 @@ def test_invalid_calls_are_marked_and_transcripts_cannot_inject_markup(browser: 
     run_id = next(r.id for r in site["runs"] if r.model == "sloppy-model")
     browser.click(f'tr[data-run="{run_id}"]')
     assert count(browser, "#viewer .msg.call.invalid") == 1  # every sample starts with one malformed call
-    assert browser.eval("document.querySelector('#viewer .msg.invalid .badge').textContent") == "invalid call"
+    badge = browser.eval("document.querySelector('#viewer .msg.invalid .badge').textContent")
+    assert badge == "invalid call · " + sloppy.samples[0]["steps"][0]["error_type"]
     assert browser.eval("document.querySelector('#viewer .msg.task pre').textContent") == HOSTILE
     assert browser.eval("document.title") == title
     assert count(browser, "#viewer img") == 0
@@ -155,3 +156,54 @@ def test_a_run_link_opens_the_viewer(browser: Browser, site: dict) -> None:
     browser.open(site["index"], fragment=f"run-{run.id}")
     assert browser.eval("document.getElementById('viewer').hidden") is False
     assert browser.eval(f"document.querySelector('tr[data-run=\"{run.id}\"]').classList.contains('selected')")
+
+
+@needs_chromium
+def test_step_budget_curves_per_model_with_before_and_after_on_one_plot(browser: Browser, site: dict) -> None:
+    browser.open(site["index"])
+    runs = site["runs"]
+    lineages = {(r.group_key, r.lineage) for r in runs}
+    assert count(browser, "[data-plot=budget]") == len(lineages) == 2 * (len(MODELS) - 1) + 1  # the DPO pair shares one
+    captions = browser.eval("[...document.querySelectorAll('[data-plot=budget] figcaption')].map(c => c.textContent)")
+    pair = [i for i, c in enumerate(captions) if "· SmolLM2-135M-Instruct ·" in c]
+    assert len(pair) == 2  # one per benchmark
+    figure = f"document.querySelectorAll('[data-plot=budget]')[{pair[0]}]"
+    assert browser.eval(f"{figure}.querySelectorAll('path.line').length") == 2
+    assert browser.eval(f"{figure}.querySelectorAll('path.line[stroke-dasharray]').length") == 1  # before: dashed
+    # laid out for real: each curve never falls as the budget grows (screen y grows downwards)
+    heights = browser.eval(
+        f"(() => {{ const pts = [...{figure}.querySelectorAll('circle.point')]; const by = {{}};"
+        " pts.forEach(c => { (by[c.getAttribute('fill')] ||= []).push(c.getBoundingClientRect().y); }); return Object.values(by); })()"
+    )
+    assert len(heights) == 2 and all(ys == sorted(ys, reverse=True) and ys[0] > ys[-1] for ys in heights)
+    tips = browser.eval(f"[...{figure}.querySelectorAll('g.mark title')].map(t => t.textContent)")
+    after = next(r for r in runs if r.tag == "after-dpo" and not r.env_kwargs)
+    assert any(t.startswith(f"SmolLM2-135M-Instruct-dpo [after-dpo]: {100 * after.accuracy:.1f}%") and "accuracy@3" in t
+               for t in tips)
+    assert browser.exceptions == []
+
+
+@needs_chromium
+def test_error_types_as_stacked_bars(browser: Browser, site: dict) -> None:
+    browser.open(site["index"])
+    runs = site["runs"]
+    assert count(browser, "[data-plot=errors]") == 2  # one per benchmark
+    segments = browser.eval(
+        "[...document.querySelectorAll('[data-plot=errors] rect.segment')]"
+        ".map(r => [r.dataset.type, +r.dataset.count, r.getBoundingClientRect().width])"
+    )
+    expected = sorted((t, c) for r in runs for t, c in r.error_counts().items())
+    assert sorted((t, c) for t, c, _ in segments) == expected
+    assert {t for t, _ in expected} == {"syntax_error", "unknown_function"}
+    assert all(width > 0 for _, _, width in segments)
+    # each run's segments fill the same full width: shares of its invalid replies
+    totals = browser.eval(
+        "[...document.querySelectorAll('[data-plot=errors] svg')].map(svg => { const rows = {};"
+        " svg.querySelectorAll('rect.segment').forEach(r => { rows[r.getAttribute('y')] = (rows[r.getAttribute('y')] || 0)"
+        " + r.getBoundingClientRect().width; }); return Object.values(rows); })"
+    )
+    widths = [w for per_plot in totals for w in per_plot]
+    assert widths and max(widths) - min(widths) < 1.0
+    legend = browser.eval("[...document.querySelectorAll('[data-plot=errors] text.legend')].map(t => t.textContent)")
+    assert set(legend) == {"syntax_error", "unknown_function"}
+    assert browser.exceptions == []

@@ -88,3 +88,22 @@ def test_metrics_and_comparison_tables() -> None:
     assert f"{100 * row.difference:+.1f}" in text and "McNemar" in text
     md = comparison_markdown(result)
     assert "| callgym-test/Toy-v0 | 30 |" in md
+
+
+def test_step_budget_and_error_tables(board_path: Path) -> None:
+    from callgym.leaderboards.render import budget_table, error_table, shown_budgets
+
+    with Leaderboard(board_path) as board:
+        runs = board.runs(env_id="callgym-test/Toy-v0")
+    assert shown_budgets(runs) == [1, 2, 3]  # the toy episodes take at most 3 steps
+    budgets = text_of(budget_table(runs))
+    assert "@1" in budgets and "@3" in budgets and "@5" not in budgets and "0.0 ±" in budgets  # nobody answers at step 1
+    smol = next(r for r in runs if r.model == "SmolLM2-135M-Instruct")
+    counts = smol.error_counts()
+    invalid = sum(counts.values())
+    errors = text_of(error_table([smol]))
+    assert f"{invalid} (" in errors
+    for name, count in counts.items():
+        assert name in errors and f"{count} ({100 * count / invalid:.0f}%)" in errors
+    md = leaderboard_markdown(runs)
+    assert "Accuracy within k steps" in md and "Invalid replies by error type" in md and "syntax_error" in md

@@ -42,7 +42,7 @@ def test_outcomes_come_back_as_pairable_episodes(tmp_path: Path) -> None:
 
 
 def test_filters_and_counts(board_path: Path) -> None:
-    with Leaderboard(board_path, create=False) as board:
+    with Leaderboard(board_path, readonly=True) as board:
         assert board.count() == 2 * len(MODELS)
         assert board.count("outcomes") == 2 * len(MODELS) * 30
         assert board.count("samples") == 2 * len(MODELS) * 4
@@ -103,7 +103,7 @@ def test_files_that_are_not_leaderboards_are_refused_untouched(tmp_path: Path) -
     with pytest.raises(DataError, match="is a directory"):
         Leaderboard(tmp_path)
     with pytest.raises(DataError, match="no leaderboard here yet"):
-        Leaderboard(tmp_path / "missing.db", create=False)
+        Leaderboard(tmp_path / "missing.db", readonly=True)
     with pytest.raises(DataError, match="cannot open it"):
         Leaderboard(text / "lb.db")  # its parent is a file
 
@@ -150,7 +150,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     for process in writers:
         process.join(timeout=120)
     assert [p.exitcode for p in writers] == [0, 0]
-    with Leaderboard(path, create=False) as board:
+    with Leaderboard(path, readonly=True) as board:
         runs = board.runs()
         assert len(runs) == 2 * RUNS_PER_WRITER
         assert len({r.id for r in runs}) == 2 * RUNS_PER_WRITER
@@ -161,3 +161,18 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert board.count("outcomes") == 2 * RUNS_PER_WRITER * OUTCOMES_PER_RUN
         assert board.count("samples") == 2 * RUNS_PER_WRITER
         assert all(len(board.outcomes(r.id)) == OUTCOMES_PER_RUN for r in runs)
+
+
+def test_the_step_budget_curve_and_error_counts_are_stored(tmp_path: Path) -> None:
+    episodes = play("sloppy", 0.6, 24, sloppiness=0.5)
+    (run,) = runs_from_episodes(episodes, suite="smoke")
+    with Leaderboard(tmp_path / "lb.db") as board:
+        got = board.get_run(board.add_run(run))
+    curve = [(k, row.value) for k, row in got.budget_curve()]
+    longest = max(e.num_steps for e in episodes)
+    assert [k for k, _ in curve] == list(range(1, longest + 1))
+    assert curve == [(k, sum(e.correct and e.num_steps <= k for e in episodes) / 24) for k in range(1, longest + 1)]
+    assert curve[-1][1] == got.accuracy and all(row.ci_low is not None for _, row in got.budget_curve())
+    invalid = [s.error_type for e in episodes for s in e.steps if not s.valid]
+    assert got.error_counts() == {t: invalid.count(t) for t in ("syntax_error", "unknown_function")}
+    assert got.value("calls") == sum(e.num_steps for e in episodes)

@@ -192,3 +192,55 @@ def test_script(tmp_path, caplog):
     assert len(load_pairs(tmp_path / "p")) == 2
     assert pairs_main([str(runs), "--out", str(tmp_path / "q"), "--chosen-agents", "teacher"]) == 2
     assert "no correct chains" in caplog.text
+
+
+# ----------------------------------------------------------------------------- error types
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory):
+    """Real episodes on the toy env: oracle chains, and student failures of three kinds (a wrong
+    answer, a syntax error first on odd problems, a call to an unknown function on even ones)."""
+    from callgym.agents.rollout import rollout
+    from callgym.agents.scripted import OracleAgent
+    from tests.conftest import TOY_ENV
+    from tests.leaderboards.scripted import play
+
+    folder = tmp_path_factory.mktemp("played")
+    rollout(TOY_ENV, {}, OracleAgent(), range(12), out=folder / "oracle.jsonl", progress=False)
+    student = play("student-model", 0.0, 12, sloppiness=0.5)
+    with EpisodeWriter(folder / "student.jsonl") as w:
+        for ep in student:
+            w.write(ep)
+    return folder, student
+
+
+def test_pairs_are_labelled_with_the_rejected_chains_error_types(played):
+    folder, student = played
+    pairs = build_pairs([folder / "oracle.jsonl", folder / "student.jsonl"])
+    by_index = {ep.index: ep for ep in student}
+    labels = {r["index"]: (r["rejected_error_type"], r["rejected_error_types"]) for r in pairs}
+    assert len(labels) == 12
+    for index, (first, every) in labels.items():
+        invalid = [s.error_type for s in by_index[index].steps if not s.valid]
+        assert first == (invalid[0] if invalid else "") and every == ",".join(dict.fromkeys(invalid))
+    assert {first for first, _ in labels.values()} == {"", "syntax_error", "unknown_function"}
+    summary = pairs.summary()["envs"]["callgym-test/Toy-v0"]["rejected_error_types"]
+    assert summary == dict(__import__("collections").Counter(first or "none" for first, _ in labels.values()))
+
+
+def test_pairs_select_rejected_chains_by_error_type(played, tmp_path):
+    folder, student = played
+    runs = [str(folder / "oracle.jsonl"), str(folder / "student.jsonl")]
+    syntax = {ep.index for ep in student if any(s.error_type == "syntax_error" for s in ep.steps)}
+    assert syntax and len(syntax) < 12
+    assert pairs_main([*runs, "--out", str(tmp_path / "p"), "--rejected-error-type", "syntax_error"]) == 0
+    dataset = load_pairs(tmp_path / "p")
+    assert set(dataset["index"]) == syntax and set(dataset["rejected_error_type"]) == {"syntax_error"}
+    both = build_pairs(runs, rejected_error_types="syntax_error, unknown_function")
+    assert {r["rejected_error_type"] for r in both} == {"syntax_error", "unknown_function"}
+    assert json.loads((tmp_path / "p" / "summary.json").read_text())["settings"]["rejected_error_types"] == ["syntax_error"]
+    with pytest.raises(DataError, match="with an invalid reply of type tool_error"):
+        build_pairs(runs, rejected_error_types=["tool_error"])
+    with pytest.raises(ConfigError, match="Did you mean 'syntax_error'"):
+        build_pairs(runs, rejected_error_types=["syntax"])

@@ -7,7 +7,9 @@ openai    any OpenAI-compatible endpoint (one or several ``base_url``), async, w
 lm_eval   any lm-evaluation-harness ``LM`` (its ``generate_until``)
 ========  ==================================================================================
 
-Entries load lazily, so importing this package imports neither torch nor vllm.
+Entries load lazily, so importing this package imports neither torch nor vllm. Other
+packages add backends through the entry-point group ``callgym.backends`` (name = backend
+name, value = ``"package.module:Class"``); the class is called as ``Class(model, **options)``.
 
 >>> sorted(BACKENDS)
 ['hf', 'lm_eval', 'openai', 'vllm']
@@ -24,7 +26,15 @@ from callgym.registry import Registry, did_you_mean
 
 __all__ = ["BACKENDS", "Backend", "Messages", "Reply", "Sampling", "make_backend"]
 
-BACKENDS: Registry[Any] = Registry("backend")
+
+
+def _discover() -> None:
+    from callgym.plugins import BACKENDS_GROUP, register_named_plugins
+
+    register_named_plugins(BACKENDS_GROUP, BACKENDS)
+
+
+BACKENDS: Registry[Any] = Registry("backend", discover=_discover)
 BACKENDS.register("hf", "callgym.agents.backends.hf:HFBackend")
 BACKENDS.register("vllm", "callgym.agents.backends.vllm:VLLMBackend")
 BACKENDS.register("openai", "callgym.agents.backends.openai:OpenAIBackend")

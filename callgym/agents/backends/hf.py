@@ -12,7 +12,8 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-from callgym.agents.backends.stopping import call_names, finish_text, hits_stop, may_close_call
+from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, hits_stop, may_close_call
+from callgym.cpu import cpu_dtype
 from callgym.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ class HFBackend:
         batch_size: chats per ``generate`` call; a larger batch is split (prompts of
             similar length go together, so little padding is wasted).
         device: "auto" (cuda, then mps, then cpu), or any torch device string.
-        dtype: "auto" (bfloat16/float16 on GPU, float32 on CPU) or a torch dtype name.
+        dtype: "auto" (bfloat16/float16 on GPU; on CPU bfloat16 only where the CPU computes it
+            natively, else float32) or a torch dtype name.
         stop_on_call: stop each reply right after its first complete call.
         threads: torch CPU threads (None: torch's default, one per core). On a shared CPU,
             also set ``OMP_WAIT_POLICY=PASSIVE`` before starting Python: spinning OpenMP
@@ -74,21 +76,25 @@ class HFBackend:
         self._eos = _eos_ids(self._lm, self._tokenizer)
 
     def generate(
-        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
+        self,
+        chats: list[Messages],
+        sampling: Sampling,
+        tools: list[dict[str, Any]] | None = None,
+        seed_offsets: list[int] | None = None,
     ) -> list[Reply]:
-        """Return one reply per chat, in order."""
+        """Return one reply per chat, in order (chat *i* sampled with ``seed + seed_offsets[i]``)."""
         if not chats:
             return []
         prompts = [render_chat(self._tokenizer, chat, tools, self.model) for chat in chats]
         names = [call_names(chat, tools) for chat in chats]
+        offsets = list(seed_offsets or range(len(chats)))
         lengths = [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
         replies: list[Reply | None] = [None] * len(prompts)
-        for k, start in enumerate(range(0, len(order), self.batch_size)):
+        for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            if sampling.seed is not None:
-                self._torch.manual_seed(sampling.seed + k)
-            out = self._generate_batch([prompts[i] for i in chunk], sampling, [names[i] for i in chunk])
+            out = self._generate_batch([prompts[i] for i in chunk], sampling, [names[i] for i in chunk],
+                                       [offsets[i] for i in chunk])
             for i, reply in zip(chunk, out, strict=True):
                 replies[i] = reply
         return [r for r in replies if r is not None]
@@ -102,9 +108,9 @@ class HFBackend:
     # ------------------------------------------------------------------ one batch
 
     def _generate_batch(
-        self, prompts: list[str], sampling: Sampling, names: list[frozenset[str]]
+        self, prompts: list[str], sampling: Sampling, names: list[frozenset[str]], seed_offsets: list[int]
     ) -> list[Reply]:
-        from transformers import StoppingCriteriaList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
         if self._lm is None:
             raise ConfigError("this hf backend was closed; build a new one")
@@ -112,11 +118,14 @@ class HFBackend:
         batch = batch.to(self.device)
         prompt_len = batch["input_ids"].shape[1]
         stopper = _CallStop(self._tokenizer, prompt_len, self._eos, names, sampling.stop, self.stop_on_call)
+        seeded = sampling.temperature > 0 and sampling.seed is not None
+        processors = [_SeededSampler(sampling, seed_offsets, self._torch)] if seeded else []
         with self._torch.inference_mode():
             sequences = self._lm.generate(
                 **batch,
-                generation_config=self._generation_config(sampling),
+                generation_config=self._generation_config(sampling, seeded),
                 stopping_criteria=StoppingCriteriaList([stopper]),
+                logits_processor=LogitsProcessorList(processors),
             )
         new_tokens = sequences[:, prompt_len:].tolist()
         tokens_in = batch["attention_mask"].sum(dim=1).tolist()
@@ -139,7 +148,7 @@ class HFBackend:
         ended = done_at is not None or stopped or len(used) < sampling.max_tokens
         return Reply(text, tokens_in, len(used), "stop" if ended else "length")
 
-    def _generation_config(self, sampling: Sampling) -> Any:
+    def _generation_config(self, sampling: Sampling, seeded: bool) -> Any:
         from transformers import GenerationConfig
 
         kwargs: dict[str, Any] = {
@@ -147,11 +156,44 @@ class HFBackend:
             "eos_token_id": sorted(self._eos),
             "pad_token_id": self._tokenizer.pad_token_id,
         }
-        if sampling.temperature > 0:
+        if sampling.temperature > 0 and not seeded:  # seeded: _SeededSampler samples, generate takes its pick
             kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
         else:
             kwargs["do_sample"] = False
         return GenerationConfig(**kwargs)
+
+
+class _SeededSampler:
+    """Samples every row from its own generator, seeded with ``seed + that row's offset``.
+
+    One global seed per batch (what ``generate`` offers) makes a reply depend on which other
+    prompts share its batch, so a resumed run would sample differently from an uninterrupted
+    one. Here each row's tokens depend only on its own scores and seed. Temperature and top-p
+    are applied here; the returned scores are one-hot, so greedy ``generate`` takes the pick.
+    (A transformers ``LogitsProcessor`` by duck typing.)
+    """
+
+    def __init__(self, sampling: Sampling, seed_offsets: list[int], torch: Any) -> None:
+        self.temperature, self.top_p, self._torch = sampling.temperature, sampling.top_p, torch
+        self.generators = [torch.Generator().manual_seed(int(sampling.seed or 0) + o) for o in seed_offsets]
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        torch = self._torch
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
+        if self.top_p < 1:
+            probs = _top_p(probs, self.top_p, torch)
+        picks = [torch.multinomial(probs[row].cpu(), 1, generator=g) for row, g in enumerate(self.generators)]
+        one_hot = torch.full_like(scores, float("-inf"))
+        return one_hot.scatter_(1, torch.stack(picks).to(scores.device), 0.0)
+
+
+def _top_p(probs: Any, top_p: float, torch: Any) -> Any:
+    """Keep the smallest set of most likely tokens whose mass reaches ``top_p`` (at least one)."""
+    sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
+    drop = sorted_probs.cumsum(dim=-1) - sorted_probs >= top_p  # mass before a token already enough
+    sorted_probs[drop] = 0.0
+    kept = torch.zeros_like(probs).scatter_(-1, order, sorted_probs)
+    return kept / kept.sum(dim=-1, keepdim=True)
 
 
 class _CallStop:
@@ -176,6 +218,7 @@ class _CallStop:
         self.stop = [s for s in stop if s]
         self.on_call = on_call
         self.done_at: dict[int, int] = {}  # row -> generated tokens when it ended
+        self.watchers = [CallWatcher(row_names) for row_names in names]  # one scan per reply
         self._closes: dict[int, bool] = {}  # token id -> may it close a call?
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
@@ -196,7 +239,7 @@ class _CallStop:
             return True
         if not (self.on_call and self.names[row] and self._may_close(token)):
             return False
-        return finish_text(self._text(input_ids, row), self.names[row])[1]
+        return self.watchers[row].end(self._text(input_ids, row)) is not None
 
     def _text(self, input_ids: Any, row: int) -> str:
         return self.tokenizer.decode(input_ids[row, self.prompt_len :].tolist(), skip_special_tokens=True)
@@ -228,7 +271,12 @@ def _pick_dtype(dtype: str, device: str, torch: Any) -> Any:
         return value
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32  # CPU matmuls are fastest and exact in float32
+    if device == "cpu":
+        try:
+            return getattr(torch, cpu_dtype())
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
+    return torch.float32
 
 
 def _load_tokenizer(path: str) -> Any:

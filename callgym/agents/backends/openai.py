@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
-from callgym.agents.backends.stopping import call_names, finish_text, may_close_call
+from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, may_close_call
 from callgym.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -119,9 +119,13 @@ class OpenAIBackend:
         self._clients = [self._client(url) for url in self.urls]
 
     def generate(
-        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
+        self,
+        chats: list[Messages],
+        sampling: Sampling,
+        tools: list[dict[str, Any]] | None = None,
+        seed_offsets: list[int] | None = None,
     ) -> list[Reply]:
-        """Return one reply per chat, in order.
+        """Return one reply per chat, in order (chat *i* sent with seed ``seed + seed_offsets[i]``).
 
         Raises:
             BackendError: the endpoint is down, refuses, or answers garbage (after retries).
@@ -130,7 +134,7 @@ class OpenAIBackend:
             raise ConfigError("this openai backend was closed; build a new one")
         if not chats:
             return []
-        return self._loop.run(self._generate(chats, sampling, tools))
+        return self._loop.run(self._generate(chats, sampling, tools, list(seed_offsets or range(len(chats)))))
 
     def close(self) -> None:
         """Close the HTTP clients and stop the event-loop thread."""
@@ -151,13 +155,13 @@ class OpenAIBackend:
     # ------------------------------------------------------------------ batch
 
     async def _generate(
-        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None
+        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None, seed_offsets: list[int]
     ) -> list[Reply]:
         if self._served is None:
             self._served = await self._resolve_model()
         gate = asyncio.Semaphore(self.concurrency)
         names = [call_names(chat, tools) for chat in chats]
-        jobs = [self._one(gate, chat, sampling, tools, names[i], i) for i, chat in enumerate(chats)]
+        jobs = [self._one(gate, chat, sampling, tools, names[i], seed_offsets[i]) for i, chat in enumerate(chats)]
         answers = await _all_or_nothing(jobs)
         bad = [a for a in answers if isinstance(a, _BadRequest)]
         if bad and len(bad) == len(answers):
@@ -183,9 +187,9 @@ class OpenAIBackend:
         sampling: Sampling,
         tools: list[dict[str, Any]] | None,
         names: frozenset[str],
-        index: int,
+        seed_offset: int,
     ) -> _Answer:
-        request = self._request(chat, sampling, tools, index)
+        request = self._request(chat, sampling, tools, seed_offset)
         async with gate:
             return await self._with_retries(lambda client: self._complete(client, request, names))
 
@@ -237,7 +241,7 @@ class OpenAIBackend:
         return f"{where} kept failing after {tries} tries: {_short(error)}"
 
     def _request(
-        self, chat: Messages, sampling: Sampling, tools: list[dict[str, Any]] | None, index: int
+        self, chat: Messages, sampling: Sampling, tools: list[dict[str, Any]] | None, seed_offset: int
     ) -> dict[str, Any]:
         request: dict[str, Any] = {
             "messages": chat,
@@ -246,7 +250,7 @@ class OpenAIBackend:
             "top_p": sampling.top_p,
         }
         if sampling.seed is not None:
-            request["seed"] = sampling.seed + index
+            request["seed"] = sampling.seed + seed_offset
         if sampling.stop:
             request["stop"] = list(sampling.stop)
         if tools:
@@ -272,13 +276,14 @@ class OpenAIBackend:
             model=self._served, stream=True, stream_options=options, **request
         )
         answer = _Answer()
+        watcher = CallWatcher(names)  # scans the reply once as it grows, not at every chunk
         try:
             async for chunk in stream:
                 if (
                     _absorb_chunk(answer, chunk)
                     and self.stop_on_call
                     and names
-                    and finish_text(answer.text, names)[1]
+                    and watcher.end(answer.text) is not None
                 ):
                     answer.stopped_on_call = True
                     break

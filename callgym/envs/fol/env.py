@@ -50,7 +50,6 @@ class FOLEnv(ToolEnv):
     (1.0, True, True)
     """
 
-    env_id = "callgym/FOL-v0"
     instructions = INSTRUCTIONS
     answer_choices = LABELS
 

@@ -14,12 +14,18 @@ implies     ``→``      ``->``       5 (right-associative)
 iff         ``↔``      ``<->``      6
 ==========  =========  ===========  =================================
 
-A quantifier's scope extends as far right as possible: ``∀x P(x) → Q(x)`` reads as
-``∀x (P(x) → Q(x))``. Atoms are predicates applied to 1..3 terms; a term is a variable when
-an enclosing quantifier binds it and a constant otherwise, so the AST keeps terms as plain
-names. Input is bounded (:data:`MAX_CHARS` characters, :data:`MAX_DEPTH` levels of nesting)
-so hostile text fails fast with a :class:`FormulaError` instead of hanging; its message
-names the position (counted from 0) and what was expected there.
+A quantifier directly followed by a parenthesised group scopes over exactly that group, as
+FOLIO's authors mean it: in ``∀x (Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y)) → Busy(x))`` the
+``∃y`` covers only ``(Owns(x, y) ∧ Restaurant(y))``, so the formula reads as
+``∀x ((Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y))) → Busy(x))``. A quantifier not followed by
+``(`` scopes as far right as possible: ``∀x P(x) → Q(x)`` reads as ``∀x (P(x) → Q(x))``, and
+``∀x ∃y (R(x, y)) ∧ P(x)`` as ``∀x ((∃y (R(x, y))) ∧ P(x))``.
+
+Atoms are predicates applied to 1..3 terms; a term is a variable when an enclosing
+quantifier binds it and a constant otherwise, so the AST keeps terms as plain names. Input
+is bounded (:data:`MAX_CHARS` characters, :data:`MAX_DEPTH` levels of nesting) so hostile
+text fails fast with a :class:`FormulaError` instead of hanging; its message names the
+position (counted from 0) and what was expected there.
 
 >>> f = parse("forall x (Dog(x) -> Animal(x))")
 >>> to_text(f)
@@ -30,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -53,6 +60,9 @@ _OPERATORS = [("<->", "iff"), ("->", "implies"), ("¬", "not"), ("~", "not"), ("
               ("&", "and"), ("⊕", "xor"), ("^", "xor"), ("∨", "or"), ("|", "or"),
               ("→", "implies"), ("↔", "iff"), ("∀", "forall"), ("∃", "exists"),
               ("(", "("), (")", ")"), (",", ",")]
+_SINGLE_CHAR = {spelling: kind for spelling, kind in _OPERATORS if len(spelling) == 1}
+_MULTI_CHAR = [(spelling, kind) for spelling, kind in _OPERATORS if len(spelling) > 1]
+_WORD_REST = re.compile(r"\w*")  # \w is exactly str.isalnum() or "_"
 _KEYWORDS = {"forall": "forall", "exists": "exists"}
 _EXPECT_FORMULA = "expected a predicate like Dog(x), '¬', a quantifier like ∀x, or '('"
 
@@ -137,9 +147,7 @@ def _tokenize(text: str) -> list[_Token]:
         if ch.isspace():
             i += 1
         elif ch.isalpha() or ch == "_":
-            start = i
-            while i < n and (text[i].isalnum() or text[i] == "_"):
-                i += 1
+            start, i = i, _WORD_REST.match(text, i + 1).end()  # type: ignore[union-attr]
             word = text[start:i]
             tokens.append(_Token(_KEYWORDS.get(word, "ident"), word, start))
         else:
@@ -150,10 +158,12 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 def _operator_at(text: str, i: int) -> _Token:
-    for spelling, kind in _OPERATORS:
+    ch = text[i]
+    for spelling, kind in _MULTI_CHAR:
         if text.startswith(spelling, i):
             return _Token(kind, spelling, i)
-    ch = text[i]
+    if ch in _SINGLE_CHAR:
+        return _Token(_SINGLE_CHAR[ch], ch, i)
     if ch in "=≠":
         raise FormulaError(f"equality {ch!r} at position {i} is not supported; "
                            "use a predicate such as Same(x, y) instead")
@@ -229,9 +239,14 @@ class _Parser:
             self.take(")", f"expected ')' to close the '(' at position {tok.pos}")
         else:
             var = self.variable(tok.text.strip())
-            node = Quant(tok.kind, var, self.formula())
+            node = Quant(tok.kind, var, self.scope())
         self.nesting -= 1
         return _checked(node)
+
+    def scope(self) -> Formula:
+        """A quantifier's body: exactly the parenthesised group that follows it, if one does
+        (what follows the group is outside the scope); else everything to the right."""
+        return self.unary() if self.tok.kind == "(" else self.formula()
 
     def variable(self, quantifier: str) -> str:
         space = "" if len(quantifier) == 1 else " "
@@ -306,8 +321,9 @@ def to_text(formula: Formula, style: str = "unicode") -> str:
 
 
 def _print(f: Formula, sym: dict[str, str], tail: bool) -> str:
-    """``tail`` says nothing follows ``f`` in its context; a quantifier printed elsewhere
-    needs parentheses, because its scope would swallow what follows."""
+    """``tail`` says nothing follows ``f`` in its context. A quantifier's body goes in
+    parentheses (which then bound its scope) unless it is a binary-free body at the tail,
+    where a scope running to the right swallows nothing: ``∀x P(x)``, ``∀x ∃y (...)``."""
     if isinstance(f, Atom):
         return f"{f.pred}({', '.join(f.args)})"
     if isinstance(f, Not):
@@ -315,8 +331,8 @@ def _print(f: Formula, sym: dict[str, str], tail: bool) -> str:
         return sym["not"] + (f"({inner})" if isinstance(f.body, Binary) else inner)
     if isinstance(f, Quant):
         body = _print(f.body, sym, tail=True)
-        text = f"{sym[f.kind]}{f.var} " + (f"({body})" if isinstance(f.body, Binary) else body)
-        return text if tail else f"({text})"
+        grouped = isinstance(f.body, Binary) or not tail
+        return f"{sym[f.kind]}{f.var} " + (f"({body})" if grouped else body)
     return _print_binary(f, sym, tail)
 
 

@@ -9,8 +9,8 @@ quantifier under ``↔`` or ``⊕`` has both); in the conclusion, every quantifi
 conclusion is used both ways). ``k`` is capped at :data:`MAX_FRESH`. The domain is
 ``D = C ∪ {k fresh anonymous elements}`` (at least one element), the constants denoting
 distinct elements. Each formula is grounded over ``D`` (``∀`` becomes a conjunction over ``D``,
-``∃`` a disjunction) and encoded into clauses, and sympy's DPLL solver (see
-:mod:`callgym.envs.fol.sat`) answers two questions:
+``∃`` a disjunction) and encoded into clauses, once, and a SAT solver (see
+:mod:`callgym.envs.fol.sat`) answers two questions about them:
 
 * ``"True"``: no interpretation over ``D`` satisfies the premises and ``¬conclusion``;
 * ``"False"``: no interpretation over ``D`` satisfies the premises and the conclusion;
@@ -34,9 +34,13 @@ Premises with no model over ``D`` raise :class:`InconsistentPremisesError`: clas
 they entail every conclusion and its negation, which no single label describes.
 
 Costs are bounded: at most :data:`MAX_PREMISES` premises, :data:`MAX_DOMAIN` domain
-elements, :data:`MAX_WORK` grounding steps, :data:`MAX_VARS` propositional variables and
-:data:`~callgym.envs.fol.sat.MAX_DECISIONS` solver decisions; beyond these a
-:class:`FormulaError` says which. Results are cached (``functools.lru_cache``).
+elements, :data:`MAX_WORK` grounding steps and :data:`MAX_VARS` propositional variables
+(beyond these a :class:`FormulaError` says which, before any solving), then
+:data:`~callgym.envs.fol.sat.MAX_PROPAGATIONS` solver propagations and, as a guard on a
+loaded machine, :data:`MAX_SECONDS` of wall clock for the whole question: past those,
+:class:`~callgym.envs.fol.sat.ProverGaveUp` says the question is undecided (the work
+budget is counted, so the same input always gives up at the same point). Results are
+cached (``functools.lru_cache``).
 
 >>> entails(["∀x (Dog(x) → Animal(x))", "Dog(rex)"], "Animal(rex)")
 'True'
@@ -46,6 +50,7 @@ elements, :data:`MAX_WORK` grounding steps, :data:`MAX_VARS` propositional varia
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -57,6 +62,8 @@ MAX_FRESH = 4
 MAX_PREMISES = 100
 MAX_WORK = 100_000
 MAX_VARS = 20_000
+MAX_SECONDS = 1.0
+_CLOCK_EVERY = 1024  # grounding steps between two looks at the clock
 LABELS = ("True", "False", "Unknown")
 TRUE, FALSE = 1, -1  # variable 1 is pinned true by a unit clause
 
@@ -65,12 +72,14 @@ class InconsistentPremisesError(FormulaError):
     """The premises contradict each other, so no label is meaningful."""
 
 
-def entails(premises: Sequence[str], conclusion: str) -> str:
+def entails(premises: Sequence[str], conclusion: str, max_seconds: float | None = MAX_SECONDS) -> str:
     """Decide whether the premises entail the conclusion (see the module docstring).
 
     Args:
         premises: Formulas in unicode or ASCII notation.
         conclusion: The formula to decide.
+        max_seconds: The wall-clock guard; None leaves only the counted budget, so the
+            answer never depends on the machine's load (the generator's labels).
 
     Returns:
         ``"True"`` if the premises entail the conclusion, ``"False"`` if they entail its
@@ -80,36 +89,34 @@ def entails(premises: Sequence[str], conclusion: str) -> str:
         FormulaError: A formula does not parse, the formulas disagree on a predicate's arity,
             or grounding would exceed the cost bounds.
         InconsistentPremisesError: The premises have no model.
+        ProverGaveUp: Deciding needs more than the solver's work budget or
+            :data:`MAX_SECONDS`; the question is undecided (see :mod:`callgym.envs.fol.sat`).
     """
     if isinstance(premises, str):
         raise FormulaError("premises must be a list of formulas, not one string")
     if len(premises) > MAX_PREMISES:
         raise FormulaError(f"{len(premises)} premises given; at most {MAX_PREMISES} are supported")
-    return _entails(tuple(premises), conclusion)
+    return _entails(tuple(premises), conclusion, max_seconds)
 
 
 @lru_cache(maxsize=4096)
-def _entails(premises: tuple[str, ...], conclusion: str) -> str:
+def _entails(premises: tuple[str, ...], conclusion: str, max_seconds: float | None) -> str:
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
     formulas = [_parse_named(text, f"premise {i + 1}") for i, text in enumerate(premises)]
     goal = _parse_named(conclusion, "conclusion")
-    domain = _domain(formulas, goal)
-    can_fail = _has_model(formulas, goal, domain, goal_holds=False)
-    can_hold = _has_model(formulas, goal, domain, goal_holds=True)
+    cnf = _Cnf(_domain(formulas, goal), deadline)
+    for formula in formulas:
+        cnf.assert_true(formula, {}, positive=True)
+    # The goal both ways, each behind a selector literal that one question assumes.
+    holds, fails = cnf.guarded(goal, positive=True), cnf.guarded(goal, positive=False)
+    with sat.Clauses(cnf.clauses, deadline=deadline) as solver:
+        can_fail = solver.satisfiable([fails])
+        can_hold = solver.satisfiable([holds])
     if not can_fail and not can_hold:
         raise InconsistentPremisesError(
             "the premises contradict each other, so every conclusion and its negation follow "
             "from them; check the premises for a mistranslated or conflicting statement")
     return "True" if not can_fail else "False" if not can_hold else "Unknown"
-
-
-def _has_model(formulas: list[Formula], goal: Formula, domain: tuple[str, ...], goal_holds: bool) -> bool:
-    """Whether some interpretation over ``domain`` makes the premises true and the goal
-    ``goal_holds``. Each question gets its own encoding, so gates carry one polarity."""
-    cnf = _Cnf(domain)
-    for formula in formulas:
-        cnf.assert_true(formula, {}, positive=True)
-    cnf.assert_true(goal, {}, positive=goal_holds)
-    return sat.satisfiable(cnf.clauses)
 
 
 def _parse_named(text: str, name: str) -> Formula:
@@ -161,15 +168,18 @@ class _Cnf:
 
     Subformulas get a fresh variable with only the implications their polarity needs
     (Plaisted-Greenbaum): ``polarity`` is 1 (the subformula occurs positively), -1
-    (negatively) or 0 (both, under ``↔`` and ``⊕``).
+    (negatively) or 0 (both, under ``↔`` and ``⊕``). Gates are keyed by polarity, so the
+    goal's two encodings share the premises' clauses without constraining each other.
     """
 
-    def __init__(self, domain: tuple[str, ...]) -> None:
+    def __init__(self, domain: tuple[str, ...], deadline: float | None = None) -> None:
         self.domain = domain
+        self.deadline = deadline
         self.clauses: list[set[int]] = [{TRUE}]
         self.nvars = 1
         self.memo: dict[tuple[object, ...], int] = {}
         self.work = 0
+        self.guard: int | None = None  # added negated to asserted clauses, see guarded()
 
     def new_var(self) -> int:
         self.nvars += 1
@@ -183,6 +193,18 @@ class _Cnf:
         if self.work > MAX_WORK:
             raise FormulaError(f"grounding takes more than {MAX_WORK} steps; nest fewer "
                                "quantifiers or use fewer constants")
+        if self.work % _CLOCK_EVERY == 0 and self.deadline is not None and time.monotonic() > self.deadline:
+            raise sat.ProverGaveUp("grounding ran past the prover's time limit")
+
+    def guarded(self, f: Formula, positive: bool) -> int:
+        """Assert ``f`` (or ``¬f``) only under a fresh selector literal, which is returned:
+        assuming it adds the assertion, leaving it free adds nothing."""
+        self.guard = self.new_var()
+        try:
+            self.assert_true(f, {}, positive)
+        finally:
+            selector, self.guard = self.guard, None
+        return selector
 
     def literal(self, f: Formula, env: dict[str, str], polarity: int) -> int:
         """A literal standing for ``f`` under ``env`` (variable -> domain element)."""
@@ -273,5 +295,7 @@ class _Cnf:
         clause = set(lits) - {FALSE}
         if TRUE in clause or any(-lit in clause for lit in clause):
             return
+        if self.guard is not None:
+            clause.add(-self.guard)
         # An empty clause is unsatisfiable; {FALSE} says so without an empty set.
         self.clauses.append(clause or {FALSE})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from callgym.envs.fol.formula import FormulaError, parse, to_text
 from callgym.envs.fol.prover import entails
+from callgym.envs.fol.sat import ProverGaveUp
 from callgym.error_types import ErrorType
 from callgym.errors import ToolError
 from callgym.tools import Tool, tool
@@ -78,6 +79,10 @@ def make_tools(kind: str = "formal") -> list[Tool]:
         _parse(formula)
         try:
             return _VERDICTS[entails(premises, formula)]
+        except ProverGaveUp as e:
+            # A well-formed question the prover could not settle in its budget: an answer
+            # (the episode goes on), not an error in the call.
+            return f"Unknown: the prover gave up ({e}), so it cannot say whether the premises entail it."
         except FormulaError as e:
             raise ToolError(f"Prove: {e}") from e
 

@@ -48,7 +48,6 @@ class GSM8KEnv(ToolEnv):
     (1.0, True)
     """
 
-    env_id: ClassVar[str] = "callgym/GSM8K-v0"
     instructions: ClassVar[str] = (
         "Solve the grade-school math problem. Do every calculation with a function call "
         "instead of in your head, then give the final number (without units) to Answer."

@@ -105,7 +105,8 @@
     const steps = episode.steps || [];
     steps.forEach((step, i) => {
       const kind = step.valid ? "call" : "call invalid";
-      box.appendChild(message(kind, "Assistant · call " + (i + 1), step.action, step.valid ? null : "invalid call"));
+      const badge = step.valid ? null : "invalid call" + (step.error_type ? " · " + step.error_type : "");
+      box.appendChild(message(kind, "Assistant · call " + (i + 1), step.action, badge));
       box.appendChild(message("result", "Environment", step.observation));
     });
     if (!steps.length) {

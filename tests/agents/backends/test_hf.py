@@ -75,6 +75,17 @@ def test_sampling_with_a_seed_is_reproducible(hf) -> None:
     assert first != hf.generate(CHATS[:2], Sampling(temperature=1.0, max_tokens=12, seed=8))
 
 
+def test_a_seeded_sample_does_not_depend_on_its_batch(hf) -> None:
+    """What a resumed run relies on: chat i sampled with seed + offset i, alone or in any batch."""
+    sampling = Sampling(temperature=1.0, max_tokens=12, seed=7)
+    offsets = [11, 22, 33]
+    together = hf.generate(CHATS[:3], sampling, seed_offsets=offsets)
+    alone = [hf.generate([chat], sampling, seed_offsets=[o])[0] for chat, o in zip(CHATS[:3], offsets)]
+    reordered = hf.generate(CHATS[2::-1], sampling, seed_offsets=offsets[::-1])[::-1]
+    assert [r.text for r in together] == [r.text for r in alone] == [r.text for r in reordered]
+    assert hf.generate(CHATS[:1], sampling, seed_offsets=[12])[0].text != together[0].text
+
+
 def test_bad_settings_are_one_line_errors() -> None:
     with pytest.raises(ConfigError, match="batch_size=0"):
         make_backend("hf", "smollm2-135m", batch_size=0)

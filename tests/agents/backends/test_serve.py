@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from callgym.agents.backends.serve import patch_vllm_cpu_version, serve_argv
+from callgym.cpu import cpu_dtype
 
 
 def test_cpu_defaults_are_added_unless_given(tmp_path: Path) -> None:
@@ -17,6 +18,8 @@ def test_cpu_defaults_are_added_unless_given(tmp_path: Path) -> None:
     assert "--enforce-eager" in argv and argv[argv.index("--kv-cache-memory-bytes") + 1] == "2G"
     assert argv.count("--max-model-len") == 0 and "--max-model-len=1024" in argv
     assert "--served-model-name" not in argv  # a folder is served under its own path
+    assert argv[argv.index("--dtype") + 1] == cpu_dtype()  # not vLLM's emulated bf16 on AVX2
+    assert serve_argv(str(tmp_path), ["--dtype=bfloat16"], on_cpu=True).count("--dtype") == 0
     assert serve_argv(str(tmp_path), [], on_cpu=False) == ["serve", str(tmp_path.resolve())]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from callgym.agents.backends.stopping import call_end, call_names, finish_text, may_close_call, tool_names
+from callgym.agents.backends.stopping import CallWatcher, call_end, call_names, finish_text, may_close_call, tool_names
 from callgym.calls import Call, parse_call
 
 NAMES = frozenset({"Sum", "Answer", "Premise", "Reasoning"})
@@ -121,3 +123,38 @@ def test_the_trimmed_reply_parses_to_the_same_call(prefix: str, suffix: str, nam
     text, stopped = finish_text(reply, NAMES)
     assert stopped and text == f"{prefix} {call}"
     assert parse_call(text, NAMES) == parse_call(reply, NAMES) == call
+
+
+_PIECES = st.lists(
+    st.text(alphabet=st.sampled_from(list('Sum(a=1, b="x") {"name": "Answer", }[]\\\'\n\t.é')), max_size=6),
+    max_size=30,
+)
+
+
+@given(pieces=_PIECES, names=st.sampled_from([NAMES, None]))
+def test_a_watched_stream_decides_as_a_fresh_scan_of_every_prefix(pieces: list[str], names: object) -> None:
+    watcher, text = CallWatcher(names), ""  # type: ignore[arg-type]
+    for piece in pieces:
+        text += piece
+        assert watcher.end(text) == call_end(text, names)  # type: ignore[arg-type]
+
+
+def test_a_watcher_rescans_when_earlier_text_changes() -> None:
+    watcher = CallWatcher(NAMES)
+    assert watcher.end("\ufffd Su") is None  # a decoder's placeholder for half a character
+    assert watcher.end("é Sum(a=1, b=2)") == len("é Sum(a=1, b=2)")
+
+
+@pytest.mark.parametrize("piece", ["a)", ")a", ")", "(", '"', "Sum(", 'Sum("', "{", '{"name": "Sum", "x": "', "Su ", "}"])
+def test_watching_a_reply_grow_costs_linear_work(piece: str) -> None:
+    """Every closing bracket re-checks the reply: each check must resume, not rescan."""
+
+    def seconds(n: int) -> float:
+        watcher, text, start = CallWatcher(NAMES), "", time.process_time()
+        for _ in range(n):
+            text += piece
+            watcher.end(text)
+        return time.process_time() - start
+
+    small, large = min(seconds(500) for _ in range(3)), min(seconds(4_000) for _ in range(3))
+    assert large <= 16 * small + 0.05  # linear: 8x; a rescan per piece: 64x

@@ -100,6 +100,24 @@ def test_folio_jsonl_problems(tmp_path):
         assert info["correct"]
 
 
+def test_folio_quantifier_groups_are_read_as_written(tmp_path):
+    """FOLIO's release format (one string, a formula per line); '∃y (...)' scopes over its group."""
+    rule = "∀x (Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y)) → Busy(x))"
+    record = {
+        "premises": "Every chef who owns a restaurant is busy.\nMia is a chef.\nMia owns Lupa.\nLupa is a restaurant.",
+        "premises-FOL": f"{rule}\nChef(mia)\nOwns(mia, lupa)\nRestaurant(lupa)",
+        "conclusion": "Mia is busy.", "conclusion-FOL": "Busy(mia)", "label": "True", "story_id": 1,
+    }
+    path = tmp_path / "folio.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    env = gym.make("callgym/FOL-v0", data=str(path))
+    env.reset(options={"index": 0})
+    steps = [env.step(call) for call in env.unwrapped.problem.gold_calls]
+    assert steps[0][0] == f"Premise 1 added: {rule}"
+    assert steps[-2][0].startswith("True: the premises entail it")
+    assert steps[-1][-1]["correct"]
+
+
 def test_bad_kwargs_and_files_are_clear_errors(tmp_path):
     with pytest.raises(ConfigError, match="split='dev'"):
         gym.make("callgym/FOL-v0", split="dev")

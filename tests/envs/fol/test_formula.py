@@ -38,11 +38,37 @@ def test_precedence_and_associativity(text: str, expected: object) -> None:
     assert parse(text) == expected
 
 
-def test_quantifier_scope_extends_to_the_right() -> None:
-    dog, animal = Atom("Dog", ("x",)), Atom("Animal", ("x",))
-    assert parse("∀x Dog(x) → Animal(x)") == Quant("forall", "x", Binary("implies", dog, animal))
-    assert parse("(∀x Dog(x)) → Animal(x)") == Binary("implies", Quant("forall", "x", dog), animal)
-    assert parse("¬∃x Dog(x) ∧ Animal(x)") == Not(Quant("exists", "x", Binary("and", dog, animal)))
+DOG, ANIMAL, LOVES = Atom("Dog", ("x",)), Atom("Animal", ("x",)), Atom("Loves", ("x", "y"))
+
+
+def _forall(body: object) -> Quant:
+    return Quant("forall", "x", body)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # no '(' right after the variable: the scope runs as far right as possible
+    ("∀x Dog(x) → Animal(x)", _forall(Binary("implies", DOG, ANIMAL))),
+    ("¬∃x Dog(x) ∧ Animal(x)", Not(Quant("exists", "x", Binary("and", DOG, ANIMAL)))),
+    ("∀x ¬(Dog(x)) ∧ Animal(x)", _forall(Binary("and", Not(DOG), ANIMAL))),
+    ("∀x ∃y (Loves(x, y)) ∧ Dog(x)", _forall(Binary("and", Quant("exists", "y", LOVES), DOG))),
+    # a '(' right after the variable: the scope is exactly that group
+    ("∀x (Dog(x)) → Animal(x)", Binary("implies", _forall(DOG), ANIMAL)),
+    ("(∀x Dog(x)) → Animal(x)", Binary("implies", _forall(DOG), ANIMAL)),
+    ("∀x (Dog(x) ∧ Animal(x)) ∨ Dog(x)", Binary("or", _forall(Binary("and", DOG, ANIMAL)), DOG)),
+    ("¬∀x (Dog(x)) ∧ Animal(x)", Binary("and", Not(_forall(DOG)), ANIMAL)),
+    ("forall x(Dog(x)) -> Animal(x)", Binary("implies", _forall(DOG), ANIMAL)),
+    ("∀x ((Dog(x)) → Animal(x))", _forall(Binary("implies", DOG, ANIMAL))),
+    # the FOLIO premise: ∃y covers its group only, so Busy(x) follows from the conjunction
+    ("∀x (Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y)) → Busy(x))",
+     _forall(Binary("implies",
+                    Binary("and", Atom("Chef", ("x",)),
+                           Quant("exists", "y", Binary("and", Atom("Owns", ("x", "y")),
+                                                       Atom("Restaurant", ("y",))))),
+                    Atom("Busy", ("x",))))),
+])
+def test_quantifier_scope(text: str, expected: object) -> None:
+    assert parse(text) == expected
+    assert parse(to_text(parse(text))) == expected
 
 
 def test_ascii_and_unicode_agree() -> None:
@@ -60,11 +86,24 @@ def test_folio_style_formulas() -> None:
 
 
 @given(ANY_FORMULA)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 def test_round_trip_unicode_and_ascii(formula: object) -> None:
     for style in ("unicode", "ascii"):
         text = to_text(formula, style)  # type: ignore[arg-type]
         assert parse(text) == formula, text
+        assert to_text(parse(text), style) == text  # printing is canonical
+
+
+@pytest.mark.parametrize("formula, text", [
+    (Binary("implies", _forall(DOG), ANIMAL), "∀x (Dog(x)) → Animal(x)"),
+    (Binary("and", Not(_forall(DOG)), ANIMAL), "¬∀x (Dog(x)) ∧ Animal(x)"),
+    (_forall(Binary("and", Quant("exists", "y", LOVES), DOG)), "∀x (∃y (Loves(x, y)) ∧ Dog(x))"),
+    (_forall(Quant("exists", "y", LOVES)), "∀x ∃y Loves(x, y)"),
+    (Binary("and", _forall(Quant("exists", "y", LOVES)), DOG), "∀x (∃y Loves(x, y)) ∧ Dog(x)"),
+])
+def test_printed_quantifiers_group_what_they_scope_over(formula: object, text: str) -> None:
+    assert to_text(formula) == text  # type: ignore[arg-type]
+    assert parse(text) == formula
 
 
 @pytest.mark.parametrize("text, fragment", [

@@ -42,6 +42,12 @@ from tests.envs.fol.strategies import SMALL_FORMULA, TINY_FORMULA
     ([], "P(a) ∨ ¬P(a)", "True"),
     ([], "P(a) ∧ ¬P(a)", "False"),
     ([], "P(a)", "Unknown"),
+    # a quantifier followed by a group scopes over that group only (FOLIO's reading)
+    (["∀x (Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y)) → Busy(x))", "Chef(mia)", "Owns(mia, lupa)",
+      "Restaurant(lupa)"], "Busy(mia)", "True"),
+    (["∀x (Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y)) → Busy(x))", "Chef(mia)"], "Busy(mia)", "Unknown"),
+    (["∃x (Dog(x)) ∧ Barks(rex)"], "Barks(rex)", "True"),
+    (["∃x Dog(x) ∧ Barks(x)"], "Barks(rex)", "Unknown"),  # no group: x is bound, not rex
     # the ASCII notation works the same
     (["forall x (Dog(x) -> Animal(x))", "Dog(rex)"], "Animal(rex) & ~~Dog(rex)", "True"),
 ])
@@ -95,22 +101,40 @@ def test_cost_bounds_raise_quickly(premises: list[str], conclusion: str, fragmen
     assert time.perf_counter() - start < 2.0
 
 
-def test_solver_decision_budget() -> None:
-    # The pigeonhole principle (7 pigeons, 6 holes) is hard for DPLL without learning.
-    pigeons, holes = range(7), range(6)
-    var = {(p, h): 1 + p * 6 + h for p in pigeons for h in holes}
-    clauses = [{var[p, h] for h in holes} for p in pigeons]
-    clauses += [{-var[p, h], -var[q, h]} for h in holes for p, q in itertools.combinations(pigeons, 2)]
-    with pytest.raises(FormulaError, match="solver decisions"):
-        sat.satisfiable(clauses, max_decisions=200)
+def _pigeonhole(pigeons: int) -> list[set[int]]:
+    """Pigeons into one hole fewer: unsatisfiable, and exponential for resolution (so for CDCL)."""
+    holes = range(pigeons - 1)
+    var = {(p, h): 1 + p * len(holes) + h for p in range(pigeons) for h in holes}
+    clauses = [{var[p, h] for h in holes} for p in range(pigeons)]
+    clauses += [{-var[p, h], -var[q, h]} for h in holes for p, q in itertools.combinations(range(pigeons), 2)]
+    return clauses
 
 
-def test_simplify() -> None:
-    assert sat.simplify([{1}, {-1}]) is None
-    assert sat.simplify([{1}, {-1, 2}, {-2, 3}]) == []
-    assert sat.simplify([{1, 2}, {-1, -2}, {1, -2}, {-1, 2}]) is not None  # no unit, no pure literal
+def test_solver_work_budget_is_counted_not_timed() -> None:
+    with sat.Clauses(_pigeonhole(12)) as cnf, pytest.raises(sat.ProverGaveUp, match="conflicts"):
+        cnf.satisfiable()
+    spent = cnf.spent()
+    assert spent["conflicts"] <= sat.MAX_CONFLICTS + 1 and spent["propagations"] <= sat.MAX_PROPAGATIONS * 1.1
+    with sat.Clauses(_pigeonhole(12)) as again, pytest.raises(sat.ProverGaveUp):
+        again.satisfiable()
+    assert again.spent() == spent  # deterministic: the same input stops at the same point
+    assert sat.satisfiable(_pigeonhole(5)) is False  # small ones are decided
+
+
+def test_solver() -> None:
+    assert sat.satisfiable([{1}, {-1}]) is False
+    assert sat.satisfiable([{1}, {-1, 2}, {-2, 3}]) is True
     assert sat.satisfiable([{1, 2}, {-1, -2}, {1, -2}, {-1, 2}]) is False
     assert sat.satisfiable([{1, 2}, {-1, -2}, {1, -2}]) is True
+    assert sat.satisfiable([]) is True
+
+
+def test_a_long_chain_of_implications_costs_one_propagation_per_link() -> None:
+    links = 5_000
+    clauses = [{2}, *({-i, i + 1} for i in range(2, links + 2)), {-(links + 2)}]
+    with sat.Clauses(clauses) as cnf:
+        assert cnf.satisfiable() is False
+        assert cnf.spent()["propagations"] <= 2 * links
 
 
 def test_results_are_cached() -> None:
