@@ -47,8 +47,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from callgym.api import bench
     from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
-
-    from callgym.preflight import check_output_dir
+    from callgym.preflight import check_db, check_output_dir
 
     check_output_dir(args.out, "--out")
     check_db(args.db)
@@ -65,16 +64,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if record.excluded:
             print(f"{record.env_id}: {record.excluded} problems used for training were excluded")
     return 0
-
-
-def check_db(db: str | None) -> None:
-    """A --db that exists must be a leaderboard; one that does not must be creatable (checked before any work)."""
-    from callgym.leaderboards.store import Leaderboard
-    from callgym.preflight import check_output_file
-
-    check_output_file(db, "--db")
-    if db and Path(db).exists():
-        Leaderboard(db, readonly=True).close()
 
 
 # ----------------------------------------------------------------------------- compare
@@ -96,7 +85,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from callgym.benchmarks.compare import compare_runs
     from callgym.benchmarks.runner import load_used_problems
     from callgym.leaderboards.render import comparison_markdown, comparison_table
-
     from callgym.preflight import check_existing_dir
 
     check_existing_dir(args.md, "--md")
@@ -144,7 +132,6 @@ def cmd_leaderboard_show(args: argparse.Namespace) -> int:
 def cmd_leaderboard_export(args: argparse.Namespace) -> int:
     from callgym.leaderboards.render import export
     from callgym.leaderboards.store import Leaderboard
-
     from callgym.preflight import check_output_dir, check_output_file
 
     if not (args.md or args.json_path or args.html):
@@ -215,8 +202,7 @@ def _add_pipeline(sub: Any) -> None:
 def cmd_pipeline(args: argparse.Namespace) -> int:
     from callgym.pipeline import run_pipeline
     from callgym.pipeline_config import load_pipeline_config
-
-    from callgym.preflight import check_output_dir
+    from callgym.preflight import check_db, check_output_dir
 
     config = load_pipeline_config(args.config, parse_key_values(args.overrides, "override"))
     out = args.out or Path("runs", config.name)

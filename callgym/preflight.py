@@ -55,17 +55,24 @@ def _keyword_names(cls: Any) -> list[str] | None:
 
 
 def _env_class(env_id: str) -> Any:
+    """The env's class (or creator) from callgym's registry or gymnasium's, without building it;
+    ``module:Name-vN`` imports the module first, as :func:`callgym.envs.make` does."""
     import gymnasium as gym
     from gymnasium.envs.registration import load_env_creator
 
     from callgym.envs import ENVS
 
+    module, sep, bare_id = env_id.partition(":")
+    if sep:
+        from callgym.plugins import import_modules
+
+        import_modules([module], where=f"env {env_id!r}: module")
+        env_id = bare_id
     if env_id in ENVS:
         return ENVS.get(env_id)
-    try:
-        entry_point = gym.spec(env_id).entry_point
-    except gym.error.Error:
-        return ENVS.get(env_id)  # raises the "unknown env, did you mean" error
+    if env_id not in gym.registry:
+        raise UnknownNameError(ENVS.unknown_message(env_id))
+    entry_point = gym.registry[env_id].entry_point
     return load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
 
 
@@ -81,7 +88,8 @@ def open_env(env_id: str, kwargs: dict[str, Any], where: str = "") -> Any:
     try:
         return ensure_env(env_id, kwargs)
     except UsageError as e:
-        raise type(e)(_at(where, f"{env_id}: {e}")) from e
+        message = str(e) if env_id in str(e) else f"{env_id}: {e}"
+        raise type(e)(_at(where, message)) from e
     except (CallgymError, TypeError, ValueError, OSError) as e:
         raise ConfigError(_at(where, f"{env_id} refused {_shown(kwargs)}: {e}")) from e
 
@@ -168,6 +176,15 @@ def check_output_dir(path: str | os.PathLike[str] | None, flag: str) -> None:
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{flag} {path} is a file, not a folder; pass a folder path")
     _check_folder_creatable(path, flag, path)
+
+
+def check_db(db: str | os.PathLike[str] | None) -> None:
+    """A --db that exists must be a leaderboard (opened read-only); one that does not must be creatable."""
+    from callgym.leaderboards.store import Leaderboard
+
+    check_output_file(db, "--db")
+    if db and Path(db).exists():
+        Leaderboard(db, readonly=True).close()
 
 
 def check_existing_dir(path: str | os.PathLike[str] | None, flag: str) -> None:
