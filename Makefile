@@ -11,7 +11,7 @@ export CALLGYM_GSM8K_DIR ?= $(abspath ../shared/data/gsm8k)
 # Idle OpenMP threads sleep rather than spin (torch on a shared CPU is otherwise 10x slower).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: install test test-fast demo browser clean help
+.PHONY: install test test-fast lint demo browser clean help
 
 help:
 	@echo "make demo   set up, then run the main job (callgym/configs/demo.yaml) on the embedded model"
@@ -40,10 +40,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
-test: install browser
+test: install browser lint
 	$(BIN)/python -m pytest -q
 
-test-fast: install
+lint: install
+	$(BIN)/ruff check .
+
+test-fast: install lint
 	$(BIN)/python -m pytest -q -m "not slow"
 
 demo: install

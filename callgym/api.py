@@ -13,7 +13,6 @@ ask for: ``bench`` publishes to a leaderboard only with ``publish=True``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -6,12 +6,13 @@ Each handler imports what it needs inside, so ``callgym --help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from callgym.cli_flags import add_agent_flags, agent_options, parse_key_values
 from callgym.errors import UsageError
-from callgym.flags import positive_int
+from callgym.flags import count, positive_int
 
 
 def add_parsers(sub: Any) -> None:
@@ -87,12 +88,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from callgym.leaderboards.render import comparison_markdown, comparison_table
     from callgym.preflight import check_existing_dir
 
+    _refuse_overwriting_inputs({"--md": args.md}, [args.run_a, args.run_b, args.db, args.exclude])
     check_existing_dir(args.md, "--md")
     comparison = compare_runs(args.run_a, args.run_b, db=args.db, used=load_used_problems(args.exclude))
     Console().print(comparison_table(comparison))
     if args.md:
         Path(args.md).write_text(comparison_markdown(comparison), encoding="utf-8")
     return 0
+
+
+def _refuse_overwriting_inputs(outputs: dict[str, str | None], inputs: list[Any]) -> None:
+    """Stop before any work when an output flag names one of the command's own input files."""
+    existing = [Path(i) for i in inputs if i and Path(i).is_file()]
+    for flag, out in outputs.items():
+        if out and Path(out).is_file() and any(Path(out).samefile(i) for i in existing):
+            raise UsageError(f"{flag} {out} is one of this command's inputs and would be overwritten; pass another path")
 
 
 # ----------------------------------------------------------------------------- leaderboard
@@ -131,7 +141,7 @@ def cmd_leaderboard_show(args: argparse.Namespace) -> int:
 
 def cmd_leaderboard_export(args: argparse.Namespace) -> int:
     from callgym.leaderboards.render import export
-    from callgym.leaderboards.store import Leaderboard
+    from callgym.leaderboards.store import Leaderboard, default_db_path
     from callgym.preflight import check_output_dir, check_output_file
 
     if not (args.md or args.json_path or args.html):
@@ -139,6 +149,8 @@ def cmd_leaderboard_export(args: argparse.Namespace) -> int:
     check_output_file(args.md, "--md")
     check_output_file(args.json_path, "--json")
     check_output_dir(args.html, "--html")
+    db = args.db or default_db_path()
+    _refuse_overwriting_inputs({"--md": args.md, "--json": args.json_path}, [db])
     with Leaderboard(args.db, readonly=True) as board:
         for path in export(board, md=args.md, json_path=args.json_path, html_dir=args.html):
             print(f"wrote {path}")
@@ -149,31 +161,79 @@ def cmd_leaderboard_export(args: argparse.Namespace) -> int:
 
 
 def _add_pairs(sub: Any) -> None:
-    from callgym.trainers.pairs_io import make_parser
-
     p = sub.add_parser("pairs", help="turn episodes into DPO preference pairs (TRL conversational format)")
-    make_parser(p)
+    p.add_argument("runs", nargs="+", help="episodes JSONL files written by `callgym rollout --out`")
+    p.add_argument(
+        "--out", required=True, help="output folder (dataset, pairs.jsonl, summary.json, used_problems.json)"
+    )
+    p.add_argument(
+        "--cap", type=positive_int, default=None, help="at most this many pairs per problem (seeded sample)"
+    )
+    p.add_argument("--seed", type=count, default=0, help="seed of the per-problem sampling")
+    p.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="one pair per chain, min(|Dw|,|Dl|) per problem, instead of all |Dw|x|Dl| combinations",
+    )
+    p.add_argument(
+        "--chosen-agents",
+        default=None,
+        help="comma-separated agents whose correct chains may be chosen (default: any)",
+    )
+    p.add_argument(
+        "--rejected-agents",
+        default="student",
+        help="comma-separated agents whose failures are rejected; 'any' for all",
+    )
+    p.add_argument(
+        "--strict-chosen", action="store_true", help="chosen chains must also have no invalid calls"
+    )
+    p.add_argument(
+        "--rejected-error-type",
+        action="append",
+        metavar="TYPE",
+        help="reject only chains with an invalid reply of this error type, e.g. syntax_error (repeatable or "
+        "comma-separated; the types are listed in callgym/error_types.py). Every pair is labelled with its "
+        "rejected chain's types either way (rejected_error_type, rejected_error_types)",
+    )
     p.set_defaults(func=cmd_pairs)
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
-    from callgym.trainers.pairs_io import run
+    from callgym.preflight import check_output_dir
+    from callgym.trainers.pairs import build_pairs
+    from callgym.trainers.pairs_io import save_pairs, summarize
 
-    summary = run(args)
+    check_output_dir(args.out, "--out")
+    pairs = build_pairs(
+        args.runs, augment=args.augment, cap=args.cap, seed=args.seed, chosen_agents=args.chosen_agents,
+        rejected_agents=args.rejected_agents, strict_chosen=args.strict_chosen,
+        rejected_error_types=",".join(args.rejected_error_type) if args.rejected_error_type else None,
+    )
+    save_pairs(pairs, args.out)
+    summary = summarize(pairs)
     print(f"{summary['num_pairs']} pairs from {summary['num_problems']} problems -> {args.out}")
     return 0
 
 
 def _add_train(sub: Any) -> None:
-    p = sub.add_parser("train", help="train the student")
-    algos = p.add_subparsers(dest="algo", required=True, parser_class=type(p))
     from callgym.trainers.dpo_config import DPOConfig
 
-    dpo = algos.add_parser("dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
-                           epilog="config fields:\n" + DPOConfig.help_text(),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see callgym/configs/dpo.yaml)")
-    dpo.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. beta=0.2")
+    p = sub.add_parser("train", help="train the student")
+    algos = p.add_subparsers(dest="algo", required=True, parser_class=type(p))
+    dpo = algos.add_parser(
+        "dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
+        description="DPO on preference pairs (TRL): full fine-tuning or LoRA, env tokens masked, resumable.",
+        epilog="settings (YAML keys, or KEY=VALUE overrides):\n" + DPOConfig.help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dpo.add_argument("--config", default=None,
+                     help="a shipped config (dpo) or a YAML file of settings (see below); default: the defaults")
+    dpo.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="settings that win over the file, e.g. beta=0.2"
+    )
+    dpo.add_argument("--print-config", action="store_true", help="print the resolved settings and exit")
     dpo.set_defaults(func=cmd_train_dpo)
 
 
@@ -182,6 +242,9 @@ def cmd_train_dpo(args: argparse.Namespace) -> int:
     from callgym.trainers.dpo_config import DPOConfig
 
     config = DPOConfig.from_yaml(args.config, args.overrides)
+    if args.print_config:
+        sys.stdout.write(config.to_yaml())
+        return 0
     print(f"trained model -> {train_dpo(config)}")
     return 0
 
@@ -194,7 +257,7 @@ def _add_pipeline(sub: Any) -> None:
     p.add_argument("--config", default="demo",
                    help="a shipped config (demo, study-gpu) or a pipeline YAML file (default demo)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
-    p.add_argument("--out", help="output folder (default runs/<config name>)")
+    p.add_argument("--out", help="output folder (default runs/<config name>, else runs/<config file name>)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. bench_n=20")
     p.set_defaults(func=cmd_pipeline)
 

@@ -103,3 +103,19 @@ def test_a_torn_episode_tail_is_still_repaired(tmp_path, capsys):
     code, stdout, err = run(capsys, *ROLLOUT, str(out), "--n", "3", "--resume")
     assert code == 0, err
     assert out.read_text().startswith(complete) and len(out.read_text().splitlines()) == 3
+
+
+def test_an_output_flag_naming_an_input_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run(capsys, "bench", "--agent", "oracle", "--n", "2", "--db", "lb.db", "--out", "b", "--quiet")
+    assert code == 0
+    episodes = "b/callgym_FOL-v0.jsonl"
+    inputs = [tmp_path / "lb.db", tmp_path / episodes]
+    before = [(p.read_bytes(), p.stat().st_mtime_ns) for p in inputs]
+    for argv in (["leaderboard", "export", "--db", "lb.db", "--md", "lb.db"],
+                 ["leaderboard", "export", "--db", "lb.db", "--json", "./lb.db"],
+                 ["compare", episodes, episodes, "--md", episodes],
+                 ["compare", "1", "2", "--db", "lb.db", "--md", "lb.db"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "would be overwritten" in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert [(p.read_bytes(), p.stat().st_mtime_ns) for p in inputs] == before

@@ -25,6 +25,7 @@ class OracleAgent:
     """
 
     name = "oracle"
+    uses_model = False  # model and sampling settings cannot change its episodes
     bootstrap: tuple[str, ...] = ()  # calls the rollout plays before the gold chain
 
     @classmethod
@@ -58,6 +59,7 @@ class RandomAgent:
     """
 
     name = "random"
+    uses_model = False
     bootstrap: tuple[str, ...] = ()
 
     def __init__(self, answer_prob: float = 0.25, seed: int = 0) -> None:

@@ -10,7 +10,7 @@ import torch
 
 from callgym.trainers import DPOConfig, train_dpo
 from callgym.trainers.callbacks import MetricsCallback
-from callgym.trainers.dpo import main
+from callgym.cli import main
 
 
 class Killed(Exception):
@@ -126,7 +126,7 @@ def test_lora_with_sft_warmup_through_the_script(tiny_model, pairs_dir, tmp_path
         "batch_size=2",
         "gradient_accumulation_steps=1",
     ]
-    assert main(["--config", str(path), *overrides]) == 0
+    assert main(["train", "dpo", "--config", str(path), *overrides]) == 0
     out = tmp_path / "run"
     assert not (out / "adapter_config.json").exists()  # merged: a plain model folder
     assert (out / "sft-warmup" / "model" / "config.json").is_file()
@@ -164,3 +164,14 @@ def test_embedded_model_lora_two_steps(pairs_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
     assert AutoModelForCausalLM.from_pretrained(str(out)).config.num_hidden_layers == 30
+
+
+def test_sft_only_ablation_saves_the_warmed_up_model(tiny_model, pairs_dir, tmp_path):
+    """max_steps=0 with an SFT warm-up: no DPO, the SFT model is the result (one-key ablation)."""
+    out = train_dpo(_config(tiny_model, pairs_dir, tmp_path / "run", max_steps=0, sft_warmup_steps=2))
+    results = json.loads((out / "results.json").read_text())
+    assert results["global_step"] == 0 and results["sft_warmup_seconds"] > 0
+    sft, final, base = _weights(out / "sft-warmup" / "model"), _weights(out), _weights(tiny_model)
+    assert all(torch.equal(final[k], sft[k]) for k in sft)
+    assert any(not torch.equal(final[k], base[k]) for k in base)
+    assert {m["phase"] for m in _metrics(out) if "loss" in m} == {"sft"}
