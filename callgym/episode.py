@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
+from callgym import json_text
 from callgym.errors import DataError
 from callgym.text_files import iter_lines, parse_json
 
@@ -209,7 +210,7 @@ class EpisodeWriter:
 
     def write(self, episode: Episode | dict[str, Any]) -> None:
         data = episode.to_dict() if isinstance(episode, Episode) else episode
-        self._file.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        self._file.write(json_text.dumps(data, default=str) + "\n")  # any reply text, surrogates too
         self._file.flush()
         os.fsync(self._file.fileno())
 

@@ -29,8 +29,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from callgym import json_text
 from callgym.episode import Episode
 from callgym.errors import DataError
+from callgym.json_text import without_surrogates
 from callgym.leaderboards.records import MetricRow, RunRecord
 
 APPLICATION = "callgym-leaderboard"
@@ -255,7 +257,7 @@ class Leaderboard:
         )
         conn.executemany(
             "INSERT INTO samples VALUES (?, ?, ?)",
-            [(run_id, i, json.dumps(s, ensure_ascii=False, default=str)) for i, s in enumerate(run.samples)],
+            [(run_id, i, json_text.dumps(s, default=str)) for i, s in enumerate(run.samples)],
         )
         return run_id
 
@@ -329,7 +331,8 @@ def _run_values(run: RunRecord) -> tuple[Any, ...]:
         "n": run.n, "problems": run.problems, "excluded": run.excluded, "package_version": run.version,
         "created": run.created, "tag": run.tag, "notes": run.notes,
     }
-    return tuple(data[column] for column in _RUN_COLUMNS)
+    # SQLite stores UTF-8, which a lone surrogate (say from a non-UTF-8 --tag) cannot enter.
+    return tuple(without_surrogates(data[column]) for column in _RUN_COLUMNS)
 
 
 def _run_from_row(row: sqlite3.Row) -> RunRecord:
