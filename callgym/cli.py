@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from callgym.cli_flags import add_agent_flags, agent_options, parse_key_values
 from callgym.errors import BackendError, UsageError
 
 EXIT_USAGE = 2
@@ -25,11 +26,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def parse_key_values(items: Sequence[str] | None, flag: str) -> dict[str, Any]:
-    """``["k=v", ...]`` to a dict; values are read as YAML scalars (``3``, ``true``, ``x``)."""
-    from callgym.yaml_files import parse_key_values as parse
-
-    return parse(items, flag)
 
 # ----------------------------------------------------------------------------- commands
 
@@ -78,45 +74,15 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_rollout(args: argparse.Namespace) -> int:
-    from callgym.agents import make_agent
-    from callgym.agents.backends.base import Sampling
-    from callgym.agents.rollout import rollout
-    from callgym.episode import check_episode_file
+    from callgym.api import rollout
 
-    if args.out:
-        check_episode_file(args.out)  # before any model loads; a foreign file stays untouched
-    env_kwargs = parse_key_values(args.env_arg, "--env-arg")
-    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
-    backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
-    if args.base_url:
-        backend_kwargs["base_url"] = args.base_url
-    _check_env(args.env, env_kwargs)  # before the agent loads its model
-    agent = make_agent(
-        args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
-        bootstrap=tuple(args.bootstrap or ()), seed=args.seed, backend_kwargs=backend_kwargs,
-    )
-    indices = range(args.start, args.start + args.n)
     result = rollout(
-        args.env, env_kwargs, agent, indices, samples=args.samples, seed=args.seed, out=args.out,
-        resume=args.resume, batch_size=args.batch_size, progress=not args.quiet,
+        args.env, args.agent, n=args.n, start=args.start, samples=args.samples, seed=args.seed,
+        env_kwargs=parse_key_values(args.env_arg, "--env-arg"), out=args.out, resume=args.resume,
+        batch_size=args.batch_size, progress=not args.quiet, **agent_options(args),
     )
     _print_accuracy(result.episodes, result.skipped, args.out)
     return 0
-
-
-def _check_env(env_id: str, env_kwargs: dict[str, Any]) -> None:
-    """Build the env once up front so a bad id, kwarg or data file fails before any model loads."""
-    from callgym.envs import make
-    from callgym.envs.base import ToolEnv
-
-    try:
-        env = make(env_id, **env_kwargs)
-    except TypeError as e:
-        raise UsageError(f"--env-arg for {env_id}: {e}") from e
-    env.close()
-    if not isinstance(env.unwrapped, ToolEnv):
-        raise UsageError(f"{env_id} is a gymnasium env but not a callgym ToolEnv (whose actions are "
-                         "function calls); see docs/environments.md to write one")
 
 
 def _print_accuracy(episodes: list[Any], skipped: int, out: str | None) -> None:
@@ -197,21 +163,6 @@ def _add_rollout(sub: Any) -> None:
     p.add_argument("--resume", action="store_true", help="skip episodes --out already holds")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_rollout)
-
-
-def add_agent_flags(p: argparse.ArgumentParser) -> None:
-    """Flags that choose and configure an agent (shared by rollout and bench)."""
-    p.add_argument("--agent", default="student", help="oracle, random, no-tool, student or teacher (default student)")
-    p.add_argument("--model", default="smollm2-135m", help="model name, local HF folder or hub id")
-    p.add_argument("--backend", default="hf", help="hf, vllm, openai or lm_eval (default hf)")
-    p.add_argument("--base-url", action="append", help="OpenAI-compatible endpoint (repeat for round-robin)")
-    p.add_argument("--backend-arg", action="append", metavar="K=V", help="backend keyword argument (repeatable)")
-    p.add_argument("--protocol", default="text", choices=["text", "native"], help="prompt protocol (default text)")
-    p.add_argument("--bootstrap", action="append", metavar="CALL", help="call run before the model's first reply")
-    p.add_argument("--temperature", type=float, default=0.0, help="0 is greedy (default 0)")
-    p.add_argument("--max-tokens", type=int, default=192, help="tokens per reply (default 192)")
-    p.add_argument("--seed", type=int, default=0, help="seed for envs and sampling (default 0)")
-    p.add_argument("--batch-size", type=int, default=32, help="episodes advanced together (default 32)")
 
 
 def _add_later_commands(sub: Any) -> None:

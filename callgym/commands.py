@@ -6,10 +6,11 @@ Each handler imports what it needs inside, so ``callgym --help`` stays instant.
 from __future__ import annotations
 
 import argparse
-import re
+import sys
 from pathlib import Path
 from typing import Any
 
+from callgym.cli_flags import add_agent_flags, agent_options, parse_key_values
 from callgym.errors import UsageError
 
 
@@ -27,8 +28,6 @@ def add_parsers(sub: Any) -> None:
 
 
 def _add_bench(sub: Any) -> None:
-    from callgym.cli import add_agent_flags
-
     p = sub.add_parser("bench", help="benchmark an agent on a suite and publish the rows to the leaderboard")
     p.add_argument("--suite", default="smoke", help="shipped suite name (smoke, default) or a suite YAML file")
     add_agent_flags(p)
@@ -46,56 +45,22 @@ def _add_bench(sub: Any) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from callgym.benchmarks.runner import load_used_problems, run_suite
-    from callgym.benchmarks.suites import load_suite
+    from callgym.api import bench
     from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
-    from callgym.runs import mark_finished
 
-    suite = load_suite(args.suite).with_n(args.n)
-    used = load_used_problems(args.exclude)
-    agent = _agent_from_args(args)
-    with _bench_folder(args, suite, agent, used) as out:
-        records = run_suite(suite, agent, out_dir=out, db=args.db, tag=args.tag, lineage=args.lineage,
-                            used=used, batch_size=args.batch_size, progress=not args.quiet)
-        mark_finished(out, {"leaderboard_runs": [r.id for r in records], "db": args.db, "tag": args.tag})
+    result = bench(args.suite, args.agent, n=args.n, out=args.out, exclude=args.exclude, tag=args.tag,
+                   lineage=args.lineage, publish=True, db=args.db, batch_size=args.batch_size,
+                   progress=not args.quiet, seed=args.seed, **agent_options(args))
+    records = result.records
     console = Console()
-    console.print(leaderboard_table(records, title=f"suite {suite.name} v{suite.version}"))
+    console.print(leaderboard_table(records, title=f"suite {records[0].suite} v{records[0].suite_version}"))
     console.print(budget_table(records))
     console.print(error_table(records))
-    print(f"episodes -> {out}; leaderboard run ids {', '.join(str(r.id) for r in records)}")
+    print(f"episodes -> {result.out}; leaderboard run ids {', '.join(str(r.id) for r in records)}")
     for record in records:
         if record.excluded:
             print(f"{record.env_id}: {record.excluded} problems used for training were excluded")
     return 0
-
-
-def _bench_folder(args: argparse.Namespace, suite: Any, agent: Any, used: Any) -> Any:
-    """Own the episodes folder: ``--out``, or a new one named by the run's identity (one
-    per run, so parallel runs never collide; an identical rerun resumes a killed one)."""
-    from callgym.benchmarks.runner import bench_key
-    from callgym.runs import claim_folder, claim_new_folder
-
-    if args.out:
-        return claim_folder(args.out)
-    parent = Path("runs", "bench", suite.name, _slug(f"{args.model}-{args.agent}-{args.backend}"))
-    return claim_new_folder(parent, bench_key(suite, agent, used))
-
-
-def _agent_from_args(args: argparse.Namespace) -> Any:
-    from callgym.agents import make_agent
-    from callgym.agents.backends.base import Sampling
-    from callgym.cli import parse_key_values
-
-    backend_kwargs = parse_key_values(args.backend_arg, "--backend-arg")
-    if args.base_url:
-        backend_kwargs["base_url"] = args.base_url
-    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
-    return make_agent(args.agent, model=args.model, backend=args.backend, sampling=sampling, protocol=args.protocol,
-                      bootstrap=tuple(args.bootstrap or ()), seed=args.seed, backend_kwargs=backend_kwargs)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
 
 
 # ----------------------------------------------------------------------------- compare
@@ -175,31 +140,77 @@ def cmd_leaderboard_export(args: argparse.Namespace) -> int:
 
 
 def _add_pairs(sub: Any) -> None:
-    from callgym.trainers.pairs_io import make_parser
-
     p = sub.add_parser("pairs", help="turn episodes into DPO preference pairs (TRL conversational format)")
-    make_parser(p)
+    p.add_argument("runs", nargs="+", help="episodes JSONL files written by `callgym rollout --out`")
+    p.add_argument(
+        "--out", required=True, help="output folder (dataset, pairs.jsonl, summary.json, used_problems.json)"
+    )
+    p.add_argument(
+        "--cap", type=int, default=None, help="at most this many pairs per problem (seeded sample)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the per-problem sampling")
+    p.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="one pair per chain, min(|Dw|,|Dl|) per problem, instead of all |Dw|x|Dl| combinations",
+    )
+    p.add_argument(
+        "--chosen-agents",
+        default=None,
+        help="comma-separated agents whose correct chains may be chosen (default: any)",
+    )
+    p.add_argument(
+        "--rejected-agents",
+        default="student",
+        help="comma-separated agents whose failures are rejected; 'any' for all",
+    )
+    p.add_argument(
+        "--strict-chosen", action="store_true", help="chosen chains must also have no invalid calls"
+    )
+    p.add_argument(
+        "--rejected-error-type",
+        action="append",
+        metavar="TYPE",
+        help="reject only chains with an invalid reply of this error type, e.g. syntax_error (repeatable or "
+        "comma-separated; the types are listed in callgym/error_types.py). Every pair is labelled with its "
+        "rejected chain's types either way (rejected_error_type, rejected_error_types)",
+    )
     p.set_defaults(func=cmd_pairs)
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
-    from callgym.trainers.pairs_io import run
+    from callgym.trainers.pairs import build_pairs
+    from callgym.trainers.pairs_io import save_pairs, summarize
 
-    summary = run(args)
+    pairs = build_pairs(
+        args.runs, augment=args.augment, cap=args.cap, seed=args.seed, chosen_agents=args.chosen_agents,
+        rejected_agents=args.rejected_agents, strict_chosen=args.strict_chosen,
+        rejected_error_types=",".join(args.rejected_error_type) if args.rejected_error_type else None,
+    )
+    save_pairs(pairs, args.out)
+    summary = summarize(pairs)
     print(f"{summary['num_pairs']} pairs from {summary['num_problems']} problems -> {args.out}")
     return 0
 
 
 def _add_train(sub: Any) -> None:
-    p = sub.add_parser("train", help="train the student")
-    algos = p.add_subparsers(dest="algo", required=True, parser_class=type(p))
     from callgym.trainers.dpo_config import DPOConfig
 
-    dpo = algos.add_parser("dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
-                           epilog="config fields:\n" + DPOConfig.help_text(),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    dpo.add_argument("--config", required=True, help="YAML file of DPO settings (see callgym/configs/dpo.yaml)")
-    dpo.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. beta=0.2")
+    p = sub.add_parser("train", help="train the student")
+    algos = p.add_subparsers(dest="algo", required=True, parser_class=type(p))
+    dpo = algos.add_parser(
+        "dpo", help="DPO with TRL (full fine-tuning or LoRA) on a pairs folder",
+        description="DPO on preference pairs (TRL): full fine-tuning or LoRA, env tokens masked, resumable.",
+        epilog="settings (YAML keys, or KEY=VALUE overrides):\n" + DPOConfig.help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dpo.add_argument("--config", default=None,
+                     help="a shipped config (dpo) or a YAML file of settings (see below); default: the defaults")
+    dpo.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="settings that win over the file, e.g. beta=0.2"
+    )
+    dpo.add_argument("--print-config", action="store_true", help="print the resolved settings and exit")
     dpo.set_defaults(func=cmd_train_dpo)
 
 
@@ -208,6 +219,9 @@ def cmd_train_dpo(args: argparse.Namespace) -> int:
     from callgym.trainers.dpo_config import DPOConfig
 
     config = DPOConfig.from_yaml(args.config, args.overrides)
+    if args.print_config:
+        sys.stdout.write(config.to_yaml())
+        return 0
     print(f"trained model -> {train_dpo(config)}")
     return 0
 
@@ -226,7 +240,6 @@ def _add_pipeline(sub: Any) -> None:
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
-    from callgym.cli import parse_key_values
     from callgym.pipeline import run_pipeline
     from callgym.pipeline_config import load_pipeline_config
 

@@ -117,11 +117,12 @@ def _suite(config: PipelineConfig) -> Any:
 def _bench(config: PipelineConfig, spec: AgentSpec, folder: Path, db: Any, tag: str, model: str | None,
            used: Any = None) -> dict[str, Any]:
     from callgym.benchmarks.runner import run_suite
+    from callgym.leaderboards.store import publish
 
     agent = _make_agent(spec, config.seed, model=model)
     try:
-        records = run_suite(_suite(config), agent, out_dir=folder, db=db, tag=tag, lineage=spec.model,
-                            used=used, batch_size=spec.batch_size)
+        records = publish(run_suite(_suite(config), agent, out_dir=folder, tag=tag, lineage=spec.model,
+                                    used=used, batch_size=spec.batch_size), db)
     finally:
         _close(agent)
     return {"runs": [r.id for r in records], "episodes": str(folder),

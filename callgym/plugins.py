@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ENVS_GROUP = "callgym.envs"
-AGENTS_GROUP = "callgym.agents"
-BACKENDS_GROUP = "callgym.backends"
 
 # "package (entry point name)" -> one-line reason, for every plugin that failed to load.
 FAILURES: dict[str, str] = {}

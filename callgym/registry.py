@@ -44,10 +44,21 @@ class Registry(Generic[T]):
     '[1]'
     """
 
-    def __init__(self, kind: str, discover: Callable[[], None] | None = None) -> None:
+    def __init__(self, kind: str, discover: Callable[[], None] | None = None, group: str | None = None) -> None:
+        """
+        Args:
+            kind: what the entries are ("env", "agent"), for messages.
+            discover: loads other packages' entries, once, when first needed.
+            group: an entry-point group whose entries register by name (``name = "pkg.mod:Class"``);
+                shorthand for the ``discover`` that does so.
+        """
         self.kind = kind
         self._entries: dict[str, T | str] = {}
         self._discover = discover
+        if group is not None:
+            from callgym.plugins import register_named_plugins
+
+            self._discover = lambda: register_named_plugins(group, self)
 
     def discover(self) -> None:
         """Load the plugins of this registry (once; later calls do nothing)."""

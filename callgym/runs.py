@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,11 @@ from callgym.errors import DataError
 
 LOCK = ".lock"
 FINISHED = "FINISHED.json"
+
+
+def slug(text: str) -> str:
+    """``"callgym/FOL-v0"`` -> ``"callgym_FOL-v0"``: text made safe as a file or folder name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
 
 
 def run_key(what: Any, length: int = 12) -> str:

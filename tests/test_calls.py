@@ -64,7 +64,7 @@ def test_parses(reply: str, call: Call) -> None:
         ("Sum(a=1+2, b=2)", "argument 'a' is an expression. Arguments are not evaluated"),
         ("Sum(a=Sum(1, 2), b=2)", "argument 'a' is a nested call. Make one call per reply"),
         ("Sum(a=os.environ, b=2)", "argument 'a' uses attribute access"),
-        ("Sum(a={'k': 1})", "argument 'a' is a Dict, not a literal"),
+        ("Sum(a={1: 2})", "argument 'a' is a Dict, not a literal"),  # dicts need string keys
         ("Sum(**{'a': 1})", "'**' is not allowed"),
         ("Sum(a=1, a=2)", "argument 'a' is given twice"),
         ("Sum(a=1, 2)", "Could not read the call Sum(a=1, 2)"),
@@ -76,7 +76,7 @@ def test_parses(reply: str, call: Call) -> None:
         ("Sum(a=[" + ", ".join(["1"] * 300) + "])", "list longer than 256 items"),
         ('{"name": "Sum", "arguments": "{not json"}', 'The "arguments" of Sum are not valid JSON'),
         ('{"name": "Sum", "arguments": 5}', 'The "arguments" of Sum must be an object'),
-        ('{"name": "Sum", "arguments": {"a": {"b": 1}}}', "An argument of Sum is not a literal"),
+        ('{"name": "Sum", "arguments": {"a": {"b": {"c": {"d": 1}}}}}', "An argument of Sum is not a literal"),
     ],
 )
 def test_refusals_tell_the_model_what_to_do(reply: str, message: str) -> None:
@@ -221,3 +221,12 @@ def test_huge_and_tiny_floats_stay_finite() -> None:
     call = parse_call("Answer(1e308)")
     assert math.isfinite(call.args[0])
     assert parse_call("Answer(1e999)").args[0] == math.inf  # a literal; tools refuse it
+
+
+def test_a_reply_may_hold_a_list_of_calls_with_dict_arguments():
+    """BFCL's spelling: several calls in one Python list, dicts with string keys allowed."""
+    calls = parse_calls("[cd(folder='docs'), edit_ticket(ticket_id=1, updates={'priority': 2, 'tags': ['a']})]")
+    assert [c.name for c in calls] == ["cd", "edit_ticket"]
+    assert calls[1].kwargs["updates"] == {"priority": 2, "tags": ["a"]}
+    assert str(calls[1]) == 'edit_ticket(ticket_id=1, updates={"priority": 2, "tags": ["a"]})'
+    assert parse_calls(str(calls[1])) == [calls[1]]  # the written form reads back the same

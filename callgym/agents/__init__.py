@@ -35,13 +35,7 @@ class AgentOptions:
         return make_backend(self.backend, self.model, **self.backend_kwargs)
 
 
-def _discover() -> None:
-    from callgym.plugins import AGENTS_GROUP, register_named_plugins
-
-    register_named_plugins(AGENTS_GROUP, AGENTS)
-
-
-AGENTS: Registry[Any] = Registry("agent", discover=_discover)
+AGENTS: Registry[Any] = Registry("agent", group="callgym.agents")  # + other packages' entry points
 AGENTS.register("oracle", "callgym.agents.scripted:OracleAgent")
 AGENTS.register("random", "callgym.agents.scripted:RandomAgent")
 AGENTS.register("no-tool", "callgym.agents.lm:NoToolAgent")

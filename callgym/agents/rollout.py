@@ -230,8 +230,10 @@ class _Engine:
     def _step(self, slot: _Slot, action: str, reply: Any) -> dict[str, Any] | None:
         """Step the env; return the final info when the episode ended, else None."""
         obs, reward, terminated, truncated, info = slot.env.step(action)
-        call = info["call"]
-        slot.episode.steps.append(Step(action, obs, call, call is not None, reward, info.get("error_type")))
+        call, error_type = info["call"], info.get("error_type")
+        # A reply without a call that ended a conversation's turn is valid (it has no error type).
+        valid = call is not None or (error_type is None and slot.tool_env.answer_tool is None)
+        slot.episode.steps.append(Step(action, obs, call, valid, reward, error_type))
         slot.messages = info["messages"]
         if reply is not None:
             slot.episode.tokens_in += reply.tokens_in

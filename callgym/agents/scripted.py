@@ -48,7 +48,8 @@ class RandomAgent:
     """Random well-formed calls with random literal arguments; answers at a random step.
 
     Args:
-        answer_prob: chance of calling the answer tool at each step.
+        answer_prob: chance of calling the answer tool at each step (in a conversation env,
+            of ending the user turn with a reply without a call).
         seed: with the turn's problem, sample and step, seeds each reply, so a run is
             reproducible and a resumed run replies exactly as an uninterrupted one.
     """
@@ -67,6 +68,8 @@ class RandomAgent:
         return [Reply(self._random_call(t, random.Random(f"{self.seed}/{t.index}/{t.sample}/{t.step}"))) for t in turns]
 
     def _random_call(self, turn: Turn, rng: random.Random) -> str:
+        if turn.env.answer_tool is None and rng.random() < self.answer_prob:
+            return "Done."  # a conversation env: a reply without a call ends the user turn
         tools = turn.env.toolset.tools
         answer = tools.get(turn.env.answer_tool)
         others = [t for name, t in tools.items() if name != turn.env.answer_tool]

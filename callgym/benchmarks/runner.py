@@ -1,4 +1,4 @@
-"""Run a benchmark suite with one agent and publish its rows to the leaderboard.
+"""Run a benchmark suite with one agent: one leaderboard row (unpublished) per env.
 
 Episodes go to ``OUT/<env>.jsonl`` as they finish (a killed benchmark resumes), then
 become one self-describing leaderboard row per env. ``callgym bench`` picks OUT from the
@@ -10,13 +10,13 @@ episode is played, and the row records how many were left out.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from callgym.benchmarks.metrics import kwargs_key
 from callgym.benchmarks.suites import Suite
 from callgym.errors import DataError
+from callgym.runs import slug
 
 UsedKey = tuple[str, str, int]
 
@@ -42,7 +42,6 @@ def run_suite(
     agent: Any,
     *,
     out_dir: str | Path,
-    db: str | Path | None = None,
     tag: str = "",
     lineage: str = "",
     model_size: int | None = None,
@@ -50,16 +49,18 @@ def run_suite(
     batch_size: int = 32,
     progress: bool = True,
 ) -> list[Any]:
-    """Benchmark ``agent`` on every env of ``suite``; return the published run records."""
+    """Benchmark ``agent`` on every env of ``suite``; return one run record per env.
+
+    Nothing is published: :func:`callgym.leaderboards.store.publish` is the separate step.
+    """
     from callgym.agents.rollout import rollout
     from callgym.leaderboards.records import runs_from_episodes
-    from callgym.leaderboards.store import Leaderboard
 
     model_size = model_size or _model_size(agent)
     records = []
     for env in suite.envs:
         indices, excluded = _held_out(env.id, env.kwargs, env.indices, used or set())
-        out = Path(out_dir) / f"{_slug(env.id)}.jsonl"
+        out = Path(out_dir) / f"{slug(env.id)}.jsonl"
         rollout(env.id, env.kwargs, agent, indices, seed=suite.seed, out=out, resume=True,
                          batch_size=batch_size, progress=progress)
         episodes = _episodes_for(out, env.id, env.kwargs, indices)
@@ -67,9 +68,6 @@ def run_suite(
             episodes, suite=suite.name, suite_version=suite.version, tag=tag, lineage=lineage,
             model_size=model_size, excluded={env.id: excluded},
         )
-    with Leaderboard(db) as board:  # one transaction: a suite's rows land together or not at all
-        for record, run_id in zip(records, board.add_runs(records)):
-            record.id = run_id
     return records
 
 
@@ -106,7 +104,3 @@ def _episodes_for(out: Path, env_id: str, env_kwargs: dict[str, Any], indices: l
         if e.env_id == env_id and kwargs_key(e.env_kwargs) == key and e.index in wanted:
             episodes.setdefault((e.index, e.sample), e)
     return list(episodes.values())
-
-
-def _slug(env_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", env_id)

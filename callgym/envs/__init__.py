@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import gymnasium as gym
 
-from callgym.errors import UnknownNameError
+from callgym.errors import ConfigError, UnknownNameError
 from callgym.registry import Registry
 
 R = TypeVar("R")
@@ -72,6 +72,21 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     return gym.make(env_id, **kwargs)
 
 
+def ensure_env(env_id: str, env_kwargs: dict[str, Any]) -> None:
+    """Build the env once, so a bad id, env argument or data file fails (a one-line
+    UsageError) before any model loads; a gymnasium env that is not a ToolEnv is refused."""
+    from callgym.envs.base import ToolEnv
+
+    try:
+        env = make(env_id, **env_kwargs)
+    except TypeError as e:
+        raise ConfigError(f"env arguments for {env_id}: {e}") from e
+    env.close()
+    if not isinstance(env.unwrapped, ToolEnv):
+        raise ConfigError(f"{env_id} is a gymnasium env but not a callgym ToolEnv (whose actions are "
+                          "function calls); see docs/environments.md to write one")
+
+
 def env_ids() -> list[str]:
     """Every callgym env id: callgym's own, installed plugins' and imported modules'."""
     return ENVS.names()
@@ -79,7 +94,11 @@ def env_ids() -> list[str]:
 
 from callgym.envs.checker import check_env  # noqa: E402  (after make, which it uses)
 
-__all__ = ["ENVS", "check_env", "env_ids", "make", "register"]
+__all__ = ["ENVS", "check_env", "ensure_env", "env_ids", "make", "register"]
 
 register("callgym/GSM8K-v0", "callgym.envs.gsm8k.env:GSM8KEnv")
 register("callgym/FOL-v0", "callgym.envs.fol.env:FOLEnv")
+register("callgym/BFCL-MultiTurnBase-v0", "callgym.envs.bfcl.env:BFCLMultiTurnBaseEnv")
+register("callgym/BFCL-MultiTurnMissFunc-v0", "callgym.envs.bfcl.env:BFCLMultiTurnMissFuncEnv")
+register("callgym/BFCL-MultiTurnMissParam-v0", "callgym.envs.bfcl.env:BFCLMultiTurnMissParamEnv")
+register("callgym/BFCL-MultiTurnLongContext-v0", "callgym.envs.bfcl.env:BFCLMultiTurnLongContextEnv")

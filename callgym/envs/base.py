@@ -203,6 +203,8 @@ class ToolEnv(gym.Env[str, str]):
             answer = self._judge_truncated_turn()
             judged = answer is not None
             observation += f"\nThe episode is over: {self._truncation_reason()}."
+        if len(observation) > MAX_OBSERVATION_CHARS:  # several long results in one reply
+            observation = observation[: MAX_OBSERVATION_CHARS - 60] + f"... [{len(observation) - MAX_OBSERVATION_CHARS + 60:,} more characters cut]"
         self._messages.append({"role": "user", "content": observation})
         self._done = terminated or truncated
         correct = judged and self.score(answer, self.problem) >= 1.0
@@ -306,12 +308,12 @@ class ToolEnv(gym.Env[str, str]):
         return self.start_turn(self.turn), False
 
     def _judge_truncated_turn(self) -> int | None:
-        """A conversation cut short in its last turn is still judged on its calls (as BFCL
-        does); an earlier cut, or an answer env without an answer, fails."""
+        """A conversation cut short in its last turn is still judged on its calls (BFCL judges
+        a force-quit last turn); an earlier cut, or an answer env without an answer, fails."""
         assert self.problem is not None
         if self.answer_tool is not None:
             return None
-        last = self.turn + 1 >= self.problem.num_turns and self.turn_steps >= self.max_steps
+        last = self.turn + 1 >= self.problem.num_turns
         return self.turns_passed + (last and self.check_turn(self.turn))
 
     def _truncation_reason(self) -> str:

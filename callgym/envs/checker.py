@@ -200,12 +200,13 @@ def _hostile_replies(env: gym.Env, seed: int) -> list[str]:
 
 
 def _limit_truncates(env: gym.Env, seed: int) -> list[str]:
-    if env.unwrapped.answer_tool is None:
-        return []  # a conversation env: a reply without a call ends the turn instead
-    env.reset(seed=seed, options={"index": 0})
+    _, info = env.reset(seed=seed, options={"index": 0})
     limit = env.unwrapped.max_invalid
+    # In a conversation env a reply without a call ends the turn: call a known function badly.
+    tools = info.get("tools") or [{"function": {"name": "Answer"}}]
+    unreadable = "not a call" if env.unwrapped.answer_tool else tools[0]["function"]["name"] + '("unclosed'
     for _ in range(limit):
-        _, _, terminated, truncated, info = env.step("not a call")
+        _, _, terminated, truncated, info = env.step(unreadable)
         if terminated or truncated:
             break
     if not truncated or terminated or info.get("correct") is not False:
@@ -217,7 +218,8 @@ def _tools_in_prompt(env: gym.Env, seed: int) -> list[str]:
     _, info = env.reset(seed=seed, options={"index": 0})
     system = info["messages"][0]["content"] if info.get("messages") else ""
     names = [schema["function"]["name"] for schema in info.get("tools") or []]
-    absent = [name for name in names if f"{name}(" not in system]
+    # A signature like name(...), or a JSON doc with "name": "..." (BFCL's prompt lists those).
+    absent = [name for name in names if f"{name}(" not in system and f'"{name}"' not in system]
     if not names:
         return ["info['tools'] is empty: the env offers no function to call"]
     return [f"the system prompt does not show {', '.join(absent)}(...)"] if absent else []

@@ -345,3 +345,12 @@ def _run_from_row(row: sqlite3.Row) -> RunRecord:
         version=data["package_version"], created=data["created"], tag=data["tag"], notes=data["notes"],
     )
 
+
+
+def publish(records: Iterable[RunRecord], db: str | os.PathLike[str] | None = None) -> list[RunRecord]:
+    """Add benchmark rows to the leaderboard ``db`` (None: the user's default one) in one
+    transaction, so a suite's rows land together or not at all; sets and returns their ids."""
+    records = list(records)
+    with Leaderboard(db) as board:
+        board.add_runs(records)
+    return records

@@ -18,19 +18,18 @@ The run folder (``output_dir``) ends up holding:
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import resource
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from callgym.cpu import cpu_dtype
-from callgym.errors import ConfigError, UsageError
+from callgym.errors import ConfigError
 from callgym.trainers.dpo_config import DPOConfig
 from callgym.trainers.pairs_io import load_pairs
 
@@ -350,47 +349,3 @@ def _write_results(
     }
     (out / RESULTS).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     log.info("DPO done in %.0fs (peak memory %.0f MB): %s", seconds["total"], results["peak_rss_mb"], out)
-
-
-# ----------------------------------------------------------------------------- script
-
-
-def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    """Flags of ``callgym train dpo``; pass a subparser to add them to it."""
-    p = parser or argparse.ArgumentParser(prog="callgym train dpo")
-    p.description = "DPO on preference pairs (TRL): full fine-tuning or LoRA, env tokens masked, resumable."
-    p.epilog = "settings (YAML keys, or KEY=VALUE overrides):\n" + DPOConfig.help_text()
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
-    p.add_argument("--config", default=None, help="YAML file of settings (see below)")
-    p.add_argument(
-        "overrides", nargs="*", metavar="KEY=VALUE", help="settings that win over the file, e.g. beta=0.2"
-    )
-    p.add_argument("--print-config", action="store_true", help="print the resolved settings and exit")
-    return p
-
-
-def run(args: argparse.Namespace) -> Path | None:
-    """Train with the settings the parsed flags describe; None when only printing them."""
-    config = DPOConfig.from_yaml(args.config, args.overrides)
-    if args.print_config:
-        sys.stdout.write(config.to_yaml())
-        return None
-    return train_dpo(config)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m callgym.trainers.dpo --config FILE.yaml [KEY=VALUE ...]``; exit 2 on bad input."""
-    args = make_parser().parse_args(argv)
-    try:
-        out = run(args)
-    except UsageError as e:
-        log.error("%s", e)
-        return 2
-    if out is not None:
-        log.info("final model: %s", out)
-    return 0
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    raise SystemExit(main())

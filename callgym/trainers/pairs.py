@@ -147,7 +147,7 @@ def build_pairs(
         cap: at most this many pairs per problem (seeded sample); None: no cap.
         seed: seeds the per-problem sampling and shuffles.
         chosen_agents: agents whose correct chains may be chosen; None: any agent.
-        rejected_agents: agents whose incorrect chains may be rejected; None: any agent.
+        rejected_agents: agents whose incorrect chains may be rejected; None or "any": any agent.
         strict_chosen: chosen chains must also be free of invalid calls.
         rejected_error_types: reject only chains with an invalid reply of one of these error
             types (names or comma-separated text); None: any incorrect chain.
@@ -193,7 +193,8 @@ def build_pairs(
 
 
 def _agent_set(agents: Iterable[str] | None, name: str) -> frozenset[str] | None:
-    if agents is None:
+    """Agent names from a list or comma-separated text; None or "any": every agent."""
+    if agents is None or agents == "any":
         return None
     if isinstance(agents, str):
         agents = [a for a in agents.split(",") if a]

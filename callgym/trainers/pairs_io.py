@@ -9,12 +9,11 @@
 * ``used_problems.json``: the ``(env_id, env_kwargs, index)`` that gave pairs, so that
   benchmarks can exclude them.
 
-``make_parser()`` / ``main(argv)`` are the ``callgym pairs RUNS... --out DIR`` script.
+``callgym pairs RUNS... --out DIR`` (callgym/commands.py) is the command line over it.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -23,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from callgym.errors import DataError, UsageError
+from callgym.errors import DataError
 from callgym.json_text import without_surrogates
-from callgym.trainers.pairs import PairSet, build_pairs, stats_dict
+from callgym.trainers.pairs import PairSet, stats_dict
 
 log = logging.getLogger(__name__)
 
@@ -137,81 +136,3 @@ def load_pairs(path: str | os.PathLike[str]) -> Any:
             f"{path}: needs non-empty 'prompt', 'chosen' and 'rejected' columns (missing: {sorted(missing)})"
         )
     return dataset
-
-
-# ----------------------------------------------------------------------------- script
-
-
-def make_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    """Flags of ``callgym pairs``; pass a subparser to add them to it."""
-    p = parser or argparse.ArgumentParser(prog="callgym pairs", description=__doc__.split("\n\n")[0])
-    p.add_argument("runs", nargs="+", help="episodes JSONL files written by `callgym rollout --out`")
-    p.add_argument(
-        "--out", required=True, help="output folder (dataset, pairs.jsonl, summary.json, used_problems.json)"
-    )
-    p.add_argument(
-        "--cap", type=int, default=None, help="at most this many pairs per problem (seeded sample)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of the per-problem sampling")
-    p.add_argument(
-        "--no-augment",
-        dest="augment",
-        action="store_false",
-        help="one pair per chain, min(|Dw|,|Dl|) per problem, instead of all |Dw|x|Dl| combinations",
-    )
-    p.add_argument(
-        "--chosen-agents",
-        default=None,
-        help="comma-separated agents whose correct chains may be chosen (default: any)",
-    )
-    p.add_argument(
-        "--rejected-agents",
-        default="student",
-        help="comma-separated agents whose failures are rejected; 'any' for all",
-    )
-    p.add_argument(
-        "--strict-chosen", action="store_true", help="chosen chains must also have no invalid calls"
-    )
-    p.add_argument(
-        "--rejected-error-type",
-        action="append",
-        metavar="TYPE",
-        help="reject only chains with an invalid reply of this error type, e.g. syntax_error (repeatable or "
-        "comma-separated; the types are listed in callgym/error_types.py). Every pair is labelled with its "
-        "rejected chain's types either way (rejected_error_type, rejected_error_types)",
-    )
-    return p
-
-
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Build and save the pairs the parsed flags describe; return the summary."""
-    rejected = None if args.rejected_agents in (None, "any") else args.rejected_agents
-    pairs = build_pairs(
-        args.runs,
-        augment=args.augment,
-        cap=args.cap,
-        seed=args.seed,
-        chosen_agents=args.chosen_agents,
-        rejected_agents=rejected,
-        strict_chosen=args.strict_chosen,
-        rejected_error_types=",".join(args.rejected_error_type) if args.rejected_error_type else None,
-    )
-    save_pairs(pairs, args.out)
-    return summarize(pairs)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m callgym.trainers.pairs_io RUNS... --out DIR``; exit 2 on bad input."""
-    args = make_parser().parse_args(argv)
-    try:
-        summary = run(args)
-    except UsageError as e:
-        log.error("%s", e)
-        return 2
-    log.info("%d pairs from %d problems -> %s", summary["num_pairs"], summary["num_problems"], args.out)
-    return 0
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    raise SystemExit(main())

@@ -10,7 +10,7 @@ import torch
 
 from callgym.trainers import DPOConfig, train_dpo
 from callgym.trainers.callbacks import MetricsCallback
-from callgym.trainers.dpo import main
+from callgym.cli import main
 
 
 class Killed(Exception):
@@ -126,7 +126,7 @@ def test_lora_with_sft_warmup_through_the_script(tiny_model, pairs_dir, tmp_path
         "batch_size=2",
         "gradient_accumulation_steps=1",
     ]
-    assert main(["--config", str(path), *overrides]) == 0
+    assert main(["train", "dpo", "--config", str(path), *overrides]) == 0
     out = tmp_path / "run"
     assert not (out / "adapter_config.json").exists()  # merged: a plain model folder
     assert (out / "sft-warmup" / "model" / "config.json").is_file()

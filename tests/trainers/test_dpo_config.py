@@ -6,7 +6,7 @@ import pytest
 
 from callgym.errors import ConfigError, DataError
 from callgym.trainers import DPOConfig
-from callgym.trainers.dpo import main
+from callgym.cli import main
 
 
 def test_yaml_then_overrides(tmp_path):
@@ -60,8 +60,8 @@ def test_help_lists_every_field():
         assert f"  {name} (default" in text
 
 
-def test_script_prints_config_and_rejects_bad_input(capsys, caplog):
-    assert main(["pairs=p", "output_dir=o", "beta=0.2", "--print-config"]) == 0
+def test_cli_prints_config_and_rejects_bad_input(capsys):
+    assert main(["train", "dpo", "pairs=p", "output_dir=o", "beta=0.2", "--print-config"]) == 0
     assert "beta: 0.2" in capsys.readouterr().out
-    assert main(["betta=0.2"]) == 2
-    assert "Did you mean 'beta'" in caplog.text
+    assert main(["train", "dpo", "betta=0.2"]) == 2
+    assert "Did you mean 'beta'" in capsys.readouterr().err

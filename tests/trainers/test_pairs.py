@@ -9,7 +9,7 @@ import pytest
 from callgym.episode import EpisodeWriter
 from callgym.errors import ConfigError, DataError
 from callgym.trainers import build_pairs, load_pairs, save_pairs
-from callgym.trainers.pairs_io import main as pairs_main
+from callgym.cli import main
 from tests.trainers.helpers import episode, gold
 
 
@@ -180,7 +180,11 @@ def test_load_pairs_errors(tmp_path):
         load_pairs(bad)
 
 
-def test_script(tmp_path, caplog):
+def pairs_main(argv):
+    return main(["pairs", *argv])
+
+
+def test_cli(tmp_path, capsys):
     runs = tmp_path / "runs.jsonl"
     with EpisodeWriter(runs) as w:
         for ep in _problem(0, 2, 2):
@@ -191,7 +195,7 @@ def test_script(tmp_path, caplog):
     )
     assert len(load_pairs(tmp_path / "p")) == 2
     assert pairs_main([str(runs), "--out", str(tmp_path / "q"), "--chosen-agents", "teacher"]) == 2
-    assert "no correct chains" in caplog.text
+    assert "no correct chains" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- error types

@@ -28,13 +28,7 @@ __all__ = ["BACKENDS", "Backend", "Messages", "Reply", "Sampling", "make_backend
 
 
 
-def _discover() -> None:
-    from callgym.plugins import BACKENDS_GROUP, register_named_plugins
-
-    register_named_plugins(BACKENDS_GROUP, BACKENDS)
-
-
-BACKENDS: Registry[Any] = Registry("backend", discover=_discover)
+BACKENDS: Registry[Any] = Registry("backend", group="callgym.backends")  # + other packages' entry points
 BACKENDS.register("hf", "callgym.agents.backends.hf:HFBackend")
 BACKENDS.register("vllm", "callgym.agents.backends.vllm:VLLMBackend")
 BACKENDS.register("openai", "callgym.agents.backends.openai:OpenAIBackend")

@@ -58,13 +58,8 @@ class Backend(Protocol):
     name: str
     model: str
 
-    def generate(
-        self,
-        chats: list[Messages],
-        sampling: Sampling,
-        tools: list[dict[str, Any]] | None = None,
-        seed_offsets: list[int] | None = None,
-    ) -> list[Reply]:
+    def generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None,
+                 seed_offsets: list[int] | None = None) -> list[Reply]:
         """One reply per chat. A backend that seeds sampled decoding seeds chat *i* with
         ``sampling.seed + seed_offsets[i]`` (None: its position), so a reply never depends on
         which other chats share its batch. (Backends that take no ``seed_offsets`` still work.)"""

@@ -75,13 +75,8 @@ class HFBackend:
             ) from e
         self._eos = _eos_ids(self._lm, self._tokenizer)
 
-    def generate(
-        self,
-        chats: list[Messages],
-        sampling: Sampling,
-        tools: list[dict[str, Any]] | None = None,
-        seed_offsets: list[int] | None = None,
-    ) -> list[Reply]:
+    def generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None,
+                 seed_offsets: list[int] | None = None) -> list[Reply]:
         """Return one reply per chat, in order (chat *i* sampled with ``seed + seed_offsets[i]``)."""
         if not chats:
             return []

@@ -118,13 +118,8 @@ class OpenAIBackend:
         self._loop = _LoopThread()
         self._clients = [self._client(url) for url in self.urls]
 
-    def generate(
-        self,
-        chats: list[Messages],
-        sampling: Sampling,
-        tools: list[dict[str, Any]] | None = None,
-        seed_offsets: list[int] | None = None,
-    ) -> list[Reply]:
+    def generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None,
+                 seed_offsets: list[int] | None = None) -> list[Reply]:
         """Return one reply per chat, in order (chat *i* sent with seed ``seed + seed_offsets[i]``).
 
         Raises:

@@ -112,13 +112,8 @@ class VLLMBackend:
         self._running: dict[str, _Pending] = {}  # vLLM request id -> state
         self._ready: list[_Pending] = []  # finished, not yet returned by poll()
 
-    def generate(
-        self,
-        chats: list[Messages],
-        sampling: Sampling,
-        tools: list[dict[str, Any]] | None = None,
-        seed_offsets: list[int] | None = None,
-    ) -> list[Reply]:
+    def generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None,
+                 seed_offsets: list[int] | None = None) -> list[Reply]:
         """Return one reply per chat, in order (chat *i* seeded with ``seed + seed_offsets[i]``)."""
         batch = next(_batches)
         keys = [(batch, i) for i in range(len(chats))]
