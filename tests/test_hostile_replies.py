@@ -15,6 +15,7 @@ import pytest
 
 import callgym  # noqa: F401  (registers the ids)
 from callgym.agents.backends.base import Reply
+from callgym.agents.backends.stopping import CallWatcher, finish_text
 from callgym.agents.rollout import rollout
 from callgym.calls import MAX_REPLY_CHARS, parse_call
 from callgym.envs.fol import sat
@@ -57,6 +58,21 @@ def test_parsing_costs_linear_time(name: str) -> None:
     small, large = SHAPES[name](MAX_REPLY_CHARS // 8), SHAPES[name](MAX_REPLY_CHARS - 1)
     assert len(large) <= MAX_REPLY_CHARS
     assert _cpu_seconds(lambda: _parse(large)) <= 16 * _cpu_seconds(lambda: _parse(small)) + 0.02
+
+
+def _watch(text: str, piece: int = 4) -> None:
+    """Check the reply for a complete call at every piece, as a streaming backend does."""
+    watcher = CallWatcher(frozenset(NAMES))
+    for end in range(piece, len(text) + piece, piece):
+        watcher.end(text[:end])
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_the_streaming_stop_check_costs_linear_time(name: str) -> None:
+    small, large = SHAPES[name](MAX_REPLY_CHARS // 8), SHAPES[name](MAX_REPLY_CHARS - 1)
+    assert large.startswith(finish_text(large, NAMES)[0])  # a fresh check reads it all, no recursion
+    # The slicing above is itself quadratic in C (8k copies), cheap next to a rescan in Python.
+    assert _cpu_seconds(lambda: _watch(large), 1) <= 16 * _cpu_seconds(lambda: _watch(small)) + 0.05
 
 
 def test_a_reply_past_the_limit_is_refused_before_parsing() -> None:

@@ -113,8 +113,11 @@ class CallWatcher:
     def _scan(self, text: str) -> int | None:
         i, pending, self._pending = self._pos, self._pending, None
         if isinstance(pending, _Word):
-            return self._word(text, pending)
-        if pending is not None:
+            open_at = pending.call_paren(text, self.names)
+            if open_at is not None:
+                return self._call(text, pending, open_at)
+            i = pending.name_end
+        elif pending is not None:
             done, i = self._bracket(text, *pending)
             if done:
                 return i
@@ -129,19 +132,21 @@ class CallWatcher:
                 if done:
                     return i
             elif (ch.isalpha() or ch == "_") and _starts_word(text, i):
-                return self._word(text, _Word(i, i + 1))
+                word = _Word(i, i + 1)
+                open_at = word.call_paren(text, self.names)
+                if open_at is not None:
+                    return self._call(text, word, open_at)
+                i = word.name_end
             elif ch.isalpha() or ch == "_":
                 i = _skip_word(text, i)
             else:
                 i += 1
         return self._wait(text, n, None)
 
-    def _word(self, text: str, word: _Word) -> int | None:
-        open_at = word.call_paren(text, self.names)
+    def _call(self, text: str, word: _Word, open_at: int) -> int | None:
+        """The end of the call whose name is ``word``, or None while it is being written."""
         if open_at == _UNDECIDED:
             return self._wait(text, word.start, word)  # the word may still grow into a call
-        if open_at is None:
-            return self._scan_from(text, word.name_end)
         # The first call spot decides: complete, or still being written.
         return self._bracket(text, "call", word.start, BracketScan(open_at))[1]
 
