@@ -136,6 +136,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     lm_eval_path = sub.add_parser("lm-eval-path", help="print the folder to pass to lm-eval --include_path")
     lm_eval_path.set_defaults(func=cmd_lm_eval_path)
+    # Listed for --help only: main() hands `callgym lm-eval ARGS...` to lm-eval untouched.
+    sub.add_parser("lm-eval", add_help=False, help="lm-eval's own CLI with the model `callgym` registered "
+                   "(whole episodes for callgym_*_agent tasks); every lm-eval flag works, see `callgym lm-eval -h`")
     _add_import_flag(sub)
     return parser
 
@@ -179,6 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Before torch loads: idle OpenMP threads sleep instead of spinning (on a shared CPU a
     # spinning thread that loses its core slows torch tenfold).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lm-eval"]:  # lm-eval's flags, passed on unchanged (argparse here would refuse them)
+        return _lm_eval(argv[1:])
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     prog = f"callgym {args.command}"
@@ -201,6 +207,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("callgym").debug("traceback", exc_info=True)
         hint = "" if args.verbose else "; rerun with -v for the traceback"
         return _fail(prog, "internal error", f"{type(e).__name__}: {e}{hint}", 1)
+
+
+def _lm_eval(argv: list[str]) -> int:
+    try:
+        from callgym.benchmarks.lm_eval_model import main as lm_eval_main
+    except ImportError as e:
+        return _fail("callgym lm-eval", "error", f"needs lm-eval: pip install 'callgym[lm-eval]' ({e})", EXIT_USAGE)
+    try:
+        return lm_eval_main(argv)
+    except UsageError as e:
+        return _fail("callgym lm-eval", "error", e, EXIT_USAGE)
+    except BackendError as e:
+        return _fail("callgym lm-eval", "backend error", e, 1)
 
 
 def _fail(prog: str, kind: str, message: object, status: int) -> int:

@@ -83,11 +83,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from callgym.benchmarks.runner import load_used_problems
     from callgym.leaderboards.render import comparison_markdown, comparison_table
 
+    _refuse_overwriting_inputs({"--md": args.md}, [args.run_a, args.run_b, args.db, args.exclude])
     comparison = compare_runs(args.run_a, args.run_b, db=args.db, used=load_used_problems(args.exclude))
     Console().print(comparison_table(comparison))
     if args.md:
         Path(args.md).write_text(comparison_markdown(comparison), encoding="utf-8")
     return 0
+
+
+def _refuse_overwriting_inputs(outputs: dict[str, str | None], inputs: list[Any]) -> None:
+    """Stop before any work when an output flag names one of the command's own input files."""
+    existing = [Path(i) for i in inputs if i and Path(i).is_file()]
+    for flag, out in outputs.items():
+        if out and Path(out).is_file() and any(Path(out).samefile(i) for i in existing):
+            raise UsageError(f"{flag} {out} is one of this command's inputs and would be overwritten; pass another path")
 
 
 # ----------------------------------------------------------------------------- leaderboard
@@ -125,11 +134,13 @@ def cmd_leaderboard_show(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard_export(args: argparse.Namespace) -> int:
-    from callgym.leaderboards.render import export
-    from callgym.leaderboards.store import Leaderboard
+    from callgym.leaderboards.export import export
+    from callgym.leaderboards.store import Leaderboard, default_db_path
 
     if not (args.md or args.json_path or args.html):
         raise UsageError("nothing to export: pass --md FILE, --json FILE and/or --html DIR")
+    db = args.db or default_db_path()
+    _refuse_overwriting_inputs({"--md": args.md, "--json": args.json_path}, [db])
     with Leaderboard(args.db, readonly=True) as board:
         for path in export(board, md=args.md, json_path=args.json_path, html_dir=args.html):
             print(f"wrote {path}")
@@ -234,7 +245,7 @@ def _add_pipeline(sub: Any) -> None:
     p.add_argument("--config", default="demo",
                    help="a shipped config (demo, study-gpu) or a pipeline YAML file (default demo)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
-    p.add_argument("--out", help="output folder (default runs/<config name>)")
+    p.add_argument("--out", help="output folder (default runs/<config name>, else runs/<config file name>)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. bench_n=20")
     p.set_defaults(func=cmd_pipeline)
 

@@ -6,11 +6,13 @@ A YAML file fills :class:`PipelineConfig`; ``key=value`` overrides (dotted keys 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from callgym.errors import ConfigError
+from callgym.runs import slug
 from callgym.yaml_files import CONFIGS_DIR, import_yaml_modules, read_yaml_mapping, shipped_or_path
 
 
@@ -52,6 +54,9 @@ class RolloutSpec:
             raise ConfigError(f"rollouts: n={self.n}, samples={self.samples}, teacher_samples={self.teacher_samples} must be >= 1")
 
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
 @dataclass
 class PipelineConfig:
     """Benchmark the student, roll out teacher and student, build pairs, train DPO,
@@ -69,6 +74,8 @@ class PipelineConfig:
     dpo: dict[str, Any] = field(default_factory=dict)  # DPO config fields (learning_rate, beta, lora, ...)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+            raise ConfigError(f"name={self.name!r} must be a folder name (letters, digits, '_', '-', '.'), e.g. name: demo")
         if not self.envs:
             raise ConfigError("envs is empty; list at least one env id with its train_kwargs and test_kwargs")
         if self.bench_n < 1:
@@ -79,11 +86,12 @@ class PipelineConfig:
 
 
 def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
-    """Read a pipeline YAML file and apply dotted ``overrides``."""
+    """Read a pipeline YAML file and apply dotted ``overrides``; ``name`` defaults to the file's stem."""
     path = shipped_or_path(path, CONFIGS_DIR, "pipeline config")
     data = read_yaml_mapping(path, "pass a shipped config name (demo, study-gpu) or a YAML path")
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)
+    data.setdefault("name", slug(Path(path).stem) or "pipeline")  # the default run folder: runs/<name>
     import_yaml_modules(data.get("imports"), path)
     try:
         return _build(PipelineConfig, data, "")

@@ -231,8 +231,9 @@ class _Engine:
         """Step the env; return the final info when the episode ended, else None."""
         obs, reward, terminated, truncated, info = slot.env.step(action)
         call, error_type = info["call"], info.get("error_type")
-        # A reply without a call that ended a conversation's turn is valid (it has no error type).
-        valid = call is not None or (error_type is None and slot.tool_env.answer_tool is None)
+        # Invalid means the env reported an error type (a reply that only ends a conversation's
+        # turn has no call and no error); envs that report no types: invalid means no call ran.
+        valid = error_type is None if "error_type" in info else call is not None
         slot.episode.steps.append(Step(action, obs, call, valid, reward, error_type))
         slot.messages = info["messages"]
         if reply is not None:

@@ -25,6 +25,7 @@ class OracleAgent:
     """
 
     name = "oracle"
+    uses_model = False  # model and sampling settings cannot change its episodes
 
     @classmethod
     def from_options(cls, options: AgentOptions) -> OracleAgent:
@@ -55,6 +56,7 @@ class RandomAgent:
     """
 
     name = "random"
+    uses_model = False
 
     def __init__(self, answer_prob: float = 0.25, seed: int = 0) -> None:
         self.answer_prob = answer_prob

@@ -48,7 +48,10 @@ The functions:
 
 {help}"""
 
-NATIVE_SYSTEM = "Solve the task by calling the provided functions, one call per reply. Call {answer}(...) with the final answer."
+NATIVE_SYSTEM = (
+    "Solve the task by calling the provided functions, one call per reply. "
+    "Call {answer}(...) with the final answer."
+)
 
 
 class UnicodeText(spaces.Text):
@@ -204,7 +207,7 @@ class ToolEnv(gym.Env[str, str]):
             judged = answer is not None
             observation += f"\nThe episode is over: {self._truncation_reason()}."
         if len(observation) > MAX_OBSERVATION_CHARS:  # several long results in one reply
-            observation = observation[: MAX_OBSERVATION_CHARS - 60] + f"... [{len(observation) - MAX_OBSERVATION_CHARS + 60:,} more characters cut]"
+            observation = _clip(observation)
         self._messages.append({"role": "user", "content": observation})
         self._done = terminated or truncated
         correct = judged and self.score(answer, self.problem) >= 1.0
@@ -222,7 +225,8 @@ class ToolEnv(gym.Env[str, str]):
 
     def system_prompt(self) -> str:
         assert self.toolset is not None  # set in reset() before this is called
-        protocol = PROTOCOL.format(example=self.toolset.example, answer_tool=self.answer_tool, help=self.toolset.help_text())
+        toolset = self.toolset
+        protocol = PROTOCOL.format(example=toolset.example, answer_tool=self.answer_tool, help=toolset.help_text())
         return f"{self.instructions}\n\n{protocol}" if self.instructions else protocol
 
     def native_system_prompt(self) -> str:
@@ -250,7 +254,8 @@ class ToolEnv(gym.Env[str, str]):
         calls = list(iter_calls(action, self.toolset.callable_names, self.toolset.example))
         if len(calls) > self.max_calls_per_reply:
             raise ModelError(
-                f"Your reply holds {len(calls)} calls; the limit is {self.max_calls_per_reply} per reply.", ErrorType.TOO_LONG
+                f"Your reply holds {len(calls)} calls; the limit is {self.max_calls_per_reply} per reply.",
+                ErrorType.TOO_LONG,
             )
         return calls
 
@@ -282,7 +287,8 @@ class ToolEnv(gym.Env[str, str]):
             ran.append(call)
             if call.name == self.answer_tool:
                 self.last_calls = tuple(ran)
-                return ReplyOutcome("Your answer has been recorded.", tuple(ran), answered=True, answer=result)
+                recorded = "Your answer has been recorded."
+                return ReplyOutcome(recorded, self.last_calls, answered=True, answer=result)
             results.append(format_result(result))
         self.last_calls = tuple(ran)
         if len(calls) == 1:
@@ -337,6 +343,12 @@ class ToolEnv(gym.Env[str, str]):
             "call": _calls_text(calls),
             "error_type": self.last_error_type.value if self.last_error_type else None,
         }
+
+
+def _clip(observation: str) -> str:
+    """Several long results in one reply can outgrow the observation space: cut, and say so."""
+    keep = MAX_OBSERVATION_CHARS - 60
+    return observation[:keep] + f"... [{len(observation) - keep:,} more characters cut]"
 
 
 def _calls_text(calls: tuple[Call, ...]) -> str | None:

@@ -106,6 +106,8 @@ class Leaderboard:
             raise DataError(f"{self.path}: no leaderboard here yet; run `callgym bench` first or pass --db PATH")
         if self.path.is_dir():
             raise DataError(f"{self.path} is a directory; pass --db a file path such as {self.path / DB_NAME}")
+        if self.path.exists() and not self.path.is_file():  # a FIFO would block the open forever
+            raise DataError(f"{self.path} is not a regular file; pass --db a SQLite file path")
         try:
             self._conn = self._connect(timeout)
         except (OSError, sqlite3.Error) as e:

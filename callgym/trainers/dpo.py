@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import resource
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -57,15 +58,28 @@ def train_dpo(config: DPOConfig) -> Path:
         if config.sft_warmup_steps:
             with _timed(seconds, "sft_warmup"):
                 model_path = sft_warmup(config, model_path, tokenizer, pairs)
-        with _timed(seconds, "dpo_prepare"):  # token masks, tokenization, reference log-probs
-            trainer, dataset = _dpo_trainer(config, model_path, tokenizer, pairs)
-        checkpoint = last_checkpoint(out, config.resume)
-        with _timed(seconds, "dpo_train"):
-            output = trainer.train(resume_from_checkpoint=checkpoint)
-        save_model(trainer, tokenizer, out)
-        trainer.save_state()
-    _write_results(out, config, model_path, dataset, trainer, output.metrics, seconds, checkpoint)
+        if config.max_steps == 0:  # SFT only (an ablation): the warmed-up model is the result
+            _copy_model(Path(model_path), out)
+        else:
+            trainer, dataset, output, checkpoint = _dpo(config, model_path, tokenizer, pairs, seconds)
+    if config.max_steps == 0:
+        _write_sft_only_results(out, config, model_path, seconds)
+    else:
+        _write_results(out, config, model_path, dataset, trainer, output.metrics, seconds, checkpoint)
     return out
+
+
+def _dpo(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any, seconds: dict[str, float]) -> tuple:
+    """Prepare and run DPO, save the model into ``output_dir``: (trainer, dataset, train output, checkpoint)."""
+    out = Path(config.output_dir)
+    with _timed(seconds, "dpo_prepare"):  # token masks, tokenization, reference log-probs
+        trainer, dataset = _dpo_trainer(config, model_path, tokenizer, pairs)
+    checkpoint = last_checkpoint(out, config.resume)
+    with _timed(seconds, "dpo_train"):
+        output = trainer.train(resume_from_checkpoint=checkpoint)
+    save_model(trainer, tokenizer, out)
+    trainer.save_state()
+    return trainer, dataset, output, checkpoint
 
 
 @contextmanager
@@ -195,10 +209,8 @@ def lora_config(config: DPOConfig) -> Any:
 
 def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any) -> tuple[Any, Any]:
     """TRL's DPOTrainer over the masked pairs (reference log-probs precomputed in its init)."""
-    from trl import DPOTrainer
-
     from callgym.trainers.callbacks import MetricsCallback, ProgressCallback
-    from callgym.trainers.masking import DataCollatorForMaskedPreference, add_token_masks
+    from callgym.trainers.masking import add_token_masks
 
     out = Path(config.output_dir)
     (out / "cache").mkdir(parents=True, exist_ok=True)
@@ -206,13 +218,14 @@ def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any)
     cache = out / "cache" / f"pairs-{'masked' if config.mask_env_tokens else 'all'}.arrow"
     dataset = add_token_masks(pairs, tokenizer, mask_env_tokens=config.mask_env_tokens, cache_file=str(cache))
     args = _trl_config(config, out)
-    collator = DataCollatorForMaskedPreference(
+    trainer_class, collator_class = _dpo_classes(config.packing)
+    collator = collator_class(
         pad_token_id=tokenizer.pad_token_id,
         max_length=args.max_length,
         truncation_mode=args.truncation_mode,
         pad_to_multiple_of=args.pad_to_multiple_of,
     )
-    trainer = DPOTrainer(
+    trainer = trainer_class(
         model=model_path,
         args=args,
         data_collator=collator,
@@ -224,9 +237,22 @@ def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any)
     return trainer, dataset
 
 
+def _dpo_classes(packing: bool) -> tuple[type, type]:
+    """The trainer and collator: prefix-tree packed, or TRL's padded rows."""
+    if packing:
+        from callgym.trainers.packing import PackedDPOTrainer, PackedPreferenceCollator
+
+        return PackedDPOTrainer, PackedPreferenceCollator
+    from trl import DPOTrainer
+
+    from callgym.trainers.masking import DataCollatorForMaskedPreference
+
+    return DPOTrainer, DataCollatorForMaskedPreference
+
+
 def sft_warmup(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any) -> str:
     """SFT on the distinct chosen chains (same token mask as DPO); returns the warmed-up model."""
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     from callgym.trainers.callbacks import MetricsCallback, ProgressCallback
 
@@ -239,17 +265,30 @@ def sft_warmup(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any) -
     kwargs.update(
         max_steps=config.sft_warmup_steps, learning_rate=config.sft_learning_rate or config.learning_rate
     )
-    trainer = SFTTrainer(
+    trainer_class, extra = _sft_classes(config.packing, tokenizer)
+    trainer = trainer_class(
         model=model_path,
         args=SFTConfig(**kwargs),
         train_dataset=chosen_chains(pairs, tokenizer, config.mask_env_tokens),
         processing_class=tokenizer,
         peft_config=lora_config(config),
         callbacks=[MetricsCallback(Path(config.output_dir) / METRICS, "sft"), ProgressCallback("sft")],
+        **extra,
     )
     trainer.train(resume_from_checkpoint=last_checkpoint(folder, config.resume))
     save_model(trainer, tokenizer, final)
     return str(final)
+
+
+def _sft_classes(packing: bool, tokenizer: Any) -> tuple[type, dict[str, Any]]:
+    """The SFT trainer and its extra arguments: prefix-tree packed, or TRL's padded rows."""
+    if packing:
+        from callgym.trainers.packing import PackedLMCollator, PackedSFTTrainer
+
+        return PackedSFTTrainer, {"data_collator": PackedLMCollator(pad_token_id=tokenizer.pad_token_id)}
+    from trl import SFTTrainer
+
+    return SFTTrainer, {}
 
 
 def chosen_chains(pairs: Any, tokenizer: Any, mask_env_tokens: bool) -> Any:
@@ -307,6 +346,40 @@ def _token_stats(dataset: Any) -> dict[str, float]:
     return stats
 
 
+def _copy_model(source: Path, out: Path) -> None:
+    """Copy a saved model folder's files (weights, config, tokenizer) into ``out``."""
+    for path in source.iterdir():
+        if path.is_file():
+            shutil.copy2(path, out / path.name)
+
+
+def _write_sft_only_results(out: Path, config: DPOConfig, model_path: str, seconds: dict[str, float]) -> None:
+    results = {
+        "model": config.model,
+        "model_path": model_path,
+        "final_model": str(out),
+        "pairs": config.pairs,
+        "global_step": 0,
+        **{f"{k}_seconds": v for k, v in seconds.items()},
+        "peak_rss_mb": peak_rss_mb(),
+        "config": config.to_dict(),
+        "timestamp": time.time(),
+    }
+    (out / RESULTS).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _computed_tokens(trainer: Any, logs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tokens the model ran over: in training (tree slots when packed, else the rows' tokens) and
+    in the reference pass (packed only), beside the tokens of the rows TRL's own pass would run."""
+    last = logs[-1] if logs else {}
+    return {
+        "train": last.get("num_tree_tokens", last.get("num_tokens")),
+        "train_rows": last.get("num_tokens"),
+        "reference": getattr(trainer, "ref_tokens", None),
+        "reference_rows": getattr(trainer, "ref_row_tokens", None),
+    }
+
+
 def _write_results(
     out: Path,
     config: DPOConfig,
@@ -331,6 +404,7 @@ def _write_results(
         "pairs": config.pairs,
         "num_pairs": len(dataset),
         "tokens": _token_stats(dataset),
+        "computed_tokens": _computed_tokens(trainer, logs),
         "global_step": trainer.state.global_step,
         "epoch": trainer.state.epoch,
         "resumed_from": checkpoint,

@@ -68,7 +68,10 @@ class DPOConfig:
     )
     max_steps: int = field(
         default=-1,
-        metadata={"help": "Optimizer steps to run; -1 runs `epochs` epochs."},
+        metadata={
+            "help": "DPO optimizer steps to run; -1 runs `epochs` epochs; 0 runs no DPO (the SFT warm-up's "
+            "model is the result: the SFT-only ablation)."
+        },
     )
     batch_size: int = field(
         default=1,
@@ -134,6 +137,14 @@ class DPOConfig:
     sft_learning_rate: float | None = field(
         default=None,
         metadata={"help": "Learning rate of the SFT warm-up; null uses learning_rate."},
+    )
+    packing: bool = field(
+        default=True,
+        metadata={
+            "help": "Pack each batch (SFT and DPO) as a prefix tree, every distinct prefix computed once, and "
+            "compute reference log-probs once per unique chain; same log-probs, loss and gradients as TRL's "
+            "padded rows up to float rounding. false: TRL's padded rows."
+        },
     )
     precompute_ref_log_probs: bool = field(
         default=True,
@@ -221,8 +232,11 @@ class DPOConfig:
     def _check_ranges(self) -> None:
         if self.loss_type not in LOSS_TYPES:
             raise ConfigError(f"loss_type={self.loss_type!r}; use one of {', '.join(LOSS_TYPES)}")
-        if self.max_steps == 0 or self.max_steps < -1:
-            raise ConfigError(f"max_steps={self.max_steps!r} must be positive, or -1 to run `epochs` epochs")
+        if self.max_steps < -1 or (self.max_steps == 0 and not self.sft_warmup_steps):
+            raise ConfigError(
+                f"max_steps={self.max_steps!r} must be positive, -1 to run `epochs` epochs, or 0 (SFT only) "
+                "with sft_warmup_steps > 0"
+            )
         if self.max_steps == -1 and not self.epochs > 0:
             raise ConfigError(f"epochs={self.epochs!r} must be positive when max_steps is -1")
         if not 0 <= self.lora_dropout < 1:

@@ -25,6 +25,7 @@ collator (the original study's setting).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,7 @@ def chat_ids(tokenizer: Any, messages: list[Message], *, add_generation_prompt: 
     return list(out["input_ids"])
 
 
-def _common_prefix(a: list[int], b: list[int]) -> int:
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
@@ -81,14 +82,14 @@ def token_mask(
     ids = chat_ids(tokenizer, messages)
     mask = [0] * len(ids)
     if env_tokens:
-        start = _common_prefix(chat_ids(tokenizer, prompt, add_generation_prompt=True), ids)
+        start = common_prefix(chat_ids(tokenizer, prompt, add_generation_prompt=True), ids)
         mask[start:] = [1] * (len(ids) - start)
         return ids, mask
     for k in range(len(prompt), len(messages)):
         if messages[k]["role"] != "assistant":
             continue
-        start = _common_prefix(chat_ids(tokenizer, messages[:k], add_generation_prompt=True), ids)
-        end = _common_prefix(chat_ids(tokenizer, messages[: k + 1]), ids)
+        start = common_prefix(chat_ids(tokenizer, messages[:k], add_generation_prompt=True), ids)
+        end = common_prefix(chat_ids(tokenizer, messages[: k + 1]), ids)
         end = _turn_end(ids, start, end, tokenizer.eos_token_id)
         mask[start:end] = [1] * (end - start)
     return ids, mask

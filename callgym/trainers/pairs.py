@@ -112,12 +112,6 @@ class PairSet(Sequence[dict[str, Any]]):
         used = sorted((p.env_id, p.env_kwargs, p.index) for p in self.problems if p.pairs)
         return [{"env_id": e, "env_kwargs": json.loads(k), "index": i} for e, k, i in used]
 
-    def summary(self) -> dict[str, Any]:
-        """Counts per env, pairs per problem, mean lengths and the settings used."""
-        from callgym.trainers.pairs_io import summarize
-
-        return summarize(self)
-
     def to_dataset(self) -> Any:
         """The pairs as an HF ``datasets.Dataset`` (imports ``datasets``)."""
         from datasets import Dataset

@@ -39,3 +39,10 @@ def pairs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pairs")
     save_pairs(build_pairs(episodes), out)
     return out
+
+
+@pytest.fixture(scope="session")
+def fol_pairs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real FOL pairs: two problems, two correct oracle chains (with and without a bootstrap
+    call) against two random agent failures each, all |Dw| x |Dl| = 4 pairs kept."""
+    return helpers.oracle_vs_random_pairs(tmp_path_factory.mktemp("fol-pairs"), indices=[0, 1])

@@ -118,3 +118,20 @@ def make_tiny_model(folder: Path, tokenizer: Any = None) -> Path:
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def oracle_vs_random_pairs(out: Path, indices: list[int], rejected: int = 2) -> Path:
+    """Pairs on real FOL problems: the oracle's chain, with and without the study's bootstrap
+    call, chosen against ``rejected`` random agent episodes per problem (saved to ``out``)."""
+    import callgym  # noqa: F401 (registers the envs)
+    from callgym.agents.rollout import rollout
+    from callgym.agents.scripted import OracleAgent, RandomAgent
+    from callgym.trainers import build_pairs, save_pairs
+
+    env, kwargs = "callgym/FOL-v0", {"split": "train"}
+    episodes = []
+    for bootstrap in ((), ('Reasoning("I need to reason step by step")',)):
+        episodes += rollout(env, kwargs, OracleAgent(), indices, progress=False, bootstrap=bootstrap).episodes
+    episodes += rollout(env, kwargs, RandomAgent(seed=0), indices, samples=rejected, progress=False).episodes
+    save_pairs(build_pairs(episodes, rejected_agents=["random"]), out)
+    return out

@@ -164,3 +164,14 @@ def test_embedded_model_lora_two_steps(pairs_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
     assert AutoModelForCausalLM.from_pretrained(str(out)).config.num_hidden_layers == 30
+
+
+def test_sft_only_ablation_saves_the_warmed_up_model(tiny_model, pairs_dir, tmp_path):
+    """max_steps=0 with an SFT warm-up: no DPO, the SFT model is the result (one-key ablation)."""
+    out = train_dpo(_config(tiny_model, pairs_dir, tmp_path / "run", max_steps=0, sft_warmup_steps=2))
+    results = json.loads((out / "results.json").read_text())
+    assert results["global_step"] == 0 and results["sft_warmup_seconds"] > 0
+    sft, final, base = _weights(out / "sft-warmup" / "model"), _weights(out), _weights(tiny_model)
+    assert all(torch.equal(final[k], sft[k]) for k in sft)
+    assert any(not torch.equal(final[k], base[k]) for k in base)
+    assert {m["phase"] for m in _metrics(out) if "loss" in m} == {"sft"}

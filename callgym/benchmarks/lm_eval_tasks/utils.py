@@ -1,4 +1,6 @@
-"""The hooks behind callgym's lm-evaluation-harness tasks (``callgym_gsm8k``, ``callgym_fol``).
+"""The hooks behind callgym's lm-evaluation-harness tasks: the single-turn ``callgym_gsm8k``
+and ``callgym_fol``, and the agent tasks ``callgym_gsm8k_agent`` and ``callgym_fol_agent``
+(whole episodes played by the ``callgym`` lm-eval model, :mod:`callgym.benchmarks.lm_eval_model`).
 
 lm-eval loads this file by path (``!function utils.NAME`` in the YAML files beside it), so
 it imports callgym absolutely. Docs are built offline from callgym's envs by
@@ -52,6 +54,12 @@ def load_docs(
     import_modules(imports or [], where="lm-eval metadata imports:")
     env_kwargs = dict(env_kwargs or {})
     env = _env(env_id, _dump(env_kwargs))
+    if env.unwrapped.answer_tool is None:
+        # One generation cannot hold a conversation: later user turns depend on the replies.
+        raise ConfigError(
+            f"env_id={env_id!r} is a conversation env (several user turns); these single-generation "
+            "tasks cannot play it: use `callgym bench --env/--suite` (e.g. --suite bfcl-multi-turn)"
+        )
     indices = _indices(env, n, start)
     docs = [_doc(env, env_id, env_kwargs, i) for i in indices]
     return datasets.DatasetDict({EVAL_SPLIT: datasets.Dataset.from_list(docs)})
@@ -81,6 +89,13 @@ def load_gsm8k_docs(
     if data is not None:
         env_kwargs["data"] = data
     return load_docs(GSM8K_ENV, env_kwargs, n, start, **ignored)
+
+
+def process_agent_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    """Score an agent task's result, the episode's final answer call, by replaying it in the
+    doc's env: the env's own answer check and scoring, as in the episode itself."""
+    env = _env(doc["env_id"], doc["env_kwargs"])
+    return {"accuracy": float(replay_chain(env, doc["index"], results[0]).correct)}
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
@@ -136,5 +151,6 @@ def _doc(env: gym.Env, env_id: str, env_kwargs: dict[str, Any], index: int) -> d
         "question": problem.prompt,
         "answer": str(problem.answer),
         "gold_chain": "\n".join(problem.gold_calls),
+        "answer_call": problem.gold_calls[-1] if problem.gold_calls else "",
         "difficulty": "" if problem.difficulty is None else str(problem.difficulty),
     }

@@ -31,7 +31,6 @@ class TurnChecker:
         self.truth = Scenario(entry)
         self._turn_start = 0  # where this turn's results begin in model.log
 
-
     def check(self, turn: int) -> dict[str, Any]:
         """BFCL's verdict on turn ``turn``: ``{"valid": True}`` or the failing check's report."""
         from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker import response_checker, state_checker

@@ -62,7 +62,10 @@ def load_entries(category: str) -> tuple[Entry, ...]:
         raise DataError(f"BFCL category {category!r} is not wrapped; use one of {', '.join(CATEGORIES)}")
     data = wheel_root() / "data"
     questions = _read_jsonl(data / f"BFCL_v4_multi_turn_{category}.json")
-    answers = {row["id"]: row["ground_truth"] for row in _read_jsonl(data / "possible_answer" / f"BFCL_v4_multi_turn_{category}.json")}
+    answers = {
+        row["id"]: row["ground_truth"]
+        for row in _read_jsonl(data / "possible_answer" / f"BFCL_v4_multi_turn_{category}.json")
+    }
     return tuple(_entry(row, answers[row["id"]], category) for row in questions)
 
 
@@ -70,8 +73,13 @@ def _entry(row: dict[str, Any], ground_truth: list[list[str]], category: str) ->
     turns = tuple("\n\n".join(m["content"] for m in messages) for messages in row["question"])
     missed = {int(turn): tuple(names) for turn, names in row.get("missed_function", {}).items()}
     return Entry(
-        row["id"], category, turns, row["initial_config"], tuple(row["involved_classes"]),
-        tuple(tuple(turn) for turn in ground_truth), missed,
+        row["id"],
+        category,
+        turns,
+        row["initial_config"],
+        tuple(row["involved_classes"]),
+        tuple(tuple(turn) for turn in ground_truth),
+        missed,
     )
 
 

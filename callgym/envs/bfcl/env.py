@@ -11,7 +11,7 @@ stops at the first turn that fails. ``info["answer"]`` is the number of turns th
 >>> import gymnasium as gym, callgym
 >>> env = gym.make("callgym/BFCL-MultiTurnBase-v0")
 >>> obs, info = env.reset(options={"index": 1})
->>> obs[:40]
+>>> obs[:41]
 'I am alex. Check if the current directory'
 >>> env.step("[ls(a=True)]")[0]
 '{"current_directory_content": ["workspace"]}'
@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from callgym.calls import MAX_CANDIDATES
 from callgym.envs.base import Problem, ToolEnv
 from callgym.envs.bfcl.backends import Scenario
 from callgym.envs.bfcl.checker import TurnChecker
 from callgym.envs.bfcl.data import Entry, function_docs, load_entries
 from callgym.envs.bfcl.tools import BfclToolset
-from callgym.calls import MAX_CANDIDATES
 
 # What the oracle replies to end a turn: any reply without a call.
 TURN_DONE = "Done."
@@ -54,8 +54,12 @@ class BFCLMultiTurnEnv(ToolEnv):
     answer_tool = None
     max_calls_per_reply = MAX_CANDIDATES
 
-    def __init__(self, *, max_steps: int | None = None, max_invalid: int = 5, render_mode: str | None = None) -> None:
-        super().__init__(max_steps=max_steps or _bfcl_step_limit(), max_invalid=max_invalid, render_mode=render_mode)
+    def __init__(
+        self, *, max_steps: int | None = None, max_invalid: int = 5, render_mode: str | None = None
+    ) -> None:
+        super().__init__(
+            max_steps=max_steps or _bfcl_step_limit(), max_invalid=max_invalid, render_mode=render_mode
+        )
         self.entries = load_entries(self.category)
         self.checker: TurnChecker | None = None
         self.verdict: dict[str, Any] = {}
@@ -77,7 +81,9 @@ class BFCLMultiTurnEnv(ToolEnv):
         for calls in entry.ground_truth:
             gold += [f"[{', '.join(calls)}]", TURN_DONE] if calls else [ASK_FOR_DETAILS]
         meta = {"id": entry.id, "involved_classes": list(entry.involved_classes)}
-        return Problem(index, texts[0], len(texts), tuple(gold), difficulty=len(texts), meta=meta, follow_ups=texts[1:])
+        return Problem(
+            index, texts[0], len(texts), tuple(gold), difficulty=len(texts), meta=meta, follow_ups=texts[1:]
+        )
 
     def make_toolset(self, problem: Problem) -> BfclToolset:
         entry = self.entries[problem.index]
@@ -122,7 +128,9 @@ class BFCLMultiTurnEnv(ToolEnv):
             return entry.turns[turn]
         from bfcl_eval.constants.default_prompts import DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_PROMPTING
 
-        return DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_PROMPTING.format(functions=json.dumps(_docs_named(entry, names), indent=4))
+        return DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_PROMPTING.format(
+            functions=json.dumps(_docs_named(entry, names), indent=4)
+        )
 
     def _info(self) -> dict[str, Any]:
         info = super()._info()

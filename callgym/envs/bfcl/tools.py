@@ -19,8 +19,22 @@ from callgym.envs.bfcl.backends import Scenario
 from callgym.tools import Parameter, Tool, Toolset
 
 # BFCL's type names -> Python annotations (for the random baseline's arguments).
-PYTHON_TYPES: dict[str, Any] = {"string": str, "integer": int, "float": float, "boolean": bool, "array": list, "dict": dict}
-EXAMPLE_VALUES: dict[str, str] = {"string": '"text"', "integer": "1", "float": "1.0", "boolean": "True", "array": "[]", "dict": "{}"}
+PYTHON_TYPES: dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "float": float,
+    "boolean": bool,
+    "array": list,
+    "dict": dict,
+}
+EXAMPLE_VALUES: dict[str, str] = {
+    "string": '"text"',
+    "integer": "1",
+    "float": "1.0",
+    "boolean": "True",
+    "array": "[]",
+    "dict": "{}",
+}
 
 
 @dataclass(frozen=True)
@@ -34,13 +48,28 @@ class BfclTool(Tool):
         properties = doc["parameters"].get("properties", {})
         required = set(doc["parameters"].get("required", []))
         parameters = tuple(
-            Parameter(name, PYTHON_TYPES.get(spec.get("type"), Any), inspect.Parameter.empty if name in required else spec.get("default"),
-                      spec.get("description", ""))
+            Parameter(
+                name,
+                PYTHON_TYPES.get(spec.get("type"), Any),
+                inspect.Parameter.empty if name in required else spec.get("default"),
+                spec.get("description", ""),
+            )
             for name, spec in properties.items()
         )
-        example_args = ", ".join(f"{p.name}={EXAMPLE_VALUES.get(properties[p.name].get('type'), '1')}" for p in parameters if p.required)
+        example_args = ", ".join(
+            f"{p.name}={EXAMPLE_VALUES.get(properties[p.name].get('type'), '1')}"
+            for p in parameters
+            if p.required
+        )
         name = doc["name"]
-        return cls(name, lambda *a, **k: scenario.run(Call(name, a, k)), doc["description"], f"{name}({example_args})", parameters, doc)
+        return cls(
+            name,
+            lambda *a, **k: scenario.run(Call(name, a, k)),
+            doc["description"],
+            f"{name}({example_args})",
+            parameters,
+            doc,
+        )
 
     def help_text(self) -> str:
         return json.dumps(self.doc, indent=4)
@@ -85,7 +114,9 @@ def openai_function(doc: dict[str, Any]) -> dict[str, Any]:
     doc = copy.deepcopy(doc)
     doc.pop("response", None)
     doc["parameters"]["type"] = "object"
-    doc["parameters"]["properties"] = _openai_types(doc["parameters"].get("properties", {}), GORILLA_TO_OPENAPI)
+    doc["parameters"]["properties"] = _openai_types(
+        doc["parameters"].get("properties", {}), GORILLA_TO_OPENAPI
+    )
     return doc
 
 

@@ -35,12 +35,18 @@ def bfcl_verdicts(entry: Entry, turns: list[list[list[str]]]) -> list[bool]:
     """BFCL's verdict after each turn the episode played: the checker on every prefix."""
     from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker import multi_turn_checker
 
-    test_entry = {"id": entry.id, "initial_config": entry.initial_config, "involved_classes": list(entry.involved_classes)}
+    test_entry = {
+        "id": entry.id,
+        "initial_config": entry.initial_config,
+        "involved_classes": list(entry.involved_classes),
+    }
     truth = [list(t) for t in entry.ground_truth]
     verdicts = []
     for k in range(len(turns)):
         # A fresh model name: BFCL keeps its instances in globals() keyed by it.
-        result = multi_turn_checker(turns[: k + 1], truth[: k + 1], test_entry, entry.category, f"parity_{uuid.uuid4().hex}")
+        result = multi_turn_checker(
+            turns[: k + 1], truth[: k + 1], test_entry, entry.category, f"parity_{uuid.uuid4().hex}"
+        )
         verdicts.append(bool(result["valid"]))
     return verdicts
 

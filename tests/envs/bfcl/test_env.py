@@ -30,10 +30,20 @@ def test_oracle_passes_every_entry(category):
 
 
 CALLS = [
-    "ls(a=True)", "cd(folder='workspace')", "cd(folder='nowhere')", "cd(folder=3)", "cd(fold='x')", "cd()",
-    "mkdir(dir_name='new')", "touch(file_name='a.txt')", "echo(content='hi', file_name='a.txt')", "cat('a.txt')",
-    "wc(file_name='a.txt', mode='w')", "post_tweet(content='hello', tags=['#a'], mentions=[])",
-    "authenticate_twitter(username='analyst_pro', password='wrong')", "sort(file_name='missing.txt')",
+    "ls(a=True)",
+    "cd(folder='workspace')",
+    "cd(folder='nowhere')",
+    "cd(folder=3)",
+    "cd(fold='x')",
+    "cd()",
+    "mkdir(dir_name='new')",
+    "touch(file_name='a.txt')",
+    "echo(content='hi', file_name='a.txt')",
+    "cat('a.txt')",
+    "wc(file_name='a.txt', mode='w')",
+    "post_tweet(content='hello', tags=['#a'], mentions=[])",
+    "authenticate_twitter(username='analyst_pro', password='wrong')",
+    "sort(file_name='missing.txt')",
 ]
 
 
@@ -42,8 +52,14 @@ def test_calls_give_bfcls_results_and_errors():
     from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_utils import execute_multi_turn_func_call
 
     entry = load_entries("base")[1]
-    entry = type(entry)(entry.id, entry.category, entry.turns, entry.initial_config,
-                        ("GorillaFileSystem", "TwitterAPI"), entry.ground_truth)
+    entry = type(entry)(
+        entry.id,
+        entry.category,
+        entry.turns,
+        entry.initial_config,
+        ("GorillaFileSystem", "TwitterAPI"),
+        entry.ground_truth,
+    )
     ours = Scenario(entry)
     texts = [str(c) for c in parse_calls("\n".join(CALLS))]
     theirs, _ = execute_multi_turn_func_call(
@@ -73,7 +89,7 @@ def test_costly_arguments_are_refused_fast():
 def test_held_out_functions_arrive_on_their_turn():
     env = gym.make(ENV_IDS["miss_func"])
     entry = load_entries("miss_func")[0]
-    (turn, names), = entry.missed_functions.items()
+    ((turn, names),) = entry.missed_functions.items()
     _, info = env.reset(options={"index": 0})
     offered = lambda info: {t["function"]["name"] for t in info["tools"]}  # noqa: E731
     assert not set(names) & offered(info)
@@ -87,7 +103,9 @@ def test_several_calls_per_reply_with_dict_arguments():
     env = gym.make(ENV_IDS["base"])
     index = next(i for i, e in enumerate(load_entries("base")) if "TicketAPI" in e.involved_classes)
     env.reset(options={"index": index})
-    obs, *_ , info = env.step("[get_user_tickets(status='Open'), edit_ticket(ticket_id=1, updates={'priority': 2})]")
+    obs, *_, info = env.step(
+        "[get_user_tickets(status='Open'), edit_ticket(ticket_id=1, updates={'priority': 2})]"
+    )
     assert info["call"].startswith("[get_user_tickets(") and obs.count(" -> ") == 2
 
 
@@ -99,3 +117,12 @@ def test_both_protocols_offer_bfcls_docs():
     mv = next(t["function"] for t in info["tools"] if t["function"]["name"] == "mv")
     assert mv["parameters"]["type"] == "object" and mv["parameters"]["required"] == ["source", "destination"]
     assert "composing functions" in env.unwrapped.native_system_prompt()
+
+
+@pytest.mark.parametrize("module", ["data", "backends", "env"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"callgym.envs.bfcl.{module}"))
+    assert result.attempted and not result.failed

@@ -98,7 +98,9 @@ def test_random_agent_gets_bfcls_verdict(category):
     agent = RandomAgent(answer_prob=0.3, seed=1)
 
     def act(tool_env, info):
-        return agent.act([Turn(tool_env, info["messages"], info["tools"], info["step"], index=info["index"])])[0].text
+        return agent.act(
+            [Turn(tool_env, info["messages"], info["tools"], info["step"], index=info["index"])]
+        )[0].text
 
     for index in range(0, len(load_entries(category)), 25):
         info, turns = play(env, index, act)

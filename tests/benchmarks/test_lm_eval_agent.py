@@ -1,0 +1,144 @@
+"""Whole episodes inside lm-eval: the agent tasks and the ``callgym`` lm-eval model report what
+``callgym bench`` reports on the same problems; the slow test does it with the embedded model
+through the command users run, ``callgym lm-eval``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from callgym.benchmarks.lm_eval_tasks import task_dir, utils
+from callgym.cli import main as cli_main
+
+lm_eval = pytest.importorskip("lm_eval", reason="needs lm-eval: pip install callgym[lm-eval]")
+from lm_eval.tasks import TaskManager  # noqa: E402
+
+from callgym.benchmarks.lm_eval_model import CallgymLM, final_answer_call  # noqa: E402
+
+AGENT_TASKS = ("callgym_fol_agent", "callgym_gsm8k_agent")
+
+
+def _evaluate(model_args: str, limit: int, **metadata: object) -> dict:
+    manager = TaskManager(include_path=task_dir(), include_defaults=False, metadata=metadata or None)
+    return lm_eval.simple_evaluate(model="callgym", model_args=model_args, tasks=list(AGENT_TASKS), task_manager=manager,
+                                   limit=limit, log_samples=True)
+
+
+def _suite(tmp_path: Path, n: int, **env_extra: object) -> str:
+    """A suite of the agent tasks' problems: the env configs their docs name, the first ``n``."""
+    fol = json.loads(utils.load_docs("callgym/FOL-v0", {"split": "test", **env_extra}, n=1)["test"][0]["env_kwargs"])
+    gsm = json.loads(utils.load_gsm8k_docs({"split": "test", **env_extra}, n=1)["test"][0]["env_kwargs"])
+    suite = {"name": "parity", "version": 1, "seed": 0, "envs": [
+        {"id": "callgym/GSM8K-v0", "kwargs": gsm, "n": n}, {"id": "callgym/FOL-v0", "kwargs": fol, "n": n}]}
+    (tmp_path / "parity.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
+    return str(tmp_path / "parity.yaml")
+
+
+def _episodes(out: Path) -> dict[str, list]:
+    """The episodes ``callgym bench --out OUT`` wrote, per env, by problem index."""
+    from callgym.episode import read_episodes
+
+    episodes = read_episodes(sorted(out.rglob("*.jsonl")))
+    return {env: sorted((e for e in episodes if e.env_id == env), key=lambda e: e.index)
+            for env in ("callgym/FOL-v0", "callgym/GSM8K-v0")}
+
+
+def _bench(tmp_path: Path, n: int, *flags: str, **env_extra: object) -> dict[str, list]:
+    code = cli_main(["bench", "--suite", _suite(tmp_path, n, **env_extra), *flags, "--db", str(tmp_path / "lb.db"),
+                     "--out", str(tmp_path / "bench"), "--quiet"])
+    assert code == 0
+    return _episodes(tmp_path / "bench")
+
+
+def test_lm_eval_indexes_the_agent_tasks_and_their_group() -> None:
+    manager = TaskManager(include_path=task_dir(), include_defaults=False)
+    assert {"callgym_agent", *AGENT_TASKS} <= set(manager.all_tasks)
+
+
+def test_the_gold_answer_call_scores_one_and_prose_zero() -> None:
+    for docs in (utils.load_docs("callgym/FOL-v0", {"split": "test"}, n=3), utils.load_gsm8k_docs({"split": "test"}, n=3)):
+        for doc in docs["test"]:
+            assert utils.process_agent_results(doc, [doc["answer_call"]]) == {"accuracy": 1.0}
+            assert utils.process_agent_results(doc, [f"I think it is {doc['answer']}."]) == {"accuracy": 0.0}
+            assert utils.process_agent_results(doc, [""]) == {"accuracy": 0.0}
+
+
+def test_parity_with_bench_for_a_seeded_agent(tmp_path) -> None:
+    """The random agent is seeded: lm-eval must see the very episodes bench plays."""
+    n = 6
+    results = _evaluate("agent=random", n)
+    bench = _bench(tmp_path, n, "--agent", "random")
+    for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
+        episodes = bench[env_id]
+        assert len(episodes) == n
+        assert results["results"][task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
+        answers = {s["doc"]["index"]: s["resps"][0][0] for s in results["samples"][task]}
+        assert answers == {e.index: final_answer_call(e) for e in episodes}
+    assert len(set(answers.values())) > 1  # distinct random episodes, not one answer everywhere
+
+
+def test_episodes_are_kept_and_a_rerun_resumes(tmp_path) -> None:
+    path = tmp_path / "episodes.jsonl"
+    first = _evaluate(f"agent=random,episodes={path}", 3)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 6
+    second = _evaluate(f"agent=random,episodes={path}", 3)
+    assert path.read_text(encoding="utf-8").splitlines() == lines  # nothing played twice
+    for task in AGENT_TASKS:
+        assert second["results"][task]["accuracy,none"] == first["results"][task]["accuracy,none"]
+
+
+def test_settings_come_from_model_args_and_gen_kwargs() -> None:
+    lm = CallgymLM.create_from_arg_string("agent=oracle", {"batch_size": 1, "device": "cpu", "max_batch_size": None})
+    assert lm.batch_size == 32  # lm-eval's default batch of 1 would play one episode at a time
+    assert CallgymLM.create_from_arg_string("agent=oracle", {"batch_size": 8}).batch_size == 8
+    assert CallgymLM.create_from_arg_string("agent=oracle,batch_size=4", {"batch_size": 8}).batch_size == 4
+    from callgym.benchmarks.lm_eval_model import _sampling
+
+    greedy = _sampling({"until": ["\n\n"], "do_sample": False, "temperature": 0.7, "max_gen_toks": 64}, 0)
+    assert (greedy.temperature, greedy.max_tokens, greedy.stop) == (0.0, 64, [])
+    assert _sampling({"do_sample": True, "temperature": 0.7, "top_p": 0.9}, 1).temperature == 0.7
+
+
+def test_callgym_lm_eval_passes_flags_on_and_bad_input_is_one_line(capsys) -> None:
+    assert cli_main(["lm-eval", "--help"]) == 0
+    assert "--model_args" in capsys.readouterr().out  # lm-eval's own help
+    code = cli_main(["lm-eval", "--model", "callgym", "--model_args", "agent=oracle,batch_size=0",
+                     "--tasks", "callgym_fol_agent", "--include_path", task_dir(), "--limit", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "batch_size=0 must be a positive integer" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- the embedded model
+
+
+@pytest.mark.slow
+def test_parity_with_bench_on_the_embedded_model(tmp_path) -> None:
+    """`callgym lm-eval --model callgym` (the command users run) against `callgym bench`, greedy,
+    on the same few problems with the embedded SmolLM2 through hf."""
+    n, max_steps, tokens = 2, 2, 32
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    metadata = json.dumps({"n": n, "env_kwargs": {"split": "test", "max_steps": max_steps}})
+    command = [sys.executable, "-m", "callgym.cli", "lm-eval", "--model", "callgym",
+               "--model_args", "backend=hf,model=smollm2-135m", "--tasks", ",".join(AGENT_TASKS),
+               "--include_path", task_dir(), "--metadata", metadata, "--gen_kwargs", f"max_gen_toks={tokens}",
+               "--output_path", str(tmp_path / "lm_eval"), "--log_samples"]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    (results_file,) = (tmp_path / "lm_eval").glob("*/results_*.json")
+    results = json.loads(results_file.read_text())["results"]
+    bench = _bench(tmp_path, n, "--agent", "student", "--model", "smollm2-135m", "--backend", "hf",
+                   "--max-tokens", str(tokens), max_steps=max_steps)
+    for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
+        episodes = bench[env_id]
+        assert len(episodes) == n and all(e.model.endswith("smollm2-135m") for e in episodes)
+        assert results[task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
+        samples = [json.loads(line) for f in (tmp_path / "lm_eval").glob(f"*/samples_{task}_*.jsonl") for line in f.open()]
+        assert {s["doc"]["index"]: s["resps"][0][0] for s in samples} == {e.index: final_answer_call(e) for e in episodes}
