@@ -243,8 +243,7 @@ def _group(
             side = "rejected"
         else:
             continue
-        key = (ep.env_id, json.dumps(ep.env_kwargs, sort_keys=True), ep.index)
-        groups.setdefault(key, {"chosen": [], "rejected": []})[side].append(chain)
+        groups.setdefault(ep.problem_key, {"chosen": [], "rejected": []})[side].append(chain)
     counts = {
         "read": len(episodes),
         "without_reply": empty,

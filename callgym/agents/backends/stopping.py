@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from callgym.calls import BracketScan
+from callgym.calls import BracketScan, json_call_objects
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HELP_LINE = re.compile(r"^[ \t]*(?:[-*] +)?`?([A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
@@ -248,11 +248,4 @@ def _is_json_call(source: str, names: Collection[str] | None) -> bool:
 
 
 def _json_has_call(obj: Any, names: Collection[str] | None) -> bool:
-    if not isinstance(obj, dict):
-        return False
-    if isinstance(obj.get("tool_calls"), list):
-        return any(_json_has_call(c, names) for c in obj["tool_calls"])
-    if isinstance(obj.get("function"), dict):
-        return _json_has_call(obj["function"], names)
-    name = obj.get("name")
-    return isinstance(name, str) and (names is None or name in names)
+    return any(names is None or call["name"] in names for call in json_call_objects(obj))
