@@ -140,7 +140,7 @@ def cmd_leaderboard_show(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard_export(args: argparse.Namespace) -> int:
-    from callgym.leaderboards.render import export
+    from callgym.leaderboards.export import export
     from callgym.leaderboards.store import Leaderboard, default_db_path
     from callgym.preflight import check_output_dir, check_output_file
 

@@ -14,9 +14,27 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
+from callgym import json_text
 from callgym.errors import DataError
 from callgym.field_types import check_fields, shown, value_type
 from callgym.text_files import iter_lines, parse_json
+
+
+# (env id, canonical env kwargs, index): the one identity of a problem, for resuming,
+# pairing, excluding training problems and comparing runs.
+ProblemKey = tuple[str, str, int]
+
+
+def kwargs_key(env_kwargs: Any) -> str:
+    """Canonical text of an env config, so equal kwargs compare equal whatever their order."""
+    if isinstance(env_kwargs, str):
+        return env_kwargs
+    return json.dumps(env_kwargs or {}, sort_keys=True, default=str)
+
+
+def problem_key(env_id: str, env_kwargs: Any, index: int) -> ProblemKey:
+    """The identity of problem ``index`` of ``env_id`` under ``env_kwargs`` (dict or its JSON)."""
+    return (env_id, kwargs_key(env_kwargs), index)
 
 
 @dataclass
@@ -74,9 +92,14 @@ class Episode:
         return len(self.steps)
 
     @property
+    def problem_key(self) -> ProblemKey:
+        """Which problem this episode played (env, config, index)."""
+        return problem_key(self.env_id, self.env_kwargs, self.index)
+
+    @property
     def key(self) -> tuple[str, str, int, int]:
         """Identifies one (env, config, problem, sample): what --resume skips."""
-        return (self.env_id, json.dumps(self.env_kwargs, sort_keys=True), self.index, self.sample)
+        return (*self.problem_key, self.sample)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -160,7 +183,7 @@ class EpisodeWriter:
 
     def write(self, episode: Episode | dict[str, Any]) -> None:
         data = episode.to_dict() if isinstance(episode, Episode) else episode
-        self._file.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        self._file.write(json_text.dumps(data, default=str) + "\n")  # any reply text, surrogates too
         self._file.flush()
         os.fsync(self._file.fileno())
 
@@ -214,15 +237,11 @@ def _is_torn_episode(tail: bytes) -> bool:
 
 
 def _lock(file: IO[str], path: Path) -> None:
-    """Hold an exclusive lock on the open file until it is closed (the OS drops it if we die)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; parallel runs must use distinct files
-        return
-    try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as e:
-        raise DataError(f"{path} is being written by another callgym run; wait for it or pass --out another file") from e
+    """Hold an exclusive lock on the open file until it is closed, so two runs never interleave."""
+    from callgym.runs import lock_exclusively
+
+    if not lock_exclusively(file):
+        raise DataError(f"{path} is being written by another callgym run; wait for it or pass --out another file")
 
 
 def _repair_tail(path: Path) -> None:

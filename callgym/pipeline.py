@@ -234,7 +234,8 @@ def _report(out: Path, db: Any, console: Any) -> dict[str, Any]:
     from callgym.benchmarks.compare import compare
     from callgym.benchmarks.runner import load_used_problems
     from callgym.episode import read_episodes
-    from callgym.leaderboards.render import comparison_markdown, comparison_table, export
+    from callgym.leaderboards.export import export
+    from callgym.leaderboards.render import comparison_markdown, comparison_table
     from callgym.leaderboards.store import Leaderboard
 
     before = read_episodes(sorted((out / "bench-before").glob("*.jsonl")))

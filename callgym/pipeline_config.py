@@ -14,6 +14,7 @@ from typing import Any
 
 from callgym.errors import ConfigError, UsageError
 from callgym.field_types import check_fields, check_keys, shown
+from callgym.runs import slug
 from callgym.yaml_files import CONFIGS_DIR, import_yaml_modules, read_yaml_mapping, shipped_or_path
 
 
@@ -118,7 +119,7 @@ def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = No
     data = read_yaml_mapping(path, "pass a shipped config name (demo, study-gpu) or a YAML path")
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)
-    data.setdefault("name", Path(path).stem)  # the default run folder: runs/<name>
+    data.setdefault("name", slug(Path(path).stem) or "pipeline")  # the default run folder: runs/<name>
     import_yaml_modules(data.get("imports"), path)
     try:
         return _build(PipelineConfig, data, "")

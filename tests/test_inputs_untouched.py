@@ -3,6 +3,7 @@ read-only commands open SQLite with ``mode=ro`` and create nothing."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -66,6 +67,14 @@ def test_refused_inputs_stay_byte_identical(tmp_path, capsys, monkeypatch, argv,
     conn = sqlite3.connect(files["meta.db"])
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # never switched to WAL
     conn.close()
+
+
+def test_a_database_that_is_not_a_regular_file_is_refused_at_once(tmp_path, capsys):
+    fifo = tmp_path / "lb.db"
+    os.mkfifo(fifo)  # opening it would block until a writer came along
+    for argv in (["leaderboard", "show"], ["bench", "--agent", "oracle", "--n", "1", "--quiet", "--out", str(tmp_path / "b")]):
+        code, _, err = run(capsys, *argv, "--db", str(fifo))
+        assert code == 2 and "is not a regular file" in err, err
 
 
 @pytest.mark.parametrize("argv", [["leaderboard", "show"], ["leaderboard", "export", "--md", "lb.md"], ["compare", "1", "2"]])

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callgym.benchmarks.metrics import UsedKey, exclude, kwargs_key
+from callgym.benchmarks.metrics import UsedKey, exclude
 from callgym.benchmarks.stats import mcnemar_exact, proportion
 from callgym.episode import Episode, read_episodes
 from callgym.errors import DataError
@@ -123,7 +123,7 @@ def compare(
 def _outcomes(episodes: list[Episode], label: str) -> dict[tuple[str, str, int, int], bool]:
     outcomes: dict[tuple[str, str, int, int], bool] = {}
     for e in episodes:
-        key = (e.env_id, kwargs_key(e.env_kwargs), e.index, e.sample)
+        key = e.key
         if key in outcomes:
             raise DataError(
                 f"run {label} holds {e.env_id} index {e.index} sample {e.sample} twice; "

@@ -37,9 +37,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from callgym import json_text
 from callgym.episode import Episode
 from callgym.errors import DataError
 from callgym.field_types import check_fields
+from callgym.json_text import without_surrogates
 from callgym.leaderboards.records import MetricRow, RunRecord
 
 APPLICATION = "callgym-leaderboard"
@@ -114,6 +116,8 @@ class Leaderboard:
             raise DataError(f"{self.path}: no leaderboard here yet; run `callgym bench` first or pass --db PATH")
         if self.path.is_dir():
             raise DataError(f"{self.path} is a directory; pass --db a file path such as {self.path / DB_NAME}")
+        if self.path.exists() and not self.path.is_file():  # a FIFO would block the open forever
+            raise DataError(f"{self.path} is not a regular file; pass --db a SQLite file path")
         try:
             self._conn = self._connect(timeout)
         except (OSError, sqlite3.Error) as e:
@@ -268,7 +272,7 @@ class Leaderboard:
         )
         conn.executemany(
             "INSERT INTO samples VALUES (?, ?, ?)",
-            [(run_id, i, json.dumps(s, ensure_ascii=False, default=str)) for i, s in enumerate(run.samples)],
+            [(run_id, i, json_text.dumps(s, default=str)) for i, s in enumerate(run.samples)],
         )
         return run_id
 
@@ -373,7 +377,8 @@ def _run_values(run: RunRecord) -> tuple[Any, ...]:
         "n": run.n, "problems": run.problems, "excluded": run.excluded, "package_version": run.version,
         "created": run.created, "tag": run.tag, "notes": run.notes,
     }
-    return tuple(data[column] for column in _RUN_COLUMNS)
+    # SQLite stores UTF-8, which a lone surrogate (say from a non-UTF-8 --tag) cannot enter.
+    return tuple(without_surrogates(data[column]) for column in _RUN_COLUMNS)
 
 
 def _row_name(row: sqlite3.Row) -> str:
