@@ -146,6 +146,8 @@ def test_bad_metadata_is_a_clear_error():
         utils.load_docs(TOY_ENV, n=0)
     with pytest.raises(ConfigError, match="start=500"):
         utils.load_docs(TOY_ENV, start=500)
+    with pytest.raises(ConfigError, match="conversation env"):  # BFCL: turns depend on the replies
+        utils.load_docs("callgym/BFCL-MultiTurnBase-v0", n=2)
 
 
 # ----------------------------------------------------------------------------- GSM8K source

@@ -54,6 +54,12 @@ def load_docs(
     import_modules(imports or [], where="lm-eval metadata imports:")
     env_kwargs = dict(env_kwargs or {})
     env = _env(env_id, _dump(env_kwargs))
+    if env.unwrapped.answer_tool is None:
+        # One generation cannot hold a conversation: later user turns depend on the replies.
+        raise ConfigError(
+            f"env_id={env_id!r} is a conversation env (several user turns); these single-generation "
+            "tasks cannot play it: use `callgym bench --env/--suite` (e.g. --suite bfcl-multi-turn)"
+        )
     indices = _indices(env, n, start)
     docs = [_doc(env, env_id, env_kwargs, i) for i in indices]
     return datasets.DatasetDict({EVAL_SPLIT: datasets.Dataset.from_list(docs)})
