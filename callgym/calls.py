@@ -273,7 +273,10 @@ def _parse_python_call(source: str, name: str, example: str) -> Call:
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
-        detail = getattr(e, "msg", None) or str(e)
+        # ast.parse encodes to UTF-8, which a lone surrogate (valid in a str) cannot enter.
+        unencodable = isinstance(e, UnicodeEncodeError)
+        detail = "it holds a lone surrogate, a character that is not text" if unencodable else (
+            getattr(e, "msg", None) or str(e))
         raise CallParseError(
             f"Could not read the call {_clip(source)}: {detail}. Use literal arguments, "
             f"for example {example}."
@@ -361,16 +364,22 @@ def _json_calls(reply: str, names: Collection[str] | None) -> list[tuple[int, in
     return calls
 
 
-def _json_to_calls(obj: Any, names: Collection[str] | None) -> list[Call]:
+def json_call_objects(obj: Any) -> list[dict[str, Any]]:
+    """The tool-call objects in parsed JSON (``{"name": ...}``, nested under ``"function"`` or
+    a ``"tool_calls"`` list): the one recogniser of JSON calls (the stop check uses it too)."""
     if isinstance(obj, dict) and isinstance(obj.get("tool_calls"), list):
-        return [c for item in obj["tool_calls"] for c in _json_to_calls(item, names)]
+        return [c for item in obj["tool_calls"] for c in json_call_objects(item)]
     if isinstance(obj, dict) and isinstance(obj.get("function"), dict):
-        return _json_to_calls(obj["function"], names)
-    if not (isinstance(obj, dict) and isinstance(obj.get("name"), str)):
-        return []
+        return json_call_objects(obj["function"])
+    return [obj] if isinstance(obj, dict) and isinstance(obj.get("name"), str) else []
+
+
+def _json_to_calls(obj: Any, names: Collection[str] | None) -> list[Call]:
+    return [_json_to_call(o) for o in json_call_objects(obj) if names is None or o["name"] in names]
+
+
+def _json_to_call(obj: dict[str, Any]) -> Call:
     name = obj["name"]
-    if names is not None and name not in names:
-        return []
     arguments = obj.get("arguments", obj.get("parameters", {}))
     if isinstance(arguments, str):
         try:
@@ -378,10 +387,10 @@ def _json_to_calls(obj: Any, names: Collection[str] | None) -> list[Call]:
         except ValueError as e:
             raise CallParseError(f'The "arguments" of {name} are not valid JSON: {e}.') from e
     if isinstance(arguments, list):
-        return [Call(name, tuple(_json_literal(v, name) for v in arguments))]
+        return Call(name, tuple(_json_literal(v, name) for v in arguments))
     if not isinstance(arguments, dict):
         raise CallParseError(f'The "arguments" of {name} must be an object like {{"a": 2, "b": 3}}.')
-    return [Call(name, (), {str(k): _json_literal(v, name) for k, v in arguments.items()})]
+    return Call(name, (), {str(k): _json_literal(v, name) for k, v in arguments.items()})
 
 
 def _json_literal(value: Any, name: str, depth: int = 0) -> Any:

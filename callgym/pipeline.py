@@ -1,9 +1,13 @@
 """The main job: benchmark the student, roll out teacher and student on training problems,
 build preference pairs, train DPO, benchmark again, publish both rows, compare, report.
 
-Every stage writes into its own folder under ``out`` and marks itself done there; a rerun
-skips finished stages (and the rollout stages resume inside), so a failure loses nothing
-that earlier stages produced. A stage that fails says which one and why.
+Every stage writes into its own folder under ``out`` and marks itself done there with its
+key (:mod:`callgym.pipeline_keys`: a hash of the settings that decide it and of the stages
+it reads). A rerun skips the stages done with the same key (and the rollout stages resume
+inside); a stage whose key changed is rerun, its earlier outputs moved aside (never mixed
+with the new ones, never deleted). So a failure loses nothing that earlier stages produced,
+and a changed config reruns exactly what it changes. A stage that fails says which one and
+why. One process runs in ``out`` at a time.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from callgym.pipeline_config import AgentSpec, PipelineConfig
 
 log = logging.getLogger(__name__)
 DONE = "DONE.json"
+STAGE = "STAGE.json"  # the key a stage folder's outputs belong to, written before the stage runs
 
 
 class StageError(UsageError):
@@ -39,20 +44,24 @@ def run_pipeline(
 
     from callgym.cpu import describe_cpu
     from callgym.library_log import library_output_to
+    from callgym.pipeline_keys import stage_keys
+    from callgym.runs import claim_folder
 
     out = Path(out)
     _dpo_config(config, out)  # a bad DPO setting fails now, not after an hour of rollouts
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
-    log_file = out / "callgym.log"
-    with nullcontext(get_console()) if verbose else library_output_to(log_file) as console:
-        console.print(f"CPU: {describe_cpu()}")
-        if not verbose:
-            console.print(f"library logs: {log_file} (--verbose shows them here)")
-        return _run_stages(config, out, db, console)
+    _check_envs(config)
+    keys = stage_keys(config, db)
+    with claim_folder(out):
+        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
+        log_file = out / "callgym.log"
+        with nullcontext(get_console()) if verbose else library_output_to(log_file) as console:
+            console.print(f"CPU: {describe_cpu()}")
+            if not verbose:
+                console.print(f"library logs: {log_file} (--verbose shows them here)")
+            return _run_stages(config, out, db, keys, console)
 
 
-def _run_stages(config: PipelineConfig, out: Path, db: Any, console: Any) -> dict[str, Any]:
+def _run_stages(config: PipelineConfig, out: Path, db: Any, keys: dict[str, str], console: Any) -> dict[str, Any]:
     stages: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("bench-before", lambda: _bench(config, config.student, out / "bench-before", db, "before-dpo", None)),
         ("rollout-teacher", lambda: _rollouts(config, config.teacher, out / "rollout-teacher", teacher=True)),
@@ -65,25 +74,63 @@ def _run_stages(config: PipelineConfig, out: Path, db: Any, console: Any) -> dic
     results: dict[str, Any] = {}
     for number, (name, stage) in enumerate(stages, 1):
         console.rule(f"[bold][{number}/{len(stages)}] {name}")
-        results[name] = _run_stage(out / name, name, stage, console)
+        results[name] = _run_stage(out / name, name, keys[name], stage, console)
     return results
 
 
-def _run_stage(folder: Path, name: str, stage: Callable[[], dict[str, Any]], console: Any) -> dict[str, Any]:
+def _check_envs(config: PipelineConfig) -> None:
+    """Build every env of every stage once, with its problem range and bootstrap calls, so a
+    bad kwarg, data file or range fails before the first stage instead of after three."""
+    from callgym.preflight import check_run
+
+    student, teacher = config.student.bootstrap, config.teacher.bootstrap
+    for i, env in enumerate(config.envs):
+        check_run(env.id, env.train_kwargs, 0, config.rollouts.n, [*student, *teacher], f"envs[{i}].train_kwargs")
+        check_run(env.id, env.test_kwargs, 0, config.bench_n, student, f"envs[{i}].test_kwargs")
+
+
+def _run_stage(folder: Path, name: str, key: str, stage: Callable[[], dict[str, Any]], console: Any) -> dict[str, Any]:
     marker = folder / DONE
-    if marker.exists():
+    earlier = _stage_key(folder)
+    if marker.exists() and earlier == key:
         console.print(f"{name}: done in an earlier run, skipped ({marker})")
         return json.loads(marker.read_text(encoding="utf-8"))
+    if earlier != key and folder.exists() and any(folder.iterdir()):
+        aside = _set_aside(folder, earlier)
+        console.print(f"{name}: settings changed since the earlier run; its outputs moved to {aside}")
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / STAGE).write_text(json.dumps({"stage": name, "key": key}), encoding="utf-8")
     started = time.perf_counter()
     try:
         result = stage()
     except (CallgymError, OSError, RuntimeError, ValueError) as e:
         raise StageError(f"stage '{name}' failed: {e}. Outputs of earlier stages are kept; rerun to continue") from e
     result["seconds"] = round(time.perf_counter() - started, 1)
+    result["key"] = key
     marker.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     console.print(f"{name}: done in {result['seconds']:.0f} s")
     return result
+
+
+def _stage_key(folder: Path) -> str | None:
+    """The key the folder's outputs were computed with (None: unknown, e.g. an older callgym)."""
+    try:
+        key = json.loads((folder / STAGE).read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def _set_aside(folder: Path, key: str | None) -> Path:
+    """Rename ``folder`` to ``<name>.<old key>`` (or ``.stale-<n>``) so nothing reads it again."""
+    suffix = key or "stale"
+    aside = folder.with_name(f"{folder.name}.{suffix}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = folder.with_name(f"{folder.name}.{suffix}-{n}")
+    folder.rename(aside)
+    return aside
 
 
 # ----------------------------------------------------------------------------- stages
@@ -187,7 +234,8 @@ def _report(out: Path, db: Any, console: Any) -> dict[str, Any]:
     from callgym.benchmarks.compare import compare
     from callgym.benchmarks.runner import load_used_problems
     from callgym.episode import read_episodes
-    from callgym.leaderboards.render import comparison_markdown, comparison_table, export
+    from callgym.leaderboards.export import export
+    from callgym.leaderboards.render import comparison_markdown, comparison_table
     from callgym.leaderboards.store import Leaderboard
 
     before = read_episodes(sorted((out / "bench-before").glob("*.jsonl")))

@@ -30,14 +30,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from callgym.calls import Call, parse_call
+from callgym.calls import MAX_LIST_ITEMS, Call, parse_call
 from callgym.error_types import ErrorType
 from callgym.errors import ModelError, ToolError
 
 MAX_STR_CHARS = 4_000
 MAX_NUMBER_DIGITS = 400  # digits of a numerator or denominator, in or out
 MAX_RESULT_CHARS = 2_000
-MAX_LIST_ITEMS = 64
 
 
 class Number(Fraction):
@@ -347,6 +346,24 @@ def _parse_docstring(doc: str) -> tuple[str, str, dict[str, str]]:
 
 
 # ----------------------------------------------------------------------------- toolsets
+
+
+REASONING_RECORDED = "The reasoning has been recorded."
+
+
+def _reasoning(thought: str) -> str:
+    """Write down a step of your reasoning; it is recorded and not evaluated.
+
+    Args:
+        thought: the reasoning step, in words.
+    """
+    return REASONING_RECORDED
+
+
+def reasoning_tool(example: str) -> Tool:
+    """The ``Reasoning`` tool any env may offer (the study's bootstrap call uses it); only
+    its example call differs from env to env."""
+    return Tool.from_function(_reasoning, name="Reasoning", example=example)
 
 
 class Toolset:

@@ -3,6 +3,7 @@ read-only commands open SQLite with ``mode=ro`` and create nothing."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -68,6 +69,14 @@ def test_refused_inputs_stay_byte_identical(tmp_path, capsys, monkeypatch, argv,
     conn.close()
 
 
+def test_a_database_that_is_not_a_regular_file_is_refused_at_once(tmp_path, capsys):
+    fifo = tmp_path / "lb.db"
+    os.mkfifo(fifo)  # opening it would block until a writer came along
+    for argv in (["leaderboard", "show"], ["bench", "--agent", "oracle", "--n", "1", "--quiet", "--out", str(tmp_path / "b")]):
+        code, _, err = run(capsys, *argv, "--db", str(fifo))
+        assert code == 2 and "is not a regular file" in err, err
+
+
 @pytest.mark.parametrize("argv", [["leaderboard", "show"], ["leaderboard", "export", "--md", "lb.md"], ["compare", "1", "2"]])
 def test_read_only_commands_do_not_create_a_missing_database(tmp_path, capsys, monkeypatch, argv):
     monkeypatch.chdir(tmp_path)
@@ -103,3 +112,19 @@ def test_a_torn_episode_tail_is_still_repaired(tmp_path, capsys):
     code, stdout, err = run(capsys, *ROLLOUT, str(out), "--n", "3", "--resume")
     assert code == 0, err
     assert out.read_text().startswith(complete) and len(out.read_text().splitlines()) == 3
+
+
+def test_an_output_flag_naming_an_input_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run(capsys, "bench", "--agent", "oracle", "--n", "2", "--db", "lb.db", "--out", "b", "--quiet")
+    assert code == 0
+    episodes = "b/callgym_FOL-v0.jsonl"
+    inputs = [tmp_path / "lb.db", tmp_path / episodes]
+    before = [(p.read_bytes(), p.stat().st_mtime_ns) for p in inputs]
+    for argv in (["leaderboard", "export", "--db", "lb.db", "--md", "lb.db"],
+                 ["leaderboard", "export", "--db", "lb.db", "--json", "./lb.db"],
+                 ["compare", episodes, episodes, "--md", episodes],
+                 ["compare", "1", "2", "--db", "lb.db", "--md", "lb.db"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "would be overwritten" in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert [(p.read_bytes(), p.stat().st_mtime_ns) for p in inputs] == before

@@ -4,6 +4,7 @@ the embedded model's run is `make demo`."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def tiny(tmp_path_factory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("tiny"), tokenizer)
 
 
-def write_config(folder: Path, model: Path, **dpo) -> Path:
+def write_config(folder: Path, model: Path, file: str = "pipeline.yaml", **dpo) -> Path:
     config = {
         "name": "test",
         "student": {"agent": "random", "model": str(model), "batch_size": 8},
@@ -37,9 +38,23 @@ def write_config(folder: Path, model: Path, **dpo) -> Path:
         "pairs": {"cap": 2},
         "dpo": {"max_steps": 2, "batch_size": 2, "gradient_accumulation_steps": 1, "max_length": 1024, **dpo},
     }
-    path = folder / "pipeline.yaml"
+    if file != "pipeline.yaml":
+        del config["name"]  # its file names it
+    path = folder / file
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def stages_run(output: str) -> tuple[list[str], list[str]]:
+    """(stages that ran, stages skipped as done) according to the pipeline's output."""
+    ran = re.findall(r"^(\S+): done in [\d.]+ s", output, re.M)
+    return ran, re.findall(r"^(\S+): done in an earlier run, skipped", output, re.M)
+
+
+def read_samples(folder: Path) -> list[int]:
+    from callgym.episode import read_episodes
+
+    return sorted(e.sample for e in read_episodes(sorted(folder.glob("*.jsonl"))))
 
 
 def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capfd):
@@ -64,6 +79,20 @@ def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capfd):
     with Leaderboard(db) as board:
         assert len(board.runs()) == 2
 
+    # A changed benchmark size reruns both benchmarks and the report, not rollouts or training;
+    # the first benchmark's episodes are moved aside, not mixed with the new ones.
+    config = str(write_config(tmp_path, tiny))
+    assert main(["pipeline", "--config", config, "--db", str(db), "--out", str(out), "bench_n=5"]) == 0
+    assert stages_run(capfd.readouterr().out) == (["bench-before", "bench-after", "report"],
+                                                   ["rollout-teacher", "rollout-student", "pairs", "train"])
+    assert len(read_samples(out / "bench-before")) == 5 and len(list(out.glob("bench-before.*"))) == 1
+    with Leaderboard(db) as board:
+        assert len(board.runs()) == 4
+    # Settings that cannot change any output (a batch size) rerun nothing.
+    assert main(["pipeline", "--config", config, "--db", str(db), "--out", str(out), "bench_n=5",
+                 "student.batch_size=3"]) == 0
+    assert stages_run(capfd.readouterr().out) == ([], STAGES)
+
 
 def test_a_failing_stage_says_which_and_keeps_earlier_outputs(tmp_path, tiny, capfd):
     db, out = tmp_path / "lb.db", tmp_path / "out"
@@ -76,6 +105,37 @@ def test_a_failing_stage_says_which_and_keeps_earlier_outputs(tmp_path, tiny, ca
     good = write_config(tmp_path, tiny)
     assert main(["pipeline", "--config", str(good), "--db", str(db), "--out", str(out)]) == 0
     assert capfd.readouterr().out.count("done in an earlier run, skipped") == 4
+
+
+def test_a_changed_rollout_setting_reruns_exactly_that_stage_and_downstream(tmp_path, capfd):
+    """Without a model: the train stage fails at once, so only the stages before it matter here."""
+    db, out = tmp_path / "lb.db", tmp_path / "out"
+    config = str(write_config(tmp_path, tmp_path / "no-such-model"))
+    argv = ["pipeline", "--config", config, "--db", str(db), "--out", str(out)]
+    assert main(argv) == 2
+    assert stages_run(capfd.readouterr().out) == (["bench-before", "rollout-teacher", "rollout-student", "pairs"], [])
+    assert read_samples(out / "rollout-student") == sorted([0, 1] * 10)
+
+    assert main([*argv, "rollouts.samples=3"]) == 2
+    assert stages_run(capfd.readouterr().out) == (["rollout-student", "pairs"], ["bench-before", "rollout-teacher"])
+    assert read_samples(out / "rollout-student") == sorted([0, 1, 2] * 10)  # not the earlier run's episodes too
+    (aside,) = out.glob("rollout-student.*")
+    assert read_samples(aside) == sorted([0, 1] * 10)  # kept, not deleted
+
+    assert main([*argv, "rollouts.samples=3"]) == 2
+    assert stages_run(capfd.readouterr().out) == ([], ["bench-before", "rollout-teacher", "rollout-student", "pairs"])
+    assert main([*argv, "rollouts.samples=3", "teacher.bootstrap=['Reasoning(\"x\")']"]) == 2
+    assert stages_run(capfd.readouterr().out) == (["rollout-teacher", "pairs"], ["bench-before", "rollout-student"])
+
+
+def test_the_default_run_folder_follows_the_config_file(tmp_path, capfd, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for file, n in (("first.yaml", 4), ("second.yaml", 6)):
+        config = write_config(tmp_path, tmp_path / "no-such-model", file=file)
+        assert main(["pipeline", "--config", str(config), "--db", "lb.db", f"bench_n={n}"]) == 2
+        ran, skipped = stages_run(capfd.readouterr().out)
+        assert skipped == [] and "bench-before" in ran  # nothing borrowed from the other config
+        assert len(read_samples(tmp_path / "runs" / Path(file).stem / "bench-before")) == n
 
 
 def test_bad_config_is_one_clear_line(tmp_path, capsys):

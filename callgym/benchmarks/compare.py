@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callgym.benchmarks.metrics import UsedKey, exclude, kwargs_key
+from callgym.benchmarks.metrics import UsedKey, exclude
 from callgym.benchmarks.stats import mcnemar_exact, proportion
 from callgym.episode import Episode, read_episodes
 from callgym.errors import DataError
@@ -123,7 +123,7 @@ def compare(
 def _outcomes(episodes: list[Episode], label: str) -> dict[tuple[str, str, int, int], bool]:
     outcomes: dict[tuple[str, str, int, int], bool] = {}
     for e in episodes:
-        key = (e.env_id, kwargs_key(e.env_kwargs), e.index, e.sample)
+        key = e.key
         if key in outcomes:
             raise DataError(
                 f"run {label} holds {e.env_id} index {e.index} sample {e.sample} twice; "
@@ -167,7 +167,13 @@ def load_run(ref: str | Path, *, db: str | Path | None = None) -> RunEpisodes:
             several ids of one benchmark (``12,13``) from ``callgym leaderboard show``.
         db: the leaderboard file (default: the user's data directory).
     """
-    text = str(ref)
+    run = _load_run(str(ref), db)
+    if not run.episodes:
+        raise DataError(f"{ref}: holds no episodes; pass a file or run that `callgym rollout` or `callgym bench` filled")
+    return run
+
+
+def _load_run(text: str, db: str | Path | None) -> RunEpisodes:
     path = Path(text)
     if path.is_file():
         return RunEpisodes(read_episodes(path), str(path))  # the folder tells runs apart

@@ -30,7 +30,6 @@ first complete call, as in ``callgym bench``, so ``until`` is not used.
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -40,11 +39,8 @@ from lm_eval.api.registry import register_model
 
 from callgym.errors import ConfigError
 
-log = logging.getLogger(__name__)
-
 MODEL_NAME = "callgym"
 DEFAULT_BATCH = 32  # callgym bench's --batch-size: the same batches, so the same greedy replies
-_OWN = ("backend", "model", "agent", "protocol", "bootstrap", "seed", "batch_size", "episodes")
 _LM_EVAL_EXTRAS = ("max_batch_size", "device")  # lm-eval passes these to every model
 
 

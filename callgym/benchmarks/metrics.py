@@ -30,14 +30,13 @@ Problems used to build training pairs must not count in a benchmark of the train
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
 from callgym.benchmarks.stats import proportion, wilson_interval
-from callgym.episode import Episode, error_type_of
+from callgym.episode import Episode, error_type_of, kwargs_key, problem_key
 from callgym.error_types import ERROR_TYPES
 from callgym.errors import DataError
 
@@ -129,16 +128,9 @@ def as_episodes(items: Iterable[Episode | dict[str, Any]]) -> list[Episode]:
     return episodes
 
 
-def kwargs_key(env_kwargs: Any) -> str:
-    """Canonical text of an env config, so equal kwargs compare equal whatever their order."""
-    if isinstance(env_kwargs, str):
-        return env_kwargs
-    return json.dumps(env_kwargs or {}, sort_keys=True, default=str)
-
-
 def used_problems(episodes: Iterable[Episode | dict[str, Any]]) -> set[UsedKey]:
     """The ``(env_id, env_kwargs, index)`` keys of problems that training episodes played."""
-    return {(e.env_id, kwargs_key(e.env_kwargs), e.index) for e in as_episodes(episodes)}
+    return {e.problem_key for e in as_episodes(episodes)}
 
 
 def exclude(episodes: Iterable[Episode | dict[str, Any]], used: Iterable[UsedKey]) -> tuple[list[Episode], int]:
@@ -157,13 +149,13 @@ def exclude(episodes: Iterable[Episode | dict[str, Any]], used: Iterable[UsedKey
         if len(key) == 2:
             any_config.add((key[0], key[1]))
         elif len(key) == 3:
-            one_config.add((key[0], kwargs_key(key[1]), key[2]))
+            one_config.add(problem_key(*key))
         else:
             raise DataError(f"used problem {key!r} must be (env_id, index) or (env_id, env_kwargs, index)")
     episodes = as_episodes(episodes)
     kept = [
         e for e in episodes
-        if (e.env_id, e.index) not in any_config and (e.env_id, kwargs_key(e.env_kwargs), e.index) not in one_config
+        if (e.env_id, e.index) not in any_config and e.problem_key not in one_config
     ]
     return kept, len(episodes) - len(kept)
 

@@ -9,17 +9,15 @@ episode is played, and the row records how many were left out.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from callgym.benchmarks.metrics import kwargs_key
+from callgym.benchmarks.metrics import UsedKey
+from callgym.episode import kwargs_key, problem_key
 from callgym.benchmarks.suites import Suite
 from callgym.errors import DataError
+from callgym.text_files import parse_json, read_text
 from callgym.runs import slug
-
-UsedKey = tuple[str, str, int]
-
 
 def load_used_problems(path: str | Path | None) -> set[UsedKey]:
     """Read ``used_problems.json`` (written by ``callgym pairs``), or nothing."""
@@ -30,9 +28,9 @@ def load_used_problems(path: str | Path | None) -> set[UsedKey]:
         path = path / "used_problems.json"
     if not path.is_file():
         raise DataError(f"{path}: no such file; pass the pairs folder written by `callgym pairs --out`")
+    rows = parse_json(read_text(path, "used-problems file"), str(path))
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        return {(r["env_id"], kwargs_key(r.get("env_kwargs", {})), int(r["index"])) for r in rows}
+        return {problem_key(r["env_id"], r.get("env_kwargs", {}), int(r["index"])) for r in rows}
     except (ValueError, KeyError, TypeError) as e:
         raise DataError(f"{path}: not a used-problems list ({e}); rebuild it with `callgym pairs`") from e
 
@@ -89,8 +87,7 @@ def _model_size(agent: Any) -> int | None:
 
 
 def _held_out(env_id: str, env_kwargs: dict[str, Any], indices: range, used: set[UsedKey]) -> tuple[list[int], int]:
-    key = kwargs_key(env_kwargs)
-    kept = [i for i in indices if (env_id, key, i) not in used]
+    kept = [i for i in indices if problem_key(env_id, env_kwargs, i) not in used]
     return kept, len(indices) - len(kept)
 
 

@@ -21,9 +21,10 @@ import gymnasium as gym
 
 from callgym.errors import ContractError
 
-# Replies a model may send that must come back as an error observation, never as a crash,
-# a hang or a side effect: code injection, unbalanced or deeply nested text, huge numbers,
-# megabytes of text, JSON objects where literals belong, empty replies.
+# Replies that can never be a valid call: each must come back as an error observation, never
+# as a crash, a hang or a side effect (code injection, unbalanced or deeply nested text, huge
+# numbers, megabytes of text, JSON objects where literals belong, empty replies). The wider
+# corpus of callgym.testing.hostile is checked for bounded cost only (some of it is valid).
 HOSTILE_REPLIES: tuple[str, ...] = (
     "__import__('os').system('touch /tmp/callgym-pwned')",
     "Sum(a=open('/etc/passwd'), b=1)",
@@ -38,7 +39,10 @@ HOSTILE_REPLIES: tuple[str, ...] = (
     "NoSuchTool(1)",
     "",
 )
-STEP_SECONDS = 1.0  # a step costs milliseconds; a second leaves room for a busy machine
+HOSTILE_SAMPLE_CHARS = 20_000  # each shape of callgym.testing.hostile at this size
+# A step costs milliseconds (benchmarks/hostile_replies.py measures it); the contract's bound
+# only has to catch a scan gone quadratic or a hang, on a machine that may be busy tenfold.
+STEP_SECONDS = 5.0
 INFO_AT_RESET = ("messages", "tools", "index", "difficulty")
 INFO_AT_STEP = (*INFO_AT_RESET, "step", "invalid_calls", "call")
 INFO_AT_END = ("correct", "answer", "gold")
@@ -180,13 +184,38 @@ def _missing(info: dict[str, Any], keys: tuple[str, ...], where: str) -> list[st
 
 
 def _hostile_replies(env: gym.Env, seed: int) -> list[str]:
+    """The replies that can never be a valid call must be refused; every reply of callgym's
+    hostile corpus (a sample of each shape, and its fixed cases) must come back in bounded time."""
+    from callgym.testing.hostile import replies
+
+    corpus = [text for _, text in replies(HOSTILE_SAMPLE_CHARS)]
+    return _refused(env, seed) + _bounded(env, seed, corpus)
+
+
+def _bounded(env: gym.Env, seed: int, corpus: list[str]) -> list[str]:
+    problems = []
+    for reply in corpus:
+        env.reset(seed=seed, options={"index": 0})
+        started = time.perf_counter()
+        obs = env.step(reply)[0]
+        seconds = time.perf_counter() - started
+        if not isinstance(obs, str) or seconds > STEP_SECONDS:
+            problems.append(f"reply {_shown(reply)} took {seconds:.2f} s (limit {STEP_SECONDS} s) or gave no text")
+    return problems
+
+
+def _shown(reply: str) -> str:
+    return repr(reply[:40]) + ("..." if len(reply) > 40 else "")
+
+
+def _refused(env: gym.Env, seed: int) -> list[str]:
     problems = []
     for reply in HOSTILE_REPLIES:
         env.reset(seed=seed, options={"index": 0})
         started = time.perf_counter()
         obs, reward, terminated, _, info = env.step(reply)
         seconds = time.perf_counter() - started
-        shown = repr(reply[:40]) + ("..." if len(reply) > 40 else "")
+        shown = _shown(reply)
         if env.unwrapped.answer_tool is None:  # a conversation env: a reply without a call ends the turn
             if not isinstance(obs, str) or reward != 0.0:
                 problems.append(f"reply {shown} must give a text observation and reward 0.0")

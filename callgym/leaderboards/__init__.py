@@ -23,17 +23,17 @@ from callgym.leaderboards.records import (
 from callgym.leaderboards.render import (
     comparison_markdown,
     comparison_table,
-    export,
     leaderboard_data,
     leaderboard_json,
     leaderboard_markdown,
     leaderboard_table,
     metrics_table,
 )
-from callgym.leaderboards.store import Leaderboard, default_db_path
+from callgym.leaderboards.export import export
+from callgym.leaderboards.store import Leaderboard, default_db_path, publish
 
 __all__ = [
     "Leaderboard", "MetricRow", "Outcome", "RunRecord", "before_after_pairs", "comparison_markdown",
     "comparison_table", "default_db_path", "export", "group_runs", "leaderboard_data", "leaderboard_json",
-    "leaderboard_markdown", "leaderboard_table", "metrics_table", "rank", "runs_from_episodes",
+    "leaderboard_markdown", "leaderboard_table", "metrics_table", "publish", "rank", "runs_from_episodes",
 ]

@@ -8,9 +8,7 @@ within a set only. Accuracy is shown in percent with its 95% interval as ``±`` 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -19,12 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 import callgym
+from callgym import json_text
+from callgym.json_text import without_surrogates
 from callgym.leaderboards.records import RunRecord, before_after_pairs, group_runs, now_iso
 
 if TYPE_CHECKING:
     from callgym.benchmarks.compare import Comparison, PairedResult
     from callgym.benchmarks.metrics import MetricsReport
-    from callgym.leaderboards.store import Leaderboard
 
 _COLUMNS = ("#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "valid calls %", "steps",
             "tokens", "s/ep", "run", "date")
@@ -158,40 +157,34 @@ def error_types_of(runs: Iterable[RunRecord]) -> list[str]:
     return [t for t in ERROR_TYPES if t in seen] + sorted(seen - set(ERROR_TYPES))
 
 
-def _per_run_table(runs: list[RunRecord], title: str, caption: str, columns: list[str]) -> Table:
-    """A table with a row per run, labelled by env (its short id), model and tag (when any)."""
+def _per_run_table(runs: list[RunRecord], title: str, caption: str, columns: list[str],
+                   cells: Callable[[RunRecord], list[str]]) -> Table:
+    """A row per run, labelled by env (its short id), model and tag (when any run has one)."""
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
     tagged = any(run.tag for run in runs)
     for name in ("env", "model", *(["tag"] if tagged else []), *columns):
         table.add_column(name, justify="left" if name in ("env", "model", "tag") else "right", no_wrap=name != "model",
                          min_width=10 if name == "model" else None, overflow="fold")
+    for run in runs:
+        label = [run.env_id.rpartition("/")[2], run.display_name, *([run.tag or "–"] if tagged else [])]
+        table.add_row(*label, *cells(run))
     return table
-
-
-def _run_label(run: RunRecord, tagged: bool) -> list[str]:
-    return [run.env_id.rpartition("/")[2], run.display_name, *([run.tag or "–"] if tagged else [])]
 
 
 def budget_table(runs: Iterable[RunRecord], *, title: str = "accuracy % within k steps (95% CI)") -> Table:
     """accuracy@k for a few step budgets k, one row per run (``callgym bench``)."""
     runs = list(runs)
     budgets = shown_budgets(runs)
-    table = _per_run_table(runs, title, "an episode counts at k when it answered correctly by step k",
-                           [f"@{k}" for k in budgets])
-    for run in runs:
-        table.add_row(*_run_label(run, any(r.tag for r in runs)), *(budget_cell(run, k) for k in budgets))
-    return table
+    return _per_run_table(runs, title, "an episode counts at k when it answered correctly by step k",
+                          [f"@{k}" for k in budgets], lambda run: [budget_cell(run, k) for k in budgets])
 
 
 def error_table(runs: Iterable[RunRecord], *, title: str = "invalid replies by error type") -> Table:
     """Counts and shares of each error type, one row per run (``callgym bench``, ``leaderboard show``)."""
     runs = list(runs)
     types = error_types_of(runs)
-    caption = "count (% of replies; per type: % of invalid ones)"
-    table = _per_run_table(runs, title, caption, ["invalid", *types])
-    for run in runs:
-        table.add_row(*_run_label(run, any(r.tag for r in runs)), *error_cells(run, types))
-    return table
+    return _per_run_table(runs, title, "count (% of replies; per type: % of invalid ones)", ["invalid", *types],
+                          lambda run: error_cells(run, types))
 
 
 def comparison_table(comparison: Comparison) -> Table:
@@ -235,7 +228,7 @@ def leaderboard_markdown(runs: Iterable[RunRecord]) -> str:
              "Accuracy in percent with the 95% Wilson interval as ± half-width; "
              "n (−k): k training problems excluded.", ""]
     for label, ranked in group_runs(runs):
-        lines += [f"## {label}", "", _md_row(_COLUMNS), _md_row(["---:" if c in _NUMERIC else "---" for c in _COLUMNS])]
+        lines += [f"## {md_text(label)}", "", _md_row(_COLUMNS), _md_row(["---:" if c in _NUMERIC else "---" for c in _COLUMNS])]
         lines += [_md_row(run_cells(position, run)) for position, run in enumerate(ranked, 1)]
         lines.append("")
         lines += _budget_markdown(ranked) + _errors_markdown(ranked)
@@ -266,15 +259,31 @@ def comparison_markdown(comparison: Comparison) -> str:
     """A paired comparison as a Markdown table."""
     head = ["env", "paired n", "acc A %", "acc B %", "Δ (B−A) pts", "b", "c", "McNemar p", "unpaired A/B"]
     rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]
-    lines = [f"A = {comparison.label_a}; B = {comparison.label_b}.", "", _md_row(head), _md_row(["---"] * len(head))]
+    lines = [f"A = {md_text(comparison.label_a)}; B = {md_text(comparison.label_b)}.", "", _md_row(head),
+             _md_row(["---"] * len(head))]
     lines += [_md_row(_comparison_cells(row)) for row in rows]
     if comparison.excluded_a or comparison.excluded_b:
         lines += ["", f"Excluded (training problems): A {comparison.excluded_a}, B {comparison.excluded_b}."]
     return "\n".join(lines) + "\n"
 
 
+# Names, tags, labels and env arguments are anyone's text: in Markdown they must stay text.
+# HTML is written as entities (no <script>, no <img onerror>), the syntax of links, images
+# and code is backslash-escaped, and "|" and line breaks (which would end a table row or the
+# table) become "\|" and spaces. Emphasis is left alone: at worst it shows a name in italics.
+_MD_ESCAPES = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\\": "\\\\", "`": "\\`", "[": "\\[", "]": "\\]",
+    "\n": " ", "\r": " ", "\u2028": " ", "\u2029": " ",
+})
+
+
+def md_text(value: object) -> str:
+    """``value`` as literal Markdown text, safe in a table cell or a heading."""
+    return without_surrogates(str(value)).translate(_MD_ESCAPES)
+
+
 def _md_row(cells: Iterable[str]) -> str:
-    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+    return "| " + " | ".join(md_text(c) for c in cells) + " |"
 
 
 def leaderboard_data(runs: Iterable[RunRecord], *, samples: bool = False) -> dict[str, Any]:
@@ -291,36 +300,4 @@ def leaderboard_data(runs: Iterable[RunRecord], *, samples: bool = False) -> dic
 
 def leaderboard_json(runs: Iterable[RunRecord]) -> str:
     """:func:`leaderboard_data` as indented JSON text."""
-    return json.dumps(leaderboard_data(runs), indent=2, ensure_ascii=False, default=str) + "\n"
-
-
-def export(
-    source: Leaderboard | Iterable[RunRecord],
-    *,
-    md: str | Path | None = None,
-    json_path: str | Path | None = None,
-    html_dir: str | Path | None = None,
-) -> list[Path]:
-    """Write the leaderboard as Markdown, JSON and/or the static HTML site; returns the files.
-
-    Args:
-        source: an open :class:`Leaderboard` (read with sample transcripts) or runs.
-        md: Markdown file to write.
-        json_path: JSON file to write.
-        html_dir: folder for the site (``index.html``).
-    """
-    from callgym.leaderboards.store import Leaderboard
-
-    runs = source.runs(samples=html_dir is not None) if isinstance(source, Leaderboard) else list(source)
-    written = []
-    for path, text in ((md, leaderboard_markdown), (json_path, leaderboard_json)):
-        if path is not None:
-            target = Path(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text(runs), encoding="utf-8")
-            written.append(target)
-    if html_dir is not None:
-        from callgym.leaderboards.html import write_site
-
-        written.append(write_site(runs, html_dir))
-    return written
+    return json_text.dumps(leaderboard_data(runs), indent=2, default=str) + "\n"

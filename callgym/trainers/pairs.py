@@ -51,6 +51,7 @@ from typing import Any
 from callgym.episode import Episode, error_type_of, read_episodes
 from callgym.error_types import check_error_types
 from callgym.errors import ConfigError, DataError
+from callgym.json_text import without_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +112,13 @@ class PairSet(Sequence[dict[str, Any]]):
         used = sorted((p.env_id, p.env_kwargs, p.index) for p in self.problems if p.pairs)
         return [{"env_id": e, "env_kwargs": json.loads(k), "index": i} for e, k, i in used]
 
-    def summary(self) -> dict[str, Any]:
-        """Counts per env, pairs per problem, mean lengths and the settings used."""
-        from callgym.trainers.pairs_io import summarize
-
-        return summarize(self)
-
     def to_dataset(self) -> Any:
         """The pairs as an HF ``datasets.Dataset`` (imports ``datasets``)."""
         from datasets import Dataset
 
-        return Dataset.from_list(self.records)
+        # Training text must be valid Unicode (Arrow and tokenizers refuse a lone surrogate,
+        # which a model's reply may hold): such characters become U+FFFD here.
+        return Dataset.from_list(without_surrogates(self.records))
 
 
 def build_pairs(
@@ -246,8 +243,7 @@ def _group(
             side = "rejected"
         else:
             continue
-        key = (ep.env_id, json.dumps(ep.env_kwargs, sort_keys=True), ep.index)
-        groups.setdefault(key, {"chosen": [], "rejected": []})[side].append(chain)
+        groups.setdefault(ep.problem_key, {"chosen": [], "rejected": []})[side].append(chain)
     counts = {
         "read": len(episodes),
         "without_reply": empty,

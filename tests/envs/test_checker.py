@@ -8,6 +8,7 @@ import time
 import pytest
 
 from callgym.envs import check_env
+from callgym.envs.checker import STEP_SECONDS
 from callgym.envs.base import Problem
 from callgym.errors import ContractError
 from tests.toy_env import ToyEnv
@@ -42,7 +43,7 @@ class Slow(ToyEnv):
 
     def step(self, action):
         if len(action) > 100_000:
-            time.sleep(1.5)
+            time.sleep(STEP_SECONDS + 0.5)
         return super().step(action)
 
 
@@ -64,7 +65,7 @@ def test_a_good_env_passes_as_instance_and_as_id():
     (Unseeded(), "reset by seed and index", "gave different episodes"),
     (WrongGold(), "oracle chain", "problem 2: the gold chain scored 0.0"),
     (Crashes(), "hostile replies", "raised IndexError: list index out of range"),
-    (Slow(), "hostile replies", "took 1."),
+    (Slow(), "hostile replies", f"took {STEP_SECONDS:.0f}."),
     (NoInfo(), "oracle chain", "info at reset lacks difficulty"),
 ], ids=lambda v: type(v).__name__ if not isinstance(v, str) else v[:12])
 def test_each_broken_clause_is_named(env, clause, detail):

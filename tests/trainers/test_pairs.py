@@ -9,6 +9,7 @@ import pytest
 from callgym.episode import EpisodeWriter
 from callgym.errors import ConfigError, DataError
 from callgym.trainers import build_pairs, load_pairs, save_pairs
+from callgym.trainers.pairs_io import summarize
 from callgym.cli import main
 from tests.trainers.helpers import episode, gold
 
@@ -60,7 +61,7 @@ def test_identical_chains_are_deduplicated():
     assert len(pairs) == 1
     assert (
         pairs.problems[0].duplicates == 3
-        and pairs.summary()["envs"]["callgym-test/Toy-v0"]["duplicates_dropped"] == 3
+        and summarize(pairs)["envs"]["callgym-test/Toy-v0"]["duplicates_dropped"] == 3
     )
 
 
@@ -229,7 +230,7 @@ def test_pairs_are_labelled_with_the_rejected_chains_error_types(played):
         invalid = [s.error_type for s in by_index[index].steps if not s.valid]
         assert first == (invalid[0] if invalid else "") and every == ",".join(dict.fromkeys(invalid))
     assert {first for first, _ in labels.values()} == {"", "syntax_error", "unknown_function"}
-    summary = pairs.summary()["envs"]["callgym-test/Toy-v0"]["rejected_error_types"]
+    summary = summarize(pairs)["envs"]["callgym-test/Toy-v0"]["rejected_error_types"]
     assert summary == dict(__import__("collections").Counter(first or "none" for first, _ in labels.values()))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from callgym.envs.fol.language import (
     Lit,
@@ -26,11 +26,20 @@ from callgym.envs.fol.language import (
     vocabulary,
 )
 
-if TYPE_CHECKING:
-    from callgym.envs.fol.generator import Level
-
 MAX_RELATION_STEPS = 2  # each adds a constant; this keeps the grounded domain small
 NEEDS_SUBJECT = ("conj", "disj", "xor", "switch")  # steps that state facts about the subject
+
+
+@dataclass(frozen=True)
+class Level:
+    """What one difficulty level may use."""
+
+    depth: tuple[int, int]
+    distractors: tuple[int, int]
+    steps: tuple[str, ...]
+    negation: bool = False
+    existential: float = 0.0  # probability that the chain starts from "someone"
+    universal: float = 0.0  # probability of a conclusion like "All teachers are happy"
 
 
 @dataclass

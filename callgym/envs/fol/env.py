@@ -15,7 +15,8 @@ from typing import Any
 
 from callgym.envs.base import Problem, ToolEnv
 from callgym.envs.fol.generator import FOLProblem, generate, load_folio_jsonl
-from callgym.envs.fol.tools import LABELS, TOOLSETS, make_tools, normalize_label
+from callgym.envs.fol.prover import LABELS
+from callgym.envs.fol.tools import TOOLSETS, make_tools, normalize_label
 from callgym.errors import ConfigError
 from callgym.tools import Toolset
 

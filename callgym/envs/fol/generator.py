@@ -32,9 +32,9 @@ True
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 from callgym.envs.fol import chains
+from callgym.envs.fol.chains import Level
 from callgym.envs.fol.formula import to_text
 from callgym.envs.fol.problems import FOLProblem, load_folio_jsonl
 from callgym.envs.fol.prover import LABELS, InconsistentPremisesError, entails
@@ -42,18 +42,6 @@ from callgym.envs.fol.prover import LABELS, InconsistentPremisesError, entails
 __all__ = ["LEVELS", "FOLProblem", "Level", "generate", "load_folio_jsonl"]
 
 MAX_ATTEMPTS = 50
-
-
-@dataclass(frozen=True)
-class Level:
-    """What one difficulty level may use."""
-
-    depth: tuple[int, int]
-    distractors: tuple[int, int]
-    steps: tuple[str, ...]
-    negation: bool = False
-    existential: float = 0.0  # probability that the chain starts from "someone"
-    universal: float = 0.0  # probability of a conclusion like "All teachers are happy"
 
 
 LEVELS = {

@@ -11,9 +11,8 @@ from callgym.envs.fol.prover import entails
 from callgym.envs.fol.sat import ProverGaveUp
 from callgym.error_types import ErrorType
 from callgym.errors import ToolError
-from callgym.tools import Tool, tool
+from callgym.tools import Tool, reasoning_tool, tool
 
-LABELS = ("True", "False", "Unknown")
 MAX_PREMISES = 24  # bounds the grounded knowledge base the prover has to search
 TOOLSETS = ("formal", "answer")
 
@@ -31,13 +30,7 @@ def normalize_label(value: object) -> str | None:
     return aliases.get(text)
 
 
-@tool
-def Reasoning(thought: str) -> str:
-    """Write down a reasoning step; nothing is computed.
-
-    Example: Reasoning("Socrates is a man, and all men are mortal.")
-    """
-    return "The reasoning has been recorded."
+Reasoning = reasoning_tool('Reasoning("Socrates is a man, and all men are mortal.")')
 
 
 @tool

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from callgym.envs.gsm8k.calculator import evaluate
 from callgym.errors import ConfigError, ToolError
-from callgym.tools import Number, Tool, Toolset, tool
+from callgym.tools import Number, Tool, Toolset, reasoning_tool, tool
 
-REASONING_RECORDED = "The reasoning has been recorded."
 
 
 @tool
@@ -91,16 +90,7 @@ def Calculator(expression: str) -> Number:
     return evaluate(expression)
 
 
-@tool
-def Reasoning(thought: str) -> str:
-    """Write down a step of your reasoning; it is recorded and not evaluated.
-
-    Args:
-        thought: the reasoning step, in words.
-
-    Example: Reasoning(thought="First find how many eggs are left each day.")
-    """
-    return REASONING_RECORDED
+Reasoning = reasoning_tool('Reasoning(thought="First find how many eggs are left each day.")')
 
 
 @tool
