@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callgym.envs import ensure_env
-
 PathLike = str | os.PathLike[str]
 
 
@@ -29,6 +27,11 @@ def _agent(agent: Any, seed: int, options: dict[str, Any]) -> Any:
     from callgym.agents import make_agent
 
     return make_agent(agent, seed=seed, **options)
+
+
+def _bootstrap(agent: Any, options: dict[str, Any]) -> tuple[str, ...]:
+    """The calls played before the agent's first reply (checked against each env's tools)."""
+    return tuple(options.get("bootstrap") or getattr(agent, "bootstrap", ()) or ())
 
 
 def rollout(
@@ -59,10 +62,14 @@ def rollout(
     """
     from callgym.agents.rollout import rollout as play
     from callgym.episode import check_episode_file
+    from callgym.preflight import check_output_file, check_resumable, check_run
 
     if out:
+        check_output_file(out, "--out")
         check_episode_file(out)  # a file that is not an episodes file stays untouched
-    ensure_env(env, env_kwargs or {})
+    if resume:
+        check_resumable(out)
+    check_run(env, env_kwargs or {}, start, n, _bootstrap(agent, agent_options))
     built = _agent(agent, seed, agent_options)
     return play(env, env_kwargs, built, range(start, start + n), samples=samples, seed=seed, out=out,
                 resume=resume, batch_size=batch_size, progress=progress)
@@ -111,11 +118,12 @@ def bench(
     from callgym.benchmarks.runner import load_used_problems, run_suite
     from callgym.benchmarks.suites import load_suite
     from callgym.leaderboards.store import publish as publish_rows
+    from callgym.preflight import check_run
     from callgym.runs import mark_finished
 
     loaded = load_suite(suite).with_n(n)
-    for env in loaded.envs:
-        ensure_env(env.id, env.kwargs)
+    for env in loaded.envs:  # every env, problem range and bootstrap call, before a model loads
+        check_run(env.id, env.kwargs, env.start, env.n, _bootstrap(agent, agent_options), f"suite {loaded.name}")
     used = load_used_problems(exclude)
     label = agent if isinstance(agent, str) else agent.describe().get("agent", "agent")
     label = f"{agent_options.get('model', 'smollm2-135m')}-{label}-{agent_options.get('backend', 'hf')}"

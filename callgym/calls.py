@@ -273,7 +273,10 @@ def _parse_python_call(source: str, name: str, example: str) -> Call:
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
-        detail = getattr(e, "msg", None) or str(e)
+        # ast.parse encodes to UTF-8, which a lone surrogate (valid in a str) cannot enter.
+        unencodable = isinstance(e, UnicodeEncodeError)
+        detail = "it holds a lone surrogate, a character that is not text" if unencodable else (
+            getattr(e, "msg", None) or str(e))
         raise CallParseError(
             f"Could not read the call {_clip(source)}: {detail}. Use literal arguments, "
             f"for example {example}."

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from callgym.cli_flags import add_agent_flags, agent_options, parse_key_values
 from callgym.errors import BackendError, UsageError
+from callgym.flags import count, positive_int
 
 EXIT_USAGE = 2
 
@@ -159,9 +160,9 @@ def _add_rollout(sub: Any) -> None:
     p.add_argument("--env", required=True, help="env id, e.g. callgym/GSM8K-v0 (see `callgym envs`)")
     p.add_argument("--env-arg", action="append", metavar="K=V", help="env keyword argument (repeatable)")
     add_agent_flags(p)
-    p.add_argument("--n", type=int, default=10, help="number of problems (default 10)")
-    p.add_argument("--start", type=int, default=0, help="first problem index (default 0)")
-    p.add_argument("--samples", type=int, default=1, help="episodes per problem (default 1)")
+    p.add_argument("--n", type=positive_int, default=10, help="number of problems (default 10)")
+    p.add_argument("--start", type=count, default=0, help="first problem index (default 0)")
+    p.add_argument("--samples", type=positive_int, default=1, help="episodes per problem (default 1)")
     p.add_argument("--out", help="JSONL file the episodes are appended to")
     p.add_argument("--resume", action="store_true", help="skip episodes --out already holds")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -12,6 +12,7 @@ from typing import Any
 
 from callgym.cli_flags import add_agent_flags, agent_options, parse_key_values
 from callgym.errors import UsageError
+from callgym.flags import count, positive_int
 
 
 def add_parsers(sub: Any) -> None:
@@ -31,7 +32,7 @@ def _add_bench(sub: Any) -> None:
     p = sub.add_parser("bench", help="benchmark an agent on a suite and publish the rows to the leaderboard")
     p.add_argument("--suite", default="smoke", help="shipped suite name (smoke, default) or a suite YAML file")
     add_agent_flags(p)
-    p.add_argument("--n", type=int, help="cap the problems per env (default: the suite's)")
+    p.add_argument("--n", type=positive_int, help="cap the problems per env (default: the suite's)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
     p.add_argument("--out", help="episodes folder (default runs/bench/<suite>/<model>-<agent>-<backend>/<run key>-<n>: "
                    "one per run; an identical rerun resumes a killed one)")
@@ -47,7 +48,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from callgym.api import bench
     from callgym.leaderboards.render import budget_table, error_table, leaderboard_table
+    from callgym.preflight import check_db, check_output_dir
 
+    check_output_dir(args.out, "--out")
+    check_db(args.db)
     result = bench(args.suite, args.agent, n=args.n, out=args.out, exclude=args.exclude, tag=args.tag,
                    lineage=args.lineage, publish=True, db=args.db, batch_size=args.batch_size,
                    progress=not args.quiet, seed=args.seed, **agent_options(args))
@@ -82,8 +86,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from callgym.benchmarks.compare import compare_runs
     from callgym.benchmarks.runner import load_used_problems
     from callgym.leaderboards.render import comparison_markdown, comparison_table
+    from callgym.preflight import check_existing_dir
 
     _refuse_overwriting_inputs({"--md": args.md}, [args.run_a, args.run_b, args.db, args.exclude])
+    check_existing_dir(args.md, "--md")
     comparison = compare_runs(args.run_a, args.run_b, db=args.db, used=load_used_problems(args.exclude))
     Console().print(comparison_table(comparison))
     if args.md:
@@ -136,9 +142,13 @@ def cmd_leaderboard_show(args: argparse.Namespace) -> int:
 def cmd_leaderboard_export(args: argparse.Namespace) -> int:
     from callgym.leaderboards.export import export
     from callgym.leaderboards.store import Leaderboard, default_db_path
+    from callgym.preflight import check_output_dir, check_output_file
 
     if not (args.md or args.json_path or args.html):
         raise UsageError("nothing to export: pass --md FILE, --json FILE and/or --html DIR")
+    check_output_file(args.md, "--md")
+    check_output_file(args.json_path, "--json")
+    check_output_dir(args.html, "--html")
     db = args.db or default_db_path()
     _refuse_overwriting_inputs({"--md": args.md, "--json": args.json_path}, [db])
     with Leaderboard(args.db, readonly=True) as board:
@@ -157,9 +167,9 @@ def _add_pairs(sub: Any) -> None:
         "--out", required=True, help="output folder (dataset, pairs.jsonl, summary.json, used_problems.json)"
     )
     p.add_argument(
-        "--cap", type=int, default=None, help="at most this many pairs per problem (seeded sample)"
+        "--cap", type=positive_int, default=None, help="at most this many pairs per problem (seeded sample)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the per-problem sampling")
+    p.add_argument("--seed", type=count, default=0, help="seed of the per-problem sampling")
     p.add_argument(
         "--no-augment",
         dest="augment",
@@ -191,9 +201,11 @@ def _add_pairs(sub: Any) -> None:
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
+    from callgym.preflight import check_output_dir
     from callgym.trainers.pairs import build_pairs
     from callgym.trainers.pairs_io import save_pairs, summarize
 
+    check_output_dir(args.out, "--out")
     pairs = build_pairs(
         args.runs, augment=args.augment, cap=args.cap, seed=args.seed, chosen_agents=args.chosen_agents,
         rejected_agents=args.rejected_agents, strict_chosen=args.strict_chosen,
@@ -253,7 +265,11 @@ def _add_pipeline(sub: Any) -> None:
 def cmd_pipeline(args: argparse.Namespace) -> int:
     from callgym.pipeline import run_pipeline
     from callgym.pipeline_config import load_pipeline_config
+    from callgym.preflight import check_db, check_output_dir
 
     config = load_pipeline_config(args.config, parse_key_values(args.overrides, "override"))
-    run_pipeline(config, out=args.out or Path("runs", config.name), db=args.db, verbose=args.verbose)
+    out = args.out or Path("runs", config.name)
+    check_output_dir(out, "--out")
+    check_db(args.db)
+    run_pipeline(config, out=out, db=args.db, verbose=args.verbose)
     return 0

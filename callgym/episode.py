@@ -7,7 +7,6 @@ loses at most the episodes in flight and ``--resume`` continues where it stopped
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -15,10 +14,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
+from callgym import json_text
 from callgym.errors import DataError
+from callgym.field_types import check_fields, shown, value_type
 from callgym.text_files import iter_lines, parse_json
-
-MAX_INT = 2**63 - 1  # what SQLite and every JSON reader downstream can hold
 
 
 # (env id, canonical env kwargs, index): the one identity of a problem, for resuming,
@@ -129,22 +128,6 @@ def _step(data: dict[str, Any]) -> Step:
 
 # ----------------------------------------------------------------------------- validation
 
-_NUMBER = (int, float)
-# The JSON types each annotation of Episode and Step accepts; annotations not listed
-# (Any, and fields added later) are not checked.
-_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "str | None": (str, type(None)),
-    "int": (int,),
-    "int | None": (int, type(None)),
-    "float": _NUMBER,
-    "bool": (bool,),
-    "dict[str, Any]": (dict,),
-    "list[dict[str, Any]]": (list,),
-    "list[Step]": (list,),
-}
-
-
 def check_record(data: Any) -> None:
     """Check an episode record's field types, so bad data fails on read, naming the field.
 
@@ -154,52 +137,21 @@ def check_record(data: Any) -> None:
             number past 2**63, a step without ``action``).
     """
     if not isinstance(data, dict):
-        raise DataError(f"not an episode: a JSON {_json_type(data)}, expected an object with 'env_id' and 'index'")
+        raise DataError(f"not an episode: a JSON {value_type(data)}, expected an object with 'env_id' and 'index'")
     for name in ("env_id", "index"):
         if name not in data:
             raise DataError(f"not an episode: no {name!r} field (needs 'env_id' and 'index')")
-    _check_fields(Episode, data, "")
+    check_fields(Episode, data, "")
     for i, message in enumerate(data.get("messages", [])):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            raise DataError(f"field 'messages[{i}]' must be an object with a 'role' string, got {_shown(message)}")
+            raise DataError(f"field 'messages[{i}]' must be an object with a 'role' string, got {shown(message)}")
     for i, step in enumerate(data.get("steps", [])):
         if not isinstance(step, dict):
-            raise DataError(f"field 'steps[{i}]' must be an object, got {_shown(step)}")
+            raise DataError(f"field 'steps[{i}]' must be an object, got {shown(step)}")
         for name in ("action", "observation"):
             if name not in step:
                 raise DataError(f"field 'steps[{i}]' has no {name!r} (a step needs 'action' and 'observation')")
-        _check_fields(Step, step, f"steps[{i}].")
-
-
-def _check_fields(cls: type, data: dict[str, Any], prefix: str) -> None:
-    for f in fields(cls):
-        if f.name not in data:
-            continue
-        value, allowed = data[f.name], _TYPES.get(str(f.type))
-        if allowed is None:
-            continue
-        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-            want = " or ".join("null" if t is type(None) else _JSON_NAMES.get(t, t.__name__) for t in allowed)
-            raise DataError(f"field '{prefix}{f.name}' must be {want}, got {_shown(value)}")
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
-            raise DataError(f"field '{prefix}{f.name}' = {_shown(value)} is out of range (at most 2**63 - 1)")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise DataError(f"field '{prefix}{f.name}' = {value} is not a finite number")
-
-
-_JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false", dict: "an object", list: "a list"}
-
-
-def _json_type(value: Any) -> str:
-    return {str: "string", int: "number", float: "number", bool: "boolean", list: "list", type(None): "null"}.get(type(value), "value")
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "null"
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, int) else str(value)
-    text = text if len(text) <= 40 else text[:37] + "..."
-    return f"{_json_type(value)} {text}"
+        check_fields(Step, step, f"steps[{i}].")
 
 
 class EpisodeWriter:
@@ -231,7 +183,7 @@ class EpisodeWriter:
 
     def write(self, episode: Episode | dict[str, Any]) -> None:
         data = episode.to_dict() if isinstance(episode, Episode) else episode
-        self._file.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        self._file.write(json_text.dumps(data, default=str) + "\n")  # any reply text, surrogates too
         self._file.flush()
         os.fsync(self._file.fileno())
 
@@ -285,15 +237,11 @@ def _is_torn_episode(tail: bytes) -> bool:
 
 
 def _lock(file: IO[str], path: Path) -> None:
-    """Hold an exclusive lock on the open file until it is closed (the OS drops it if we die)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; parallel runs must use distinct files
-        return
-    try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as e:
-        raise DataError(f"{path} is being written by another callgym run; wait for it or pass --out another file") from e
+    """Hold an exclusive lock on the open file until it is closed, so two runs never interleave."""
+    from callgym.runs import lock_exclusively
+
+    if not lock_exclusively(file):
+        raise DataError(f"{path} is being written by another callgym run; wait for it or pass --out another file")
 
 
 def _repair_tail(path: Path) -> None:

@@ -49,6 +49,7 @@ def run_pipeline(
 
     out = Path(out)
     _dpo_config(config, out)  # a bad DPO setting fails now, not after an hour of rollouts
+    _check_envs(config)
     keys = stage_keys(config, db)
     with claim_folder(out):
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
@@ -75,6 +76,17 @@ def _run_stages(config: PipelineConfig, out: Path, db: Any, keys: dict[str, str]
         console.rule(f"[bold][{number}/{len(stages)}] {name}")
         results[name] = _run_stage(out / name, name, keys[name], stage, console)
     return results
+
+
+def _check_envs(config: PipelineConfig) -> None:
+    """Build every env of every stage once, with its problem range and bootstrap calls, so a
+    bad kwarg, data file or range fails before the first stage instead of after three."""
+    from callgym.preflight import check_run
+
+    student, teacher = config.student.bootstrap, config.teacher.bootstrap
+    for i, env in enumerate(config.envs):
+        check_run(env.id, env.train_kwargs, 0, config.rollouts.n, [*student, *teacher], f"envs[{i}].train_kwargs")
+        check_run(env.id, env.test_kwargs, 0, config.bench_n, student, f"envs[{i}].test_kwargs")
 
 
 def _run_stage(folder: Path, name: str, key: str, stage: Callable[[], dict[str, Any]], console: Any) -> dict[str, Any]:

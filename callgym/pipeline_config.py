@@ -6,12 +6,14 @@ A YAML file fills :class:`PipelineConfig`; ``key=value`` overrides (dotted keys 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from callgym.errors import ConfigError
+from callgym.errors import ConfigError, UsageError
+from callgym.field_types import check_fields, check_keys, shown
 from callgym.runs import slug
 from callgym.yaml_files import CONFIGS_DIR, import_yaml_modules, read_yaml_mapping, shipped_or_path
 
@@ -29,6 +31,21 @@ class AgentSpec:
     batch_size: int = 32
     bootstrap: list[str] = field(default_factory=list)  # calls run before the model's first reply
     backend_args: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from callgym.agents import AGENTS
+        from callgym.agents.backends import check_backend_options
+        from callgym.agents.backends.base import Sampling
+        from callgym.agents.lm import PROTOCOLS
+
+        AGENTS.get(self.agent)  # an unknown name fails with a "did you mean"
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(f"protocol={self.protocol!r}; use one of {', '.join(PROTOCOLS)}")
+        Sampling(temperature=self.temperature, max_tokens=self.max_tokens)  # checks both
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size={self.batch_size} must be at least 1")
+        if self.agent not in ("oracle", "random"):  # scripted agents have no backend
+            check_backend_options(self.backend, self.backend_args)
 
 
 @dataclass
@@ -52,6 +69,8 @@ class RolloutSpec:
     def __post_init__(self) -> None:
         if self.n < 1 or self.samples < 1 or self.teacher_samples < 1:
             raise ConfigError(f"rollouts: n={self.n}, samples={self.samples}, teacher_samples={self.teacher_samples} must be >= 1")
+        if not (math.isfinite(self.temperature) and self.temperature >= 0):
+            raise ConfigError(f"rollouts: temperature={self.temperature} must be a finite number >= 0 (0 is greedy)")
 
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -80,6 +99,15 @@ class PipelineConfig:
             raise ConfigError("envs is empty; list at least one env id with its train_kwargs and test_kwargs")
         if self.bench_n < 1:
             raise ConfigError(f"bench_n={self.bench_n} must be at least 1")
+        self._check_pairs_options()
+
+    def _check_pairs_options(self) -> None:
+        import inspect
+
+        from callgym.trainers.pairs import build_pairs
+
+        known = [p.name for p in inspect.signature(build_pairs).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        check_keys(self.pairs, known, "pairs")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,31 +123,37 @@ def load_pipeline_config(path: str | Path, overrides: dict[str, Any] | None = No
     import_yaml_modules(data.get("imports"), path)
     try:
         return _build(PipelineConfig, data, "")
+    except UsageError as e:
+        raise type(e)(f"{path}: {e}") from e
     except TypeError as e:
         raise ConfigError(f"{path}: {e}") from e
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     *parents, last = key.split(".")
-    for part in parents:
+    for i, part in enumerate(parents):
         data = data.setdefault(part, {})
+        if not isinstance(data, dict):
+            raise ConfigError(f"override {key}=...: {'.'.join(parents[:i + 1])} is not a mapping, so it has no key {last!r}")
     data[last] = value
 
 
 def _build(cls: type, data: Any, where: str) -> Any:
     """Build a (nested) dataclass from plain data, naming any unknown key."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where or 'config'} must be a mapping, got {data!r}")
     known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ConfigError(f"unknown key {where}{unknown[0]!r}; known keys: {', '.join(known)}")
+    check_keys(data, list(known), where.rstrip(".") or "the config")
+    check_fields(cls, data, where, label="")
     kwargs = {}
     for name, value in data.items():
         default = known[name].default_factory() if callable(known[name].default_factory) else known[name].default  # type: ignore[misc]
         if is_dataclass(default):
             value = _build(type(default), value, f"{where}{name}.")
         elif name == "envs":
-            value = [_build(EnvSpec, v, f"envs[{i}].") for i, v in enumerate(value or [])]
+            if not isinstance(value, list):
+                raise ConfigError(f"envs must be a list of envs (id, train_kwargs, test_kwargs), got {shown(value)}")
+            value = [_build(EnvSpec, v, f"envs[{i}].") for i, v in enumerate(value)]
         kwargs[name] = value
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except UsageError as e:  # a value a section's own checks refused: say which section
+        raise type(e)(f"{where.rstrip('.')}: {e}" if where else str(e)) from e

@@ -80,21 +80,28 @@ def mark_finished(folder: Path, summary: dict[str, Any]) -> None:
     (folder / FINISHED).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
 
 
-def _try_lock(folder: Path) -> IO[str] | None:
-    """An open lock file holding an exclusive OS lock on ``folder``, or None if another process holds it."""
+def lock_exclusively(file: IO[Any]) -> bool:
+    """Take an exclusive OS lock on an open file, held until it is closed (the OS drops it
+    when the process dies, even on kill -9); False when another open file holds it."""
     try:
         import fcntl
-    except ImportError:  # Windows: no advisory locks; every folder counts as free
-        folder.mkdir(parents=True, exist_ok=True)
-        return (folder / LOCK).open("a", encoding="utf-8")
+    except ImportError:  # Windows: no advisory locks; every file counts as free
+        return True
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _try_lock(folder: Path) -> IO[str] | None:
+    """An open lock file holding an exclusive OS lock on ``folder``, or None if another process holds it."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         file = (folder / LOCK).open("a", encoding="utf-8")
     except OSError as e:
         raise DataError(f"{folder}: cannot create the output folder ({e}); pass a writable path") from e
-    try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        file.close()
-        return None
-    return file
+    if lock_exclusively(file):
+        return file
+    file.close()
+    return None

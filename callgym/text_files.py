@@ -26,8 +26,10 @@ def read_bytes(path: str | os.PathLike[str], what: str = "file", fix: str = "") 
     fix = f"; {fix}" if fix else ""
     if path.is_dir():
         raise DataError(f"{path} is a directory, not a {what}{fix}")
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: no such {what}{fix}")
+    if not path.is_file():  # a device or a pipe: reading it may never end
+        raise DataError(f"{path} is not a regular file; pass a {what}")
     try:
         return path.read_bytes()
     except OSError as e:

@@ -85,8 +85,12 @@ def _check_graph(root: yaml.Node) -> None:
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that callgym will not load (its message says what to do instead)."""
+
+
 def _problem(node: yaml.Node, message: str) -> yaml.MarkedYAMLError:
-    return yaml.MarkedYAMLError(problem=message, problem_mark=node.start_mark)
+    return _Refused(problem=message, problem_mark=node.start_mark)
 
 
 def load_yaml(text: str, where: str) -> Any:
@@ -99,7 +103,8 @@ def load_yaml(text: str, where: str) -> Any:
         mark = e.problem_mark or e.context_mark
         place = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
         context = f" ({e.context})" if e.context and e.problem else ""
-        raise DataError(f"{place}: {_one_line(e.problem or e.context)}{context}; fix the YAML") from None
+        fix = "" if isinstance(e, _Refused) else "; fix the YAML"
+        raise DataError(f"{place}: {_one_line(e.problem or e.context)}{context}{fix}") from None
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1

@@ -44,7 +44,7 @@ def test_rollout_writes_episodes_and_prints_accuracy_with_an_interval(tmp_path, 
     [
         (["rollout", "--env", "callgym/GSM8k-v0", "--agent", "oracle"], "Did you mean 'callgym/GSM8K-v0'"),
         (["rollout", "--env", "callgym/FOL-v0", "--agent", "orcale"], "Did you mean 'oracle'"),
-        (["rollout", "--env", "callgym/FOL-v0", "--n", "ten"], "invalid int value: 'ten'"),
+        (["rollout", "--env", "callgym/FOL-v0", "--n", "ten"], "'ten' is not an integer"),
         (["rollout", "--env", "callgym/FOL-v0", "--agent", "oracle", "--env-arg", "split"], "must look like key=value"),
         (["rollout", "--env", "callgym/FOL-v0", "--agent", "oracle", "--env-arg", "split=dev"], "split='dev'"),
         (["rollout", "--env", "callgym/GSM8K-v0", "--agent", "oracle", "--env-arg", "data=/nope.jsonl"], "/nope.jsonl"),

@@ -14,6 +14,7 @@ holds, ends with exactly the file an uninterrupted run writes (timing fields asi
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import time
 from collections import deque
@@ -99,7 +100,7 @@ def rollout(
     env_kwargs = dict(env_kwargs or {})
     bootstrap = bootstrap or tuple(getattr(agent, "bootstrap", ()))
     queue = deque((i, k) for i in indices for k in range(samples))
-    skipped = _drop_finished(queue, env_id, env_kwargs, out) if resume and out else 0
+    skipped = _drop_finished(queue, env_id, env_kwargs, out, _identity(agent.describe(), seed)) if resume and out else 0
     writer = EpisodeWriter(out) if out else None
     engine = _Engine(env_id, env_kwargs, agent, seed, bootstrap, writer, on_episode)
     try:
@@ -112,16 +113,40 @@ def rollout(
     return RolloutResult(engine.finished, skipped, Path(out) if out else None)
 
 
-def _drop_finished(queue: deque[tuple[int, int]], env_id: str, env_kwargs: dict[str, Any], out: str | Path) -> int:
+def _drop_finished(
+    queue: deque[tuple[int, int]], env_id: str, env_kwargs: dict[str, Any], out: str | Path, identity: tuple[Any, ...]
+) -> int:
+    """Drop the (problem, sample) pairs ``out`` already holds; they must come from the same run."""
     if not Path(out).exists():
         return 0
     probe = Episode(env_id=env_id, index=0, env_kwargs=env_kwargs)
-    done = {e.key for e in read_episodes(out)}
+    done = set()
+    for e in read_episodes(out):
+        if e.key[:2] != probe.key[:2]:
+            continue  # another env or env config: not this run's business
+        theirs = _identity({"agent": e.agent, "model": e.model, "backend": e.backend, "sampling": e.sampling}, e.seed)
+        if theirs != identity:  # resuming would mix two runs' episodes in one file
+            raise ConfigError(
+                f"{out} holds {env_id} episodes of another run ({_show(theirs)}); --resume continues only the "
+                f"same agent, model, sampling and seed ({_show(identity)}): pass another --out"
+            )
+        done.add(e.key)
     before = len(queue)
     kept = [(i, k) for i, k in queue if (probe.key[0], probe.key[1], i, k) not in done]
     queue.clear()
     queue.extend(kept)
     return before - len(kept)
+
+
+def _identity(described: dict[str, Any], seed: int | None) -> tuple[Any, ...]:
+    """What decides a run's episodes besides the env: agent, model, backend, sampling, seed."""
+    sampling = json.dumps(described.get("sampling", {}), sort_keys=True, default=str)
+    return (described.get("agent", ""), described.get("model", ""), described.get("backend", ""), sampling, seed)
+
+
+def _show(identity: tuple[Any, ...]) -> str:
+    agent, model, backend, sampling, seed = identity
+    return f"agent {agent}, model {model}, backend {backend}, sampling {sampling}, seed {seed}"
 
 
 class _Engine:

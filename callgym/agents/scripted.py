@@ -26,10 +26,13 @@ class OracleAgent:
 
     name = "oracle"
     uses_model = False  # model and sampling settings cannot change its episodes
+    bootstrap: tuple[str, ...] = ()  # calls the rollout plays before the gold chain
 
     @classmethod
     def from_options(cls, options: AgentOptions) -> OracleAgent:
-        return cls()
+        agent = cls()
+        agent.bootstrap = options.bootstrap  # played first, as for model agents
+        return agent
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._next_call(t)) for t in turns]
@@ -57,6 +60,7 @@ class RandomAgent:
 
     name = "random"
     uses_model = False
+    bootstrap: tuple[str, ...] = ()
 
     def __init__(self, answer_prob: float = 0.25, seed: int = 0) -> None:
         self.answer_prob = answer_prob
@@ -64,7 +68,9 @@ class RandomAgent:
 
     @classmethod
     def from_options(cls, options: AgentOptions) -> RandomAgent:
-        return cls(seed=options.seed)
+        agent = cls(seed=options.seed)
+        agent.bootstrap = options.bootstrap
+        return agent
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._random_call(t, random.Random(f"{self.seed}/{t.index}/{t.sample}/{t.step}"))) for t in turns]

@@ -167,7 +167,13 @@ def load_run(ref: str | Path, *, db: str | Path | None = None) -> RunEpisodes:
             several ids of one benchmark (``12,13``) from ``callgym leaderboard show``.
         db: the leaderboard file (default: the user's data directory).
     """
-    text = str(ref)
+    run = _load_run(str(ref), db)
+    if not run.episodes:
+        raise DataError(f"{ref}: holds no episodes; pass a file or run that `callgym rollout` or `callgym bench` filled")
+    return run
+
+
+def _load_run(text: str, db: str | Path | None) -> RunEpisodes:
     path = Path(text)
     if path.is_file():
         return RunEpisodes(read_episodes(path), str(path))  # the folder tells runs apart

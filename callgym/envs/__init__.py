@@ -72,7 +72,7 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     return gym.make(env_id, **kwargs)
 
 
-def ensure_env(env_id: str, env_kwargs: dict[str, Any]) -> None:
+def ensure_env(env_id: str, env_kwargs: dict[str, Any]) -> Any:
     """Build the env once, so a bad id, env argument or data file fails (a one-line
     UsageError) before any model loads; a gymnasium env that is not a ToolEnv is refused."""
     from callgym.envs.base import ToolEnv
@@ -85,6 +85,7 @@ def ensure_env(env_id: str, env_kwargs: dict[str, Any]) -> None:
     if not isinstance(env.unwrapped, ToolEnv):
         raise ConfigError(f"{env_id} is a gymnasium env but not a callgym ToolEnv (whose actions are "
                           "function calls); see docs/environments.md to write one")
+    return env.unwrapped
 
 
 def env_ids() -> list[str]:

@@ -12,7 +12,6 @@ Python, so they show even with JS off; the script adds sorting and the viewer.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from html import escape
@@ -21,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import callgym
+from callgym import json_text
 from callgym.benchmarks.metrics import difficulty_order
 from callgym.errors import DataError
+from callgym.json_text import without_surrogates
 from callgym.leaderboards import plots
 from callgym.leaderboards.plots import ErrorBar, Estimate, Pair
 from callgym.leaderboards.records import ALL, RunRecord, before_after_pairs, group_runs, now_iso
@@ -40,7 +41,7 @@ def write_site(runs: Iterable[RunRecord], out_dir: str | os.PathLike[str]) -> Pa
         raise DataError(f"{out} is a file; pass --html a directory for the site's index.html")
     out.mkdir(parents=True, exist_ok=True)
     target = out / "index.html"
-    target.write_text(render_page(list(runs)), encoding="utf-8")
+    target.write_text(without_surrogates(render_page(list(runs))), encoding="utf-8")
     return target
 
 
@@ -67,7 +68,7 @@ def _run_key(run: RunRecord, position: int) -> str:
 
 def _json_for_script(data: Any) -> str:
     """JSON safe inside ``<script>``: ``<`` escaped so no transcript text can close the tag."""
-    text = json.dumps(data, ensure_ascii=False, default=str)
+    text = json_text.dumps(data, default=str)  # a transcript may hold a lone surrogate
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 

@@ -8,7 +8,6 @@ within a set only. Accuracy is shown in percent with its 95% interval as ``±`` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 import callgym
+from callgym import json_text
+from callgym.json_text import without_surrogates
 from callgym.leaderboards.records import RunRecord, before_after_pairs, group_runs, now_iso
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ def leaderboard_markdown(runs: Iterable[RunRecord]) -> str:
              "Accuracy in percent with the 95% Wilson interval as ± half-width; "
              "n (−k): k training problems excluded.", ""]
     for label, ranked in group_runs(runs):
-        lines += [f"## {label}", "", _md_row(_COLUMNS), _md_row(["---:" if c in _NUMERIC else "---" for c in _COLUMNS])]
+        lines += [f"## {md_text(label)}", "", _md_row(_COLUMNS), _md_row(["---:" if c in _NUMERIC else "---" for c in _COLUMNS])]
         lines += [_md_row(run_cells(position, run)) for position, run in enumerate(ranked, 1)]
         lines.append("")
         lines += _budget_markdown(ranked) + _errors_markdown(ranked)
@@ -258,15 +259,31 @@ def comparison_markdown(comparison: Comparison) -> str:
     """A paired comparison as a Markdown table."""
     head = ["env", "paired n", "acc A %", "acc B %", "Δ (B−A) pts", "b", "c", "McNemar p", "unpaired A/B"]
     rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]
-    lines = [f"A = {comparison.label_a}; B = {comparison.label_b}.", "", _md_row(head), _md_row(["---"] * len(head))]
+    lines = [f"A = {md_text(comparison.label_a)}; B = {md_text(comparison.label_b)}.", "", _md_row(head),
+             _md_row(["---"] * len(head))]
     lines += [_md_row(_comparison_cells(row)) for row in rows]
     if comparison.excluded_a or comparison.excluded_b:
         lines += ["", f"Excluded (training problems): A {comparison.excluded_a}, B {comparison.excluded_b}."]
     return "\n".join(lines) + "\n"
 
 
+# Names, tags, labels and env arguments are anyone's text: in Markdown they must stay text.
+# HTML is written as entities (no <script>, no <img onerror>), the syntax of links, images
+# and code is backslash-escaped, and "|" and line breaks (which would end a table row or the
+# table) become "\|" and spaces. Emphasis is left alone: at worst it shows a name in italics.
+_MD_ESCAPES = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\\": "\\\\", "`": "\\`", "[": "\\[", "]": "\\]",
+    "\n": " ", "\r": " ", "\u2028": " ", "\u2029": " ",
+})
+
+
+def md_text(value: object) -> str:
+    """``value`` as literal Markdown text, safe in a table cell or a heading."""
+    return without_surrogates(str(value)).translate(_MD_ESCAPES)
+
+
 def _md_row(cells: Iterable[str]) -> str:
-    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+    return "| " + " | ".join(md_text(c) for c in cells) + " |"
 
 
 def leaderboard_data(runs: Iterable[RunRecord], *, samples: bool = False) -> dict[str, Any]:
@@ -283,4 +300,4 @@ def leaderboard_data(runs: Iterable[RunRecord], *, samples: bool = False) -> dic
 
 def leaderboard_json(runs: Iterable[RunRecord]) -> str:
     """:func:`leaderboard_data` as indented JSON text."""
-    return json.dumps(leaderboard_data(runs), indent=2, ensure_ascii=False, default=str) + "\n"
+    return json_text.dumps(leaderboard_data(runs), indent=2, default=str) + "\n"

@@ -10,6 +10,12 @@ waits on locks (``busy_timeout``) instead of failing, and writes each call to
 :meth:`Leaderboard.add_runs` in one ``BEGIN IMMEDIATE`` transaction (the write lock is taken
 up front, so two writers never deadlock upgrading a read lock).
 
+A file from elsewhere or damaged (edited by hand, by another tool): a bad ``meta`` table
+(no callgym application name, a ``schema_version`` that is not a number) is an error
+naming the file; a damaged row (text in a number column, ``env_kwargs`` that is not JSON)
+is skipped with a warning naming the file and the run when listing runs, and is an error
+when that run is asked for by id (``compare 12 13``).
+
 >>> import tempfile, os
 >>> from callgym.leaderboards.records import RunRecord
 >>> with Leaderboard(os.path.join(tempfile.mkdtemp(), "lb.db")) as board:
@@ -21,21 +27,27 @@ up front, so two writers never deadlock upgrading a read lock).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from callgym import json_text
 from callgym.episode import Episode
 from callgym.errors import DataError
+from callgym.field_types import check_fields
+from callgym.json_text import without_surrogates
 from callgym.leaderboards.records import MetricRow, RunRecord
 
 APPLICATION = "callgym-leaderboard"
 SCHEMA_VERSION = 1
 DB_NAME = "leaderboard.db"
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -187,7 +199,10 @@ class Leaderboard:
         meta = {row[0]: row[1] for row in self._conn.execute("SELECT key, value FROM meta")}
         if meta.get("application") != APPLICATION:
             raise DataError(self._not_ours("its meta table does not name callgym"))
-        if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
+        if not str(meta.get("schema_version", "")).isdigit():
+            raise DataError(f"{self.path}: schema_version {meta.get('schema_version')!r} is not a number: the file is "
+                            "damaged; restore it from a backup or pass --db another file")
+        if int(meta["schema_version"]) > SCHEMA_VERSION:
             raise DataError(
                 f"{self.path}: leaderboard schema v{meta['schema_version']} is newer than this callgym "
                 f"understands (v{SCHEMA_VERSION}); upgrade callgym or pass --db another file"
@@ -257,7 +272,7 @@ class Leaderboard:
         )
         conn.executemany(
             "INSERT INTO samples VALUES (?, ?, ?)",
-            [(run_id, i, json.dumps(s, ensure_ascii=False, default=str)) for i, s in enumerate(run.samples)],
+            [(run_id, i, json_text.dumps(s, default=str)) for i, s in enumerate(run.samples)],
         )
         return run_id
 
@@ -273,8 +288,8 @@ class Leaderboard:
                 where.append(f"runs.{column} = ?")
                 params.append(value)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        runs = [_run_from_row(row) for row in self._conn.execute(f"SELECT * FROM runs {clause} ORDER BY id", params)]
-        self._attach_metrics(runs, clause, params)
+        runs = self._readable(_run_from_row, self._conn.execute(f"SELECT * FROM runs {clause} ORDER BY id", params))
+        runs = self._attach_metrics(runs, clause, params)
         if samples:
             for run in runs:
                 run.samples = self.samples(run.id or 0)
@@ -285,21 +300,29 @@ class Leaderboard:
         row = self._conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise DataError(f"{self.path}: no run with id {run_id}; `callgym leaderboard show` lists the ids")
-        run = _run_from_row(row)
-        self._attach_metrics([run], "WHERE runs.id = ?", (run_id,))
+        try:
+            run = _run_from_row(row)
+        except DataError as e:
+            raise DataError(f"{self.path}: {e}; repair that row or pass --db another file") from None
+        if not self._attach_metrics([run], "WHERE runs.id = ?", (run_id,)):
+            raise DataError(f"{self.path}: run {run_id} has damaged metrics; repair them or pass --db another file")
         if samples:
             run.samples = self.samples(run_id)
         return run
 
     def samples(self, run_id: int) -> list[dict[str, Any]]:
         """The full transcripts kept for a run (Episode dicts)."""
-        rows = self._conn.execute("SELECT episode FROM samples WHERE run_id = ? ORDER BY position", (run_id,))
-        return [json.loads(row[0]) for row in rows]
+        rows = self._conn.execute("SELECT run_id, position, episode FROM samples WHERE run_id = ? ORDER BY position", (run_id,))
+        return self._readable(_sample_from_row, rows)
 
     def outcomes(self, run_id: int) -> list[Episode]:
         """Every episode of a run as a light Episode (no transcript): enough to pair runs."""
         run = self.get_run(run_id)
-        rows = self._conn.execute("SELECT * FROM outcomes WHERE run_id = ? ORDER BY idx, sample", (run_id,))
+        rows = list(self._conn.execute("SELECT * FROM outcomes WHERE run_id = ? ORDER BY idx, sample", (run_id,)))
+        for row in rows:
+            if not (_is_int(row["idx"]) and _is_int(row["sample"]) and row["correct"] in (0, 1)):
+                raise DataError(f"{self.path}: run {run_id} holds a damaged outcome (idx {row['idx']!r}, correct "
+                                f"{row['correct']!r}); repair that row or pass --db another file")
         return [
             Episode(env_id=run.env_id, index=row["idx"], sample=row["sample"], env_kwargs=dict(run.env_kwargs),
                     seed=run.seed, agent=run.agent, model=run.model, backend=run.backend,
@@ -314,13 +337,36 @@ class Leaderboard:
             raise DataError(f"table {table!r} is not a leaderboard table; use runs, metrics, outcomes or samples")
         return int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
-    def _attach_metrics(self, runs: list[RunRecord], where: str = "", params: Iterable[Any] = ()) -> None:
-        """Fill ``runs`` with their metrics, selected by the same filter that chose the runs."""
+    def _attach_metrics(self, runs: list[RunRecord], where: str = "", params: Iterable[Any] = ()) -> list[RunRecord]:
+        """Fill ``runs`` with their metrics, selected by the same filter that chose the runs;
+        return the runs whose metrics are all readable (the others are skipped with a warning)."""
         by_id = {run.id: run for run in runs}
+        damaged: set[int] = set()
         sql = f"SELECT m.* FROM metrics m JOIN runs ON runs.id = m.run_id {where} ORDER BY m.run_id, m.rowid"
         for row in self._conn.execute(sql, list(params)):
-            if row["run_id"] in by_id:
-                by_id[row["run_id"]].metrics.append(MetricRow(*tuple(row)[1:]))
+            if row["run_id"] not in by_id:
+                continue
+            metric = MetricRow(*tuple(row)[1:])
+            try:
+                check_fields(MetricRow, asdict(metric), label="column ")
+            except DataError as e:
+                damaged.add(row["run_id"])
+                log.warning("%s: run %s skipped: metric %r: %s", self.path, row["run_id"], metric.name, e)
+                continue
+            by_id[row["run_id"]].metrics.append(metric)
+        return [run for run in runs if run.id not in damaged]
+
+    def _readable(self, build: Any, rows: Iterable[sqlite3.Row]) -> list[Any]:
+        """``build(row)`` for every row; a damaged row (text in a number column, broken JSON:
+        a file edited by hand or by another tool) is skipped with a warning naming it, so
+        one bad row does not hide the rest of the leaderboard."""
+        built = []
+        for row in rows:
+            try:
+                built.append(build(row))
+            except DataError as e:
+                log.warning("%s: %s skipped: %s", self.path, _row_name(row), e)
+        return built
 
 def _run_values(run: RunRecord) -> tuple[Any, ...]:
     data = {
@@ -331,15 +377,44 @@ def _run_values(run: RunRecord) -> tuple[Any, ...]:
         "n": run.n, "problems": run.problems, "excluded": run.excluded, "package_version": run.version,
         "created": run.created, "tag": run.tag, "notes": run.notes,
     }
-    return tuple(data[column] for column in _RUN_COLUMNS)
+    # SQLite stores UTF-8, which a lone surrogate (say from a non-UTF-8 --tag) cannot enter.
+    return tuple(without_surrogates(data[column]) for column in _RUN_COLUMNS)
+
+
+def _row_name(row: sqlite3.Row) -> str:
+    keys = row.keys()
+    if "position" in keys:
+        return f"sample {row['position']} of run {row['run_id']}"
+    return f"run {row['id']}" if "id" in keys else "a row"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_column(data: dict[str, Any], column: str) -> Any:
+    try:
+        return json.loads(data[column])
+    except (TypeError, ValueError, RecursionError):
+        raise DataError(f"column {column!r} holds {str(data[column])[:40]!r}, which is not JSON") from None
+
+
+def _sample_from_row(row: sqlite3.Row) -> dict[str, Any]:
+    episode = _json_column(dict(row), "episode")
+    if not isinstance(episode, dict):
+        raise DataError("column 'episode' does not hold an episode object")
+    return episode
 
 
 def _run_from_row(row: sqlite3.Row) -> RunRecord:
+    """A run from its row; DataError names the first damaged column."""
     data = dict(row)
+    data["env_kwargs"], data["sampling"] = _json_column(data, "env_kwargs"), _json_column(data, "sampling")
+    check_fields(RunRecord, {**data, "version": data["package_version"]}, label="column ")
     return RunRecord(
-        id=data["id"], env_id=data["env_id"], env_version=data["env_version"], env_kwargs=json.loads(data["env_kwargs"]),
+        id=data["id"], env_id=data["env_id"], env_version=data["env_version"], env_kwargs=data["env_kwargs"],
         suite=data["suite"], suite_version=data["suite_version"], model=data["model"], model_size=data["model_size"],
-        lineage=data["lineage"], backend=data["backend"], agent=data["agent"], sampling=json.loads(data["sampling"]),
+        lineage=data["lineage"], backend=data["backend"], agent=data["agent"], sampling=data["sampling"],
         seed=data["seed"], n=data["n"], problems=data["problems"], excluded=data["excluded"],
         version=data["package_version"], created=data["created"], tag=data["tag"], notes=data["notes"],
     )

@@ -182,7 +182,7 @@ def pigeonhole(pigeons: int = 12) -> tuple[list[str], str]:
     return premises, "Happy(c0)"
 
 
-def wide_grounding(copies: int = 6) -> tuple[list[str], str]:
+def wide_grounding(copies: int = 5) -> tuple[list[str], str]:
     """Three nested quantifiers over twelve elements, several times: grounding near its limit."""
     facts = " ∧ ".join(f"P(c{i})" for i in range(12))
     rule = "∀x ∀y ∀z ((R(x, y, z) ∨ R(y, z, x)) → (R(z, x, y) ∨ S{i}(x)))"

@@ -51,6 +51,7 @@ from typing import Any
 from callgym.episode import Episode, error_type_of, read_episodes
 from callgym.error_types import check_error_types
 from callgym.errors import ConfigError, DataError
+from callgym.json_text import without_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,9 @@ class PairSet(Sequence[dict[str, Any]]):
         """The pairs as an HF ``datasets.Dataset`` (imports ``datasets``)."""
         from datasets import Dataset
 
-        return Dataset.from_list(self.records)
+        # Training text must be valid Unicode (Arrow and tokenizers refuse a lone surrogate,
+        # which a model's reply may hold): such characters become U+FFFD here.
+        return Dataset.from_list(without_surrogates(self.records))
 
 
 def build_pairs(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import DataError
+from callgym.json_text import without_surrogates
 from callgym.trainers.pairs import PairSet, stats_dict
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def save_pairs(pairs: PairSet, out: str | os.PathLike[str]) -> dict[str, str]:
     pairs.to_dataset().save_to_disk(str(out))
     with paths["pairs.jsonl"].open("w", encoding="utf-8") as f:
         for record in pairs.records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.write(json.dumps(without_surrogates(record), ensure_ascii=False) + "\n")
     paths["summary.json"].write_text(
         json.dumps(summarize(pairs), indent=2, default=str) + "\n", encoding="utf-8"
     )

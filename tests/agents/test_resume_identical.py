@@ -58,3 +58,19 @@ def test_kill_9_then_resume_writes_the_uninterrupted_file(tmp_path):
     rows = _without_timings(full)
     differ = sum(a["steps"] != b["steps"] for a, b in zip(rows[::2], rows[1::2]))
     assert differ > 100  # the two samples of a problem differ: the agent really samples
+
+
+def test_resume_refuses_a_file_of_another_run(tmp_path, capsys):
+    """--resume with another agent or seed would mix two runs in one file: stopped, file untouched."""
+    from tests.test_cli import run
+
+    out = tmp_path / "e.jsonl"
+    base = ["rollout", "--env", "callgym/FOL-v0", "--n", "3", "--out", str(out), "--quiet"]
+    assert run(capsys, *base, "--agent", "random")[0] == 0
+    before = out.read_bytes()
+    for other in (["--agent", "oracle"], ["--agent", "random", "--seed", "1"]):
+        code, _, err = run(capsys, *base, *other, "--resume")
+        assert code == 2 and "episodes of another run" in err and len(err.strip().splitlines()) == 1, err
+    assert out.read_bytes() == before
+    code, stdout, _ = run(capsys, *base, "--agent", "random", "--n", "4", "--resume")
+    assert code == 0 and "(3 already in the file)" in stdout

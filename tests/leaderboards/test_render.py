@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import json
+import re
 from pathlib import Path
+
+import pytest
 
 from rich.console import Console
 
@@ -107,3 +110,49 @@ def test_step_budget_and_error_tables(board_path: Path) -> None:
         assert name in errors and f"{count} ({100 * count / invalid:.0f}%)" in errors
     md = leaderboard_markdown(runs)
     assert "Accuracy within k steps" in md and "Invalid replies by error type" in md and "syntax_error" in md
+
+
+HOSTILE_NAMES = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "a | b || c",
+    "two\nlines\r\nand more",
+    "[click](javascript:alert(1))",
+    "![pixel](https://example.invalid/p.png)",
+    "`code` and \\| escaped",
+    "&lt;already&gt; an entity",
+    "lone \ud800 surrogate",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_markdown_keeps_names_and_tags_as_text(board_path: Path, tmp_path: Path, name: str) -> None:
+    with Leaderboard(board_path) as board:
+        runs = board.runs(env_id="callgym-test/Toy-v0")
+    for run in runs:
+        run.model, run.tag = name, name
+    written = export(runs, md=tmp_path / "lb.md")[0].read_text(encoding="utf-8")
+    comparison = comparison_markdown(compare(play("s", 0.3, 10), play("t", 0.5, 10), label_a=name, label_b=name))
+    for md in (written, comparison):
+        assert "<script" not in md and "<img" not in md and "\ud800" not in md
+        assert not re.search(r"(?<!\\)\]\(", md)  # no link or image syntax
+        table_lines = [line for line in md.splitlines() if line.startswith("|")]
+        assert table_lines and all(line.endswith(" |") for line in table_lines)
+        for table in _tables(md):  # every row has the header's number of cells
+            assert len({_cells(line) for line in table}) == 1, table
+
+
+def _tables(md: str) -> list[list[str]]:
+    tables, current = [], []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def _cells(line: str) -> int:
+    """Cell separators: pipes not escaped by a backslash (itself not escaped)."""
+    return len(re.findall(r"(?<!\\)(?:\\\\)*\|", line))

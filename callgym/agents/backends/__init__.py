@@ -44,15 +44,16 @@ def make_backend(name: str, model: Any = "smollm2-135m", **kwargs: Any) -> Backe
         UnknownNameError: an unknown backend name (with a did-you-mean hint).
         ConfigError: a keyword the backend does not take.
     """
-    cls = BACKENDS.get("lm_eval" if name == "lm-eval" else name)
-    _check_options(name, cls, kwargs)
+    cls = check_backend_options(name, kwargs)
     return cls(model, **kwargs)
 
 
-def _check_options(name: str, cls: Any, kwargs: dict[str, Any]) -> None:
+def check_backend_options(name: str, kwargs: dict[str, Any]) -> Any:
+    """The backend class for ``name``, after checking ``kwargs`` are options it takes (no model loads)."""
+    cls = BACKENDS.get("lm_eval" if name == "lm-eval" else name)
     params = inspect.signature(cls).parameters.values()
     if any(p.kind is p.VAR_KEYWORD for p in params):
-        return  # the backend passes extra options on (vllm.LLM checks them)
+        return cls  # the backend passes extra options on (vllm.LLM checks them)
     known = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
     for key in kwargs:
         if key not in known:
@@ -60,3 +61,4 @@ def _check_options(name: str, cls: Any, kwargs: dict[str, Any]) -> None:
             raise ConfigError(
                 f"backend {name!r} has no option {key!r}.{hint} Its options: {', '.join(known)}"
             )
+    return cls

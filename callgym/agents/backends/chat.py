@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from callgym.errors import ConfigError
+from callgym.json_text import without_surrogates
 
 Messages = list[dict[str, Any]]
 
@@ -30,7 +31,9 @@ def render_chat(tokenizer: Any, chat: Messages, tools: list[dict[str, Any]] | No
     kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": True}
     if tools:
         kwargs["tools"] = tools
-    return tokenizer.apply_chat_template(chat, **kwargs)
+    # A reply may hold a lone surrogate, which tokenizers refuse: it becomes U+FFFD here,
+    # while the episode keeps the reply as written (see callgym.json_text).
+    return without_surrogates(tokenizer.apply_chat_template(chat, **kwargs))
 
 
 def encode_prompt(tokenizer: Any, text: str) -> list[int]:

@@ -58,24 +58,26 @@ class LMEvalBackend:
             self._lm = _create_lm(lm, str(model), model_args, batch_size, device)
 
     def generate(
-        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None
+        self,
+        chats: list[Messages],
+        sampling: Sampling,
+        tools: list[dict[str, Any]] | None = None,
+        seed_offsets: list[int] | None = None,
     ) -> list[Reply]:
-        """Return one reply per chat, in order."""
+        """Return one reply per chat, in order.
+
+        lm-eval models sample with torch's global generator, one batch at a time; so seeded
+        sampled decoding asks for one chat at a time, seeded ``seed + seed_offsets[i]``, which
+        makes each reply independent of its batch (a resumed run samples as an uninterrupted one).
+        """
         if not chats:
             return []
-        from lm_eval.api.instance import Instance
-
         contexts = [self._render(chat, tools) for chat in chats]
-        gen_kwargs = _gen_kwargs(sampling)
-        requests = [
-            Instance(request_type="generate_until", doc={}, arguments=(ctx, dict(gen_kwargs)), idx=i)
-            for i, ctx in enumerate(contexts)
-        ]
-        _seed(sampling.seed)
-        try:
-            outputs = self._lm.generate_until(requests, disable_tqdm=True)
-        except TypeError:  # an LM whose generate_until takes only the requests
-            outputs = self._lm.generate_until(requests)
+        if sampling.temperature > 0 and sampling.seed is not None:
+            offsets = seed_offsets or range(len(chats))
+            outputs = [self._generate_until([ctx], sampling, sampling.seed + o)[0] for ctx, o in zip(contexts, offsets)]
+        else:
+            outputs = self._generate_until(contexts, sampling, sampling.seed)
         names = [call_names(chat, tools) for chat in chats]
         return [
             self._reply(ctx, out, n, sampling) for ctx, out, n in zip(contexts, outputs, names, strict=True)
@@ -84,6 +86,20 @@ class LMEvalBackend:
     def close(self) -> None:
         """Drop the model."""
         self._lm = None
+
+    def _generate_until(self, contexts: list[str], sampling: Sampling, seed: int | None) -> list[str]:
+        from lm_eval.api.instance import Instance
+
+        gen_kwargs = _gen_kwargs(sampling)
+        requests = [
+            Instance(request_type="generate_until", doc={}, arguments=(ctx, dict(gen_kwargs)), idx=i)
+            for i, ctx in enumerate(contexts)
+        ]
+        _seed(seed)
+        try:
+            return self._lm.generate_until(requests, disable_tqdm=True)
+        except TypeError:  # an LM whose generate_until takes only the requests
+            return self._lm.generate_until(requests)
 
     def _render(self, chat: Messages, tools: list[dict[str, Any]] | None) -> str:
         if self._lm is None:

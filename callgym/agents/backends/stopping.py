@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from callgym.calls import BracketScan, json_call_objects
@@ -96,7 +97,9 @@ class CallWatcher:
 
     def _reset(self) -> None:
         self._pos, self._tail = 0, ""  # text before _pos is decided; _tail is its end
-        self._pending: tuple[str, int, BracketScan] | None = None  # ("call" | "json", start, scan)
+        # What the last check left undecided: a word (it may still grow into a call), or a
+        # call or JSON object still open; each resumes where it stopped.
+        self._pending: _Word | tuple[str, int, BracketScan] | None = None
         self._found: int | None = None
 
     def end(self, text: str) -> int | None:
@@ -108,45 +111,88 @@ class CallWatcher:
         return self._found
 
     def _scan(self, text: str) -> int | None:
-        i = self._pos
-        if self._pending is not None:
-            kind, start, scan = self._pending
-            close = scan.run(text)
-            if close is None:
-                return None
-            self._pending = None
-            if kind == "call" or _is_json_call(text[start:close], self.names):
-                return close
-            i = close
+        i, pending, self._pending = self._pos, self._pending, None
+        if isinstance(pending, _Word):
+            open_at = pending.call_paren(text, self.names)
+            if open_at is not None:
+                return self._call(text, pending, open_at)
+            i = pending.name_end
+        elif pending is not None:
+            done, i = self._bracket(text, *pending)
+            if done:
+                return i
+        return self._scan_from(text, i)
+
+    def _scan_from(self, text: str, i: int) -> int | None:
         n = len(text)
         while i < n:
             ch = text[i]
             if ch == "{":
-                scan = BracketScan(i, quotes='"')
-                close = scan.run(text)
-                if close is None:
-                    return self._wait(text, i, ("json", i, scan))
-                if _is_json_call(text[i:close], self.names):
-                    return close
-                i = close
+                done, i = self._bracket(text, "json", i, BracketScan(i, quotes='"'))
+                if done:
+                    return i
+            elif (ch.isalpha() or ch == "_") and _starts_word(text, i):
+                word = _Word(i, i + 1)
+                open_at = word.call_paren(text, self.names)
+                if open_at is not None:
+                    return self._call(text, word, open_at)
+                i = word.name_end
             elif ch.isalpha() or ch == "_":
-                open_at = _call_spot(text, i, self.names)
-                if open_at is None:
-                    i = _skip_word(text, i)
-                    continue
-                if open_at < 0:
-                    return self._wait(text, i, None)  # the word may still grow into a call
-                # The first call spot decides: complete, or still being written.
-                scan = BracketScan(open_at)
-                close = scan.run(text)
-                return close if close is not None else self._wait(text, i, ("call", i, scan))
+                i = _skip_word(text, i)
             else:
                 i += 1
         return self._wait(text, n, None)
 
-    def _wait(self, text: str, i: int, pending: tuple[str, int, BracketScan] | None) -> None:
+    def _call(self, text: str, word: _Word, open_at: int) -> int | None:
+        """The end of the call whose name is ``word``, or None while it is being written."""
+        if open_at == _UNDECIDED:
+            return self._wait(text, word.start, word)  # the word may still grow into a call
+        # The first call spot decides: complete, or still being written.
+        return self._bracket(text, "call", word.start, BracketScan(open_at))[1]
+
+    def _bracket(self, text: str, kind: str, start: int, scan: BracketScan) -> tuple[bool, int | None]:
+        """(done, index): the call's end, or where to scan on after an object that is no call;
+        (True, None) while it is still open."""
+        close = scan.run(text)
+        if close is None:
+            return True, self._wait(text, start, (kind, start, scan))
+        if kind == "call" or _is_json_call(text[start:close], self.names):
+            return True, close
+        return False, close
+
+    def _wait(self, text: str, i: int, pending: _Word | tuple[str, int, BracketScan] | None) -> None:
         self._pos, self._tail, self._pending = i, text[max(0, i - self._TAIL):i], pending
         return None
+
+
+_UNDECIDED = -1
+_IDENT_REST = re.compile(r"[A-Za-z0-9_]*")
+_BLANKS = re.compile(r"[ \t]*")
+
+
+@dataclass
+class _Word:
+    """An identifier that may start a call, read as far as the text goes so far."""
+
+    start: int
+    pos: int  # the next character to read
+    name_end: int = -1  # where the identifier ends, once known
+
+    def call_paren(self, text: str, names: Collection[str] | None) -> int | None:
+        """The index of the call's ``(``; None: no call here; _UNDECIDED: the text ends
+        before that is known (the name, or the blanks after a known one, may go on)."""
+        if self.name_end < 0:
+            self.pos = _IDENT_REST.match(text, self.pos).end()  # type: ignore[union-attr]
+            if self.pos == len(text):
+                return _UNDECIDED
+            self.name_end = self.pos
+            if names is not None and text[self.start:self.name_end] not in names:
+                return None
+        if names is not None:  # a known name may have blanks before its bracket
+            self.pos = _BLANKS.match(text, self.pos).end()  # type: ignore[union-attr]
+        if self.pos == len(text):
+            return _UNDECIDED
+        return self.pos if text[self.pos] == "(" else None
 
 
 def finish_text(
@@ -183,25 +229,12 @@ def _skip_word(text: str, i: int) -> int:
     return match.end() if match else i + 1
 
 
-def _call_spot(text: str, i: int, names: Collection[str] | None) -> int | None:
-    """If a call is written at the identifier at ``i``, return the index of its ``(``;
-    -1 when the text ends before that is known (the name or the spaces after it may grow)."""
+def _starts_word(text: str, i: int) -> bool:
+    """Whether an identifier that could name a call starts at ``i`` (not inside a word,
+    not after a dot: ``obj.Sum(`` is attribute access)."""
     if i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_."):
-        return None
-    match = _IDENT.match(text, i)
-    if match is None:
-        return None
-    name, j = match.group(), match.end()
-    if j == len(text):
-        return -1
-    if names is not None:
-        if name not in names:
-            return None
-        while j < len(text) and text[j] in " \t":
-            j += 1
-        if j == len(text):
-            return -1
-    return j if text[j] == "(" else None
+        return False
+    return _IDENT.match(text, i) is not None
 
 
 def _is_json_call(source: str, names: Collection[str] | None) -> bool:

@@ -13,7 +13,6 @@ the FOLIO release); the label ``"Uncertain"`` is read as ``"Unknown"``. Other fi
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from callgym.envs.fol.formula import FormulaError, parse
 from callgym.envs.fol.prover import LABELS
 from callgym.errors import DataError
+from callgym.text_files import iter_lines, parse_json
 
 FOLIO_FIELDS = ("premises", "premises-FOL", "conclusion", "conclusion-FOL", "label")
 _LABELS_IN = {"True": "True", "False": "False", "Unknown": "Unknown", "Uncertain": "Unknown"}
@@ -75,29 +75,21 @@ def load_folio_jsonl(path: str | Path, *, validate: bool = True) -> list[FOLProb
         DataError: (a ``ValueError``) naming the file, the line, what is wrong and the fix.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: cannot read it ({e}); pass a UTF-8 JSONL file") from e
     problems: list[FOLProblem] = []
-    for lineno, line in enumerate(lines, start=1):
-        if line.strip():
-            try:
-                problems.append(_problem(line, len(problems), validate))
-            except ValueError as e:
-                raise DataError(f"{path}:{lineno}: {e}") from e
+    for lineno, line, _ in iter_lines(path, "FOLIO JSONL file", "pass a JSONL file with FOLIO's fields"):
+        try:
+            problems.append(_problem(parse_json(line, f"{path}:{lineno}"), len(problems), validate))
+        except DataError:
+            raise
+        except ValueError as e:
+            raise DataError(f"{path}:{lineno}: {e}") from e
     if not problems:
         raise DataError(f"{path}: no problems found; write one JSON object per line with the "
                         f"fields {', '.join(FOLIO_FIELDS)}")
     return problems
 
 
-def _problem(line: str, index: int, validate: bool) -> FOLProblem:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"not valid JSON ({e.msg} at column {e.colno}); write one JSON object "
-                         "per line") from e
+def _problem(record: Any, index: int, validate: bool) -> FOLProblem:
     if not isinstance(record, dict):
         raise ValueError(  # noqa: TRY004 - bad data, reported as DataError (a ValueError)
             f"expected a JSON object, got {type(record).__name__}; write one object per line "

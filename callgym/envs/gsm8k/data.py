@@ -16,7 +16,6 @@ Parsed files are cached per path (and modification time), so many envs over the 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from callgym.errors import ConfigError, DataError
+from callgym.text_files import iter_lines, parse_json
 
 HUB_ID = "openai/gsm8k"
 SYMBOLIC = "gsm_symbolic"
@@ -143,16 +143,9 @@ def load_jsonl(path: str | os.PathLike[str]) -> tuple[Item, ...]:
 
 def _parse_file(file: Path) -> tuple[Item, ...]:
     items = []
-    with file.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{file}:{lineno}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{where}: not valid JSON ({e.msg}); {_FORMAT}") from e
-            items.append(item_from_record(record, where))
+    for lineno, line, _ in iter_lines(file, "GSM8K file", _FORMAT):
+        where = f"{file}:{lineno}"
+        items.append(item_from_record(parse_json(line, where), where))
     if not items:
         raise DataError(f"{file}: the file holds no problems; {_FORMAT}")
     return tuple(items)

@@ -75,7 +75,7 @@ def test_unparsable_formulas_load_without_validation(tmp_path: Path) -> None:
 
 
 def test_missing_and_empty_files(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="cannot read it"):
+    with pytest.raises(DataError, match="no such FOLIO JSONL file"):
         load_folio_jsonl(tmp_path / "nope.jsonl")
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n\n", encoding="utf-8")
