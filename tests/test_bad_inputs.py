@@ -62,6 +62,8 @@ CASES = [
     Case("suite-non-utf8", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "s.yaml:1:7", {"s.yaml": b"name: \xff\n"}),
     Case("pipeline-non-utf8", ["pipeline", "--config", "p.yaml"], "p.yaml:2", {"p.yaml": b"name: t\n\xff: 1\n"}),
     Case("dpo-config-non-utf8", ["train", "dpo", "--config", "d.yaml"], "d.yaml:1", {"d.yaml": b"beta: \xe9\n"}),
+    Case("exclude-non-utf8", ["compare", "a.jsonl", "a.jsonl", "--exclude", "used.json"], "used.json:1:1",
+         {"a.jsonl": EPISODE, "used.json": b"\xff"}),
     # ---------------------------------------------------------------- episode records
     episodes_case("steps-not-a-list", b'{"env_id": "e", "index": 0, "steps": "nope"}\n', "'steps'"),
     episodes_case("step-without-action", b'{"env_id": "e", "index": 0, "steps": [{"bogus": 1}]}\n', "steps[0]"),
@@ -197,6 +199,8 @@ CASES = [
     Case("pipeline-envs-a-number", ["pipeline", "--config", "p.yaml"], "envs", {"p.yaml": b"name: t\nenvs: 5\n"}),
     Case("pipeline-missing-config", ["pipeline", "--config", "nope.yaml"], "nope.yaml"),
     Case("dpo-unknown-key", ["train", "dpo", "--config", "d.yaml"], "Did you mean 'beta'", {"d.yaml": b"betta: 0.1\n"}),
+    Case("dpo-missing-pairs", ["train", "dpo", "--config", "d.yaml", "pairs=nope", "output_dir=out"], "nope",
+         {"d.yaml": b"beta: 0.1\n"}),
     Case("dpo-override-unclosed", ["train", "dpo", "--config", "d.yaml", "beta=[0.1"], "beta=[0.1",
          {"d.yaml": b"beta: 0.1\n"}),
 ]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from callgym.envs import check_env, make
+from callgym.envs import env_ids as callgym_env_ids
 from callgym.errors import DataError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,3 +136,16 @@ def test_lm_eval_task_hooks_take_a_plugin_env(monkeypatch):
     docs = load_docs(UNITS, {"split": "test"}, n=3, imports=["unitgym"])["test"]
     scores = [process_results(doc, [doc["gold_chain"]])["accuracy"] for doc in docs]
     assert len(docs) == 3 and scores == [1.0, 1.0, 1.0]
+
+
+def test_pipeline_yaml_imports_register_envs_before_the_config_is_checked(monkeypatch, tmp_path):
+    from callgym.pipeline_config import load_pipeline_config
+
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    config = tmp_path / "units.yaml"
+    config.write_text(f"name: units\nimports: [unitgym]\nenvs:\n  - id: {UNITS}\n    test_kwargs: {{split: test}}\n")
+    loaded = load_pipeline_config(config)
+    assert loaded.imports == ["unitgym"] and UNITS in callgym_env_ids()
+    config.write_text(f"name: units\nimports: unitgym\nenvs:\n  - id: {UNITS}\n")
+    with pytest.raises(DataError, match="imports must be a list of module names"):
+        load_pipeline_config(config)

@@ -9,7 +9,6 @@ episode is played, and the row records how many were left out.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from callgym.benchmarks.metrics import UsedKey
 from callgym.episode import kwargs_key, problem_key
 from callgym.benchmarks.suites import Suite
 from callgym.errors import DataError
+from callgym.text_files import parse_json, read_text
 from callgym.runs import slug
 
 def load_used_problems(path: str | Path | None) -> set[UsedKey]:
@@ -28,8 +28,8 @@ def load_used_problems(path: str | Path | None) -> set[UsedKey]:
         path = path / "used_problems.json"
     if not path.is_file():
         raise DataError(f"{path}: no such file; pass the pairs folder written by `callgym pairs --out`")
+    rows = parse_json(read_text(path, "used-problems file"), str(path))
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
         return {problem_key(r["env_id"], r.get("env_kwargs", {}), int(r["index"])) for r in rows}
     except (ValueError, KeyError, TypeError) as e:
         raise DataError(f"{path}: not a used-problems list ({e}); rebuild it with `callgym pairs`") from e

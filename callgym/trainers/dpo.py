@@ -31,6 +31,7 @@ from typing import Any
 
 from callgym.cpu import cpu_dtype
 from callgym.errors import ConfigError
+from callgym.preflight import check_output_dir
 from callgym.trainers.dpo_config import DPOConfig
 from callgym.trainers.pairs_io import load_pairs
 
@@ -47,6 +48,8 @@ def train_dpo(config: DPOConfig) -> Path:
         ``output_dir``, which holds the final model and ``results.json``.
     """
     config.require_paths()
+    pairs = load_pairs(config.pairs)  # a missing or damaged pairs folder fails before anything is written
+    check_output_dir(config.output_dir, "output_dir")
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "callgym_dpo.yaml").write_text(config.to_yaml(), encoding="utf-8")
@@ -54,7 +57,6 @@ def train_dpo(config: DPOConfig) -> Path:
     with _timed(seconds, "total"), _torch_threads(config.num_threads):
         model_path = resolve_model_path(config.model)
         tokenizer = load_tokenizer(model_path)
-        pairs = load_pairs(config.pairs)
         if config.sft_warmup_steps:
             with _timed(seconds, "sft_warmup"):
                 model_path = sft_warmup(config, model_path, tokenizer, pairs)

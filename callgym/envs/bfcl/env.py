@@ -58,7 +58,9 @@ class BFCLMultiTurnEnv(ToolEnv):
         self, *, max_steps: int | None = None, max_invalid: int = 5, render_mode: str | None = None
     ) -> None:
         super().__init__(
-            max_steps=max_steps or _bfcl_step_limit(), max_invalid=max_invalid, render_mode=render_mode
+            max_steps=_bfcl_step_limit() if max_steps is None else max_steps,
+            max_invalid=max_invalid,
+            render_mode=render_mode,
         )
         self.entries = load_entries(self.category)
         self.checker: TurnChecker | None = None

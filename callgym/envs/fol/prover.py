@@ -36,8 +36,9 @@ they entail every conclusion and its negation, which no single label describes.
 Costs are bounded: at most :data:`MAX_PREMISES` premises, :data:`MAX_DOMAIN` domain
 elements, :data:`MAX_WORK` grounding steps and :data:`MAX_VARS` propositional variables
 (beyond these a :class:`FormulaError` says which, before any solving), then
-:data:`~callgym.envs.fol.sat.MAX_PROPAGATIONS` solver propagations and, as a guard on a
-loaded machine, :data:`MAX_SECONDS` of wall clock for the whole question: past those,
+:data:`~callgym.envs.fol.sat.MAX_PROPAGATIONS` solver propagations and
+:data:`~callgym.envs.fol.sat.MAX_CONFLICTS` conflicts and, as a guard on a loaded machine,
+:data:`MAX_SECONDS` of wall clock for the whole question: past those,
 :class:`~callgym.envs.fol.sat.ProverGaveUp` says the question is undecided (the work
 budget is counted, so the same input always gives up at the same point). Results are
 cached (``functools.lru_cache``).

@@ -126,3 +126,11 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(f"callgym.envs.bfcl.{module}"))
     assert result.attempted and not result.failed
+
+
+def test_step_limit_defaults_to_bfcls_and_bad_values_are_refused():
+    from callgym.errors import ConfigError
+
+    assert gym.make(ENV_IDS["base"]).unwrapped.max_steps == 21  # BFCL force-quits on the 21st step
+    with pytest.raises(ConfigError, match="max_steps=0"):
+        gym.make(ENV_IDS["base"], max_steps=0)

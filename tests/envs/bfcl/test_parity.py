@@ -107,11 +107,14 @@ def test_random_agent_gets_bfcls_verdict(category):
         assert_parity(category, index, info, turns)
 
 
-@pytest.mark.skipif(not RECORDED.exists(), reason="no recorded replies")
 def test_recorded_model_replies_get_bfcls_verdict():
-    rows = [json.loads(line) for line in RECORDED.read_text().splitlines()]
-    assert rows
+    """SmolLM2-135M-Instruct's replies, recorded from `callgym bench --suite bfcl-multi-turn
+    --agent student --model smollm2-135m --backend vllm --n 10` (greedy): the replay gives the
+    verdict the live run recorded, and that verdict is BFCL's."""
+    rows = [json.loads(line) for line in RECORDED.read_text(encoding="utf-8").splitlines()]
+    assert {r["category"] for r in rows} == set(CATEGORIES)
     for row in rows:
         env = gym.make(ENV_IDS[row["category"]])
         info, turns = play(env, row["index"], replay(row["replies"]))
+        assert info["correct"] == row["correct"]
         assert_parity(row["category"], row["index"], info, turns)
