@@ -55,9 +55,10 @@ def run_pipeline(
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
         log_file = out / "callgym.log"
         with nullcontext(get_console()) if verbose else library_output_to(log_file) as console:
-            console.print(f"CPU: {describe_cpu()}")
+            console.print(f"CPU: {describe_cpu()}", highlight=False)
             if not verbose:
-                console.print(f"library logs: {log_file} (--verbose shows them here)")
+                console.print(f"library logs: {log_file} (`callgym -v pipeline ...` shows them here)",
+                              highlight=False, markup=False)
             return _run_stages(config, out, db, keys, console)
 
 
