@@ -34,6 +34,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import lm_eval.models  # noqa: F401  (first: lm-eval imports its own models only into an empty registry)
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 

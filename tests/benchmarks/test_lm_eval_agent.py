@@ -142,3 +142,14 @@ def test_parity_with_bench_on_the_embedded_model(tmp_path) -> None:
         assert results[task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
         samples = [json.loads(line) for f in (tmp_path / "lm_eval").glob(f"*/samples_{task}_*.jsonl") for line in f.open()]
         assert {s["doc"]["index"]: s["resps"][0][0] for s in samples} == {e.index: final_answer_call(e) for e in episodes}
+
+
+def test_registering_callgym_keeps_lm_evals_own_models() -> None:
+    # lm-eval imports its built-in models only into an empty registry: registering ours first
+    # used to hide 'hf' from the lm_eval backend (seen as errors that depended on test order).
+    code = ("import callgym.benchmarks.lm_eval_model\n"
+            "from lm_eval.api.registry import get_model\n"
+            "print(get_model('hf').__name__, get_model('callgym').__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["HFLM", "CallgymLM"]
