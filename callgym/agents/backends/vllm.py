@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 GiB = 1 << 30
 CPU_KV_CACHE_GIB = 2
+CPU_BATCHED_TOKENS = 4096  # vLLM's own CPU default
 _batches = itertools.count()
 _requests = itertools.count()
 
@@ -259,6 +260,12 @@ def _engine_kwargs(
         "enable_prefix_caching": enable_prefix_caching,
         "seed": seed,
     }
+    if cpu:
+        # A seeded request whose prefill is split over two steps crashes the CPU worker (vLLM
+        # rewinds its generator with a CUDA-only call: "CPU Generator does not use offset"),
+        # and every callgym sample is seeded: prefill each prompt whole.
+        kwargs["enable_chunked_prefill"] = False
+        kwargs["max_num_batched_tokens"] = max(max_model_len, CPU_BATCHED_TOKENS)
     if kv_cache_gib is None and cpu and not os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
         kv_cache_gib = CPU_KV_CACHE_GIB
     if kv_cache_gib is not None:

@@ -19,6 +19,7 @@ def test_cpu_defaults_are_added_unless_given(tmp_path: Path) -> None:
     assert argv.count("--max-model-len") == 0 and "--max-model-len=1024" in argv
     assert "--served-model-name" not in argv  # a folder is served under its own path
     assert argv[argv.index("--dtype") + 1] == cpu_dtype()  # not vLLM's emulated bf16 on AVX2
+    assert "--no-enable-chunked-prefill" in argv  # seeded requests crash a CPU worker's split prefill
     assert serve_argv(str(tmp_path), ["--dtype=bfloat16"], on_cpu=True).count("--dtype") == 0
     assert serve_argv(str(tmp_path), [], on_cpu=False) == ["serve", str(tmp_path.resolve())]
 

@@ -51,6 +51,16 @@ def test_replies_stop_right_after_an_offered_call(vllm_backend) -> None:
     assert tool.text.endswith("max(3, 7)") and tool.tokens_out < free[1].tokens_out
 
 
+def test_seeded_sampling_survives_prompts_that_fill_a_step(vllm_backend) -> None:
+    # Four ~1,400-token prompts exceed one step's 4,096-token budget: vLLM's CPU worker used to
+    # crash ("CPU Generator does not use offset") when a seeded prompt's prefill was split.
+    long = [[{"role": "user", "content": f"{i} " + "word " * 1400 + "Say hi."}] for i in range(4)]
+    sampling = Sampling(max_tokens=4, temperature=0.8, seed=1)
+    first = vllm_backend.generate(long, sampling)
+    assert [r.finish_reason for r in first] != ["error"] * 4 and all(r.tokens_in > 1400 for r in first)
+    assert first == vllm_backend.generate(long, sampling)  # seeded: the same replies again
+
+
 def test_a_prompt_longer_than_the_context_gets_an_error_reply(vllm_backend) -> None:
     huge = [{"role": "user", "content": "word " * 3000}]
     replies = vllm_backend.generate([huge, CHATS[0]], Sampling(max_tokens=4))
