@@ -17,6 +17,16 @@ from pathlib import Path
 from typing import IO, Any
 
 TAIL_LINES = 40
+_capturing = False  # inside library_output_to
+
+
+def bars_take_prints() -> bool:
+    """Whether a rich progress bar should route Python prints above itself (its default).
+
+    Not while library output goes to the log: the bar would pull transformers' tqdm lines and
+    printed dicts back onto the terminal.
+    """
+    return not _capturing
 
 
 @contextmanager
@@ -34,12 +44,15 @@ def library_output_to(log_path: str | Path) -> Iterator[Any]:
     console = Console(file=terminal)
     rich.reconfigure(file=terminal)  # rich progress bars without an explicit console use this one
     handler = _callgym_warnings_to(terminal)
+    global _capturing
+    _capturing = True
     try:
         yield console
     except Exception:
         _show_tail(console, log_path)
         raise
     finally:
+        _capturing = False
         logging.getLogger("callgym").removeHandler(handler)
         _restore(terminal)
         rich.reconfigure()

@@ -325,9 +325,12 @@ class _Bar:
         if self.enabled and self.total:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+            from callgym.library_log import bars_take_prints
+
             self._progress = Progress(
                 TextColumn("[bold]rollout"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 TextColumn("{task.fields[stats]}"), transient=False,
+                redirect_stdout=bars_take_prints(), redirect_stderr=bars_take_prints(),
             )
             self._progress.start()
             note = f" (resumed: {self.skipped} already done)" if self.skipped else ""

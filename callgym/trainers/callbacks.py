@@ -78,11 +78,14 @@ class ProgressCallback(TrainerCallback):
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from callgym.library_log import bars_take_prints
+
         if not state.is_world_process_zero:
             return
         self._progress = Progress(
             TextColumn(f"[bold]{self.phase}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TextColumn("{task.fields[stats]}"),
+            redirect_stdout=bars_take_prints(), redirect_stderr=bars_take_prints(),
         )
         self._progress.start()
         self._task = self._progress.add_task(self.phase, total=state.max_steps, completed=state.global_step, stats="")
