@@ -23,17 +23,23 @@ SHOWN_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "asimd"
 
 
 @functools.cache
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags from ``/proc/cpuinfo`` (empty where that file does not exist)."""
+def _cpuinfo() -> dict[str, str]:
+    """The first value of each key in ``/proc/cpuinfo`` (empty where that file does not exist)."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return frozenset()
+        return {}
+    fields: dict[str, str] = {}
     for line in text.splitlines():
         key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):  # x86, Arm
-            return frozenset(value.split())
-    return frozenset()
+        fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (x86 ``flags``, Arm ``Features``; empty where unknown)."""
+    info = _cpuinfo()
+    return frozenset((info.get("flags") or info.get("Features") or "").split())
 
 
 def native_bf16() -> bool:
@@ -61,14 +67,7 @@ def cpu_dtype(requested: str = "auto") -> str:
 
 def describe_cpu() -> str:
     """One line: the CPU's model, its relevant features and the dtype ``"auto"`` picks."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                model = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
+    model = _cpuinfo().get("model name") or platform.processor() or platform.machine()
     flags = [f for f in SHOWN_FLAGS if f in cpu_flags()]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return f"{model}, {cores} cores, features: {' '.join(flags) or 'unknown'}; auto dtype: {cpu_dtype()}"

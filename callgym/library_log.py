@@ -36,13 +36,12 @@ def library_output_to(log_path: str | Path) -> Iterator[Any]:
     On an exception the log's last lines are shown on the terminal before it propagates.
     """
     import rich
-    from rich.console import Console
 
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     terminal = _redirect(log_path)
-    console = Console(file=terminal)
-    rich.reconfigure(file=terminal)  # rich progress bars without an explicit console use this one
+    rich.reconfigure(file=terminal)  # so rich progress bars without an explicit console use it too
+    console = rich.get_console()
     handler = _callgym_warnings_to(terminal)
     global _capturing
     _capturing = True

@@ -45,5 +45,5 @@ def test_the_environment_overrides_auto(monkeypatch: pytest.MonkeyPatch) -> None
 def test_this_machine_is_described_in_one_line() -> None:
     line = cpu.describe_cpu()
     assert "\n" not in line and line.endswith(f"auto dtype: {cpu.cpu_dtype()}")
-    cpu.cpu_flags.cache_clear()
+    cpu._cpuinfo.cache_clear()
     assert cpu.cpu_flags() == cpu.cpu_flags()  # read once, cached
