@@ -117,6 +117,7 @@ def bench(
     """
     from callgym.benchmarks.runner import load_used_problems, run_suite
     from callgym.benchmarks.suites import load_suite
+    from callgym.leaderboards.records import runs_from_suite
     from callgym.leaderboards.store import publish as publish_rows
     from callgym.preflight import check_run
     from callgym.runs import mark_finished
@@ -129,8 +130,8 @@ def bench(
     label = f"{agent_options.get('model', 'smollm2-135m')}-{label}-{agent_options.get('backend', 'hf')}"
     built = _agent(agent, seed, agent_options)
     with bench_folder(out, loaded, built, used, label) as folder:
-        records = run_suite(loaded, built, out_dir=folder, tag=tag, lineage=lineage, used=used,
-                            batch_size=batch_size, progress=progress)
+        played = run_suite(loaded, built, out_dir=folder, used=used, batch_size=batch_size, progress=progress)
+        records = runs_from_suite(played, tag=tag, lineage=lineage)
         if publish:
             publish_rows(records, db)
         mark_finished(folder, {"leaderboard_runs": [r.id for r in records], "db": str(db) if db else None, "tag": tag})
@@ -172,7 +173,7 @@ def compare(run_a: Any, run_b: Any, *, exclude: PathLike | None = None, db: Path
     (``"3"`` or ``"3,4"``, read from ``db``). A BenchResult's excluded training problems stay
     excluded.
     """
-    from callgym.benchmarks.compare import compare_runs
+    from callgym.leaderboards.references import compare_runs
     from callgym.benchmarks.runner import load_used_problems
 
     used = load_used_problems(exclude)

@@ -48,7 +48,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from callgym.api import bench
     from callgym.leaderboards.render import budget_table, difficulty_table, error_table, leaderboard_table
-    from callgym.preflight import check_db, check_output_dir
+    from callgym.leaderboards.store import check_db
+    from callgym.preflight import check_output_dir
 
     check_output_dir(args.out, "--out")
     check_db(args.db)
@@ -84,7 +85,7 @@ def _add_compare(sub: Any) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from callgym.benchmarks.compare import compare_runs
+    from callgym.leaderboards.references import compare_runs
     from callgym.benchmarks.runner import load_used_problems
     from callgym.leaderboards.render import comparison_markdown, comparison_table
     from callgym.preflight import check_existing_dir
@@ -265,8 +266,9 @@ def _add_pipeline(sub: Any) -> None:
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
     from callgym.pipeline import run_pipeline
+    from callgym.leaderboards.store import check_db
     from callgym.pipeline_config import load_pipeline_config
-    from callgym.preflight import check_db, check_output_dir
+    from callgym.preflight import check_output_dir
 
     config = load_pipeline_config(args.config, parse_key_values(args.overrides, "override"))
     out = args.out or Path("runs", config.name)

@@ -165,12 +165,13 @@ def _suite(config: PipelineConfig) -> Any:
 def _bench(config: PipelineConfig, spec: AgentSpec, folder: Path, db: Any, tag: str, model: str | None,
            used: Any = None) -> dict[str, Any]:
     from callgym.benchmarks.runner import run_suite
+    from callgym.leaderboards.records import runs_from_suite
     from callgym.leaderboards.store import publish
 
     agent = _make_agent(spec, config.seed, model=model)
     try:
-        records = publish(run_suite(_suite(config), agent, out_dir=folder, tag=tag, lineage=spec.model,
-                                    used=used, batch_size=spec.batch_size), db)
+        played = run_suite(_suite(config), agent, out_dir=folder, used=used, batch_size=spec.batch_size)
+        records = publish(runs_from_suite(played, tag=tag, lineage=spec.model), db)
     finally:
         _close(agent)
     return {"runs": [r.id for r in records], "episodes": str(folder),

@@ -178,15 +178,6 @@ def check_output_dir(path: str | os.PathLike[str] | None, flag: str) -> None:
     _check_folder_creatable(path, flag, path)
 
 
-def check_db(db: str | os.PathLike[str] | None) -> None:
-    """A --db that exists must be a leaderboard (opened read-only); one that does not must be creatable."""
-    from callgym.leaderboards.store import Leaderboard
-
-    check_output_file(db, "--db")
-    if db and Path(db).exists():
-        Leaderboard(db, readonly=True).close()
-
-
 def check_existing_dir(path: str | os.PathLike[str] | None, flag: str) -> None:
     """The folder a file goes into must already exist (``compare --md`` does not create one)."""
     if path is None:

@@ -1,23 +1,45 @@
-"""Run a benchmark suite with one agent: one leaderboard row (unpublished) per env.
+"""Run a benchmark suite with one agent: the episodes of every env, nothing published.
 
-Episodes go to ``OUT/<env>.jsonl`` as they finish (a killed benchmark resumes), then
-become one self-describing leaderboard row per env. ``callgym bench`` picks OUT from the
-run's identity (:func:`bench_key`, see :mod:`callgym.runs`), so parallel runs never share it. Problems that were used to build
-training pairs (``used_problems.json`` from ``callgym pairs``) are excluded before any
-episode is played, and the row records how many were left out.
+Episodes go to ``OUT/<env>.jsonl`` as they finish (a killed benchmark resumes). The
+leaderboard package sits above this one: its ``runs_from_suite`` turns a :class:`SuiteRun`
+into one self-describing row per env, and ``publish`` stores the rows. ``callgym bench``
+picks OUT from the run's identity (:func:`bench_key`, see :mod:`callgym.runs`), so parallel
+runs never share it. Problems that were used to build training pairs
+(``used_problems.json`` from ``callgym pairs``) are excluded before any episode is played,
+and each env's run records how many were left out.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from callgym.benchmarks.metrics import UsedKey
-from callgym.episode import kwargs_key, problem_key
-from callgym.benchmarks.suites import Suite
+from callgym.episode import Episode, kwargs_key, problem_key
+from callgym.benchmarks.suites import Suite, SuiteEnv
 from callgym.errors import DataError
 from callgym.text_files import parse_json, read_text
 from callgym.runs import slug
+
+
+@dataclass(frozen=True)
+class EnvRun:
+    """One suite env's benchmark episodes, and how many training problems it left out."""
+
+    env: SuiteEnv
+    episodes: list[Episode]
+    excluded: int
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """What :func:`run_suite` played: every env's episodes, with the suite and model size."""
+
+    suite: Suite
+    envs: list[EnvRun]
+    model_size: int | None = None  # parameters of the agent's local model, when known
+
 
 def load_used_problems(path: str | Path | None) -> set[UsedKey]:
     """Read ``used_problems.json`` (written by ``callgym pairs``), or nothing."""
@@ -40,33 +62,27 @@ def run_suite(
     agent: Any,
     *,
     out_dir: str | Path,
-    tag: str = "",
-    lineage: str = "",
     model_size: int | None = None,
     used: set[UsedKey] | None = None,
     batch_size: int = 32,
     progress: bool = True,
-) -> list[Any]:
-    """Benchmark ``agent`` on every env of ``suite``; return one run record per env.
+) -> SuiteRun:
+    """Benchmark ``agent`` on every env of ``suite``; return every env's episodes.
 
-    Nothing is published: :func:`callgym.leaderboards.store.publish` is the separate step.
+    Nothing is published here: building leaderboard rows and publishing them are the
+    separate steps above (see the module docstring).
     """
     from callgym.agents.rollout import rollout
-    from callgym.leaderboards.records import runs_from_episodes
 
     model_size = model_size or _model_size(agent)
-    records = []
+    envs = []
     for env in suite.envs:
         indices, excluded = _held_out(env.id, env.kwargs, env.indices, used or set())
         out = Path(out_dir) / f"{slug(env.id)}.jsonl"
         rollout(env.id, env.kwargs, agent, indices, seed=suite.seed, out=out, resume=True,
                          batch_size=batch_size, progress=progress)
-        episodes = _episodes_for(out, env.id, env.kwargs, indices)
-        records += runs_from_episodes(
-            episodes, suite=suite.name, suite_version=suite.version, tag=tag, lineage=lineage,
-            model_size=model_size, excluded={env.id: excluded},
-        )
-    return records
+        envs.append(EnvRun(env, _episodes_for(out, env.id, env.kwargs, indices), excluded))
+    return SuiteRun(suite, envs, model_size)
 
 
 def bench_key(suite: Suite, agent: Any, used: set[UsedKey] | None = None) -> str:
@@ -91,12 +107,12 @@ def _held_out(env_id: str, env_kwargs: dict[str, Any], indices: range, used: set
     return kept, len(indices) - len(kept)
 
 
-def _episodes_for(out: Path, env_id: str, env_kwargs: dict[str, Any], indices: list[int]) -> list[Any]:
+def _episodes_for(out: Path, env_id: str, env_kwargs: dict[str, Any], indices: list[int]) -> list[Episode]:
     """The file's episodes of exactly this benchmark (a resumed file may hold others too)."""
     from callgym.episode import read_episodes
 
     wanted, key = set(indices), kwargs_key(env_kwargs)
-    episodes: dict[tuple[int, int], Any] = {}
+    episodes: dict[tuple[int, int], Episode] = {}
     for e in read_episodes(out):  # the first of any duplicate (left by older versions) counts
         if e.env_id == env_id and kwargs_key(e.env_kwargs) == key and e.index in wanted:
             episodes.setdefault((e.index, e.sample), e)

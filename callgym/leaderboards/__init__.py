@@ -19,6 +19,7 @@ from callgym.leaderboards.records import (
     group_runs,
     rank,
     runs_from_episodes,
+    runs_from_suite,
 )
 from callgym.leaderboards.render import (
     comparison_markdown,
@@ -36,4 +37,5 @@ __all__ = [
     "Leaderboard", "MetricRow", "Outcome", "RunRecord", "before_after_pairs", "comparison_markdown",
     "comparison_table", "default_db_path", "export", "group_runs", "leaderboard_data", "leaderboard_json",
     "leaderboard_markdown", "leaderboard_table", "metrics_table", "publish", "rank", "runs_from_episodes",
+    "runs_from_suite",
 ]

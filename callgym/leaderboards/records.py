@@ -26,6 +26,7 @@ from callgym.benchmarks.metrics import (
     exclude,
     kwargs_key,
 )
+from callgym.benchmarks.runner import SuiteRun
 from callgym.episode import Episode
 from callgym.errors import DataError
 
@@ -199,6 +200,23 @@ def runs_from_episodes(
                          model_size=model_size, lineage=lineage, samples=samples)
         record.excluded = dropped + (excluded or {}).get(record.env_id, 0)
         records.append(record)
+    return records
+
+
+def runs_from_suite(run: SuiteRun, *, tag: str = "", lineage: str = "") -> list[RunRecord]:
+    """One :class:`RunRecord` per env of a benchmark (:func:`callgym.benchmarks.runner.run_suite`).
+
+    Args:
+        run: the suite's episodes, env by env.
+        tag: a label such as ``"before-dpo"`` (see :func:`runs_from_episodes`).
+        lineage: the base model a trained model descends from.
+    """
+    records = []
+    for env in run.envs:
+        records += runs_from_episodes(
+            env.episodes, suite=run.suite.name, suite_version=run.suite.version, tag=tag, lineage=lineage,
+            model_size=run.model_size, excluded={env.env.id: env.excluded},
+        )
     return records
 
 

@@ -43,6 +43,7 @@ from callgym.errors import DataError
 from callgym.field_types import check_fields
 from callgym.json_text import without_surrogates
 from callgym.leaderboards.records import MetricRow, RunRecord
+from callgym.preflight import check_output_file
 
 APPLICATION = "callgym-leaderboard"
 SCHEMA_VERSION = 1
@@ -428,3 +429,10 @@ def publish(records: Iterable[RunRecord], db: str | os.PathLike[str] | None = No
     with Leaderboard(db) as board:
         board.add_runs(records)
     return records
+
+
+def check_db(db: str | os.PathLike[str] | None) -> None:
+    """A --db that exists must be a leaderboard (opened read-only); one that does not must be creatable."""
+    check_output_file(db, "--db")
+    if db and Path(db).exists():
+        Leaderboard(db, readonly=True).close()

@@ -1,17 +1,13 @@
-"""Paired before/after comparison with the exact McNemar test, from lists, files and the store."""
+"""Paired before/after comparison with the exact McNemar test (references: tests/leaderboards/test_references.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from callgym.benchmarks.compare import compare, compare_runs, load_run
+from callgym.benchmarks.compare import compare
 from callgym.benchmarks.stats import mcnemar_exact
-from callgym.episode import Episode, EpisodeWriter
+from callgym.episode import Episode
 from callgym.errors import DataError
-from callgym.leaderboards import Leaderboard, runs_from_episodes
-from tests.leaderboards.scripted import play
 
 FOL, GSM = "callgym/FOL-v0", "callgym/GSM8K-v0"
 
@@ -63,60 +59,6 @@ def test_training_problems_are_excluded_from_both_sides_and_reported() -> None:
 def test_a_problem_twice_in_one_run_is_an_error() -> None:
     with pytest.raises(DataError, match="index 0 sample 0 twice"):
         compare(outcomes(FOL, "11") + outcomes(FOL, "1"), outcomes(FOL, "11"), label_a="A")
-
-
-def write(path: Path, episodes: list[Episode]) -> Path:
-    with EpisodeWriter(path) as writer:
-        for e in episodes:
-            writer.write(e)
-    return path
-
-
-def test_compare_two_jsonl_files(tmp_path: Path) -> None:
-    before = play("student", 0.3, 40)
-    after = play("student-dpo", 0.7, 40)
-    result = compare_runs(write(tmp_path / "before.jsonl", before), write(tmp_path / "after.jsonl", after))
-    direct = compare(before, after)
-    assert result.rows[0] == direct.rows[0]
-    assert (result.label_a, result.label_b) == (str(tmp_path / "before.jsonl"), str(tmp_path / "after.jsonl"))
-
-
-def test_compare_bench_folders(tmp_path: Path) -> None:
-    before, after = play("student", 0.3, 40), play("student-dpo", 0.7, 40)
-    for name, episodes in (("before", before), ("after", after)):
-        (tmp_path / name).mkdir()
-        write(tmp_path / name / "callgym-test_Toy-v0.jsonl", episodes)
-    assert compare_runs(tmp_path / "before", tmp_path / "after").rows[0] == compare(before, after).rows[0]
-
-
-def test_compare_leaderboard_run_ids_and_their_exclusions(tmp_path: Path) -> None:
-    db = tmp_path / "lb.db"
-    before = play("student", 0.3, 40)
-    after = play("student-dpo", 0.7, 40)
-    with Leaderboard(db) as board:
-        (before_id,) = board.add_runs(runs_from_episodes(before, tag="before-dpo"))
-        (after_id,) = board.add_runs(runs_from_episodes(after, tag="after-dpo", used={("callgym-test/Toy-v0", i) for i in range(5)}))
-    result = compare_runs(str(before_id), str(after_id), db=db)
-    row = result.rows[0]
-    assert (row.n, row.unpaired_a, result.excluded_b) == (35, 5, 5)
-    expected = compare(before, after, used={("callgym-test/Toy-v0", i) for i in range(5)}).rows[0]
-    assert (row.b, row.c, row.p_value) == (expected.b, expected.c, expected.p_value)
-    assert "student-dpo" in result.label_b
-    both = load_run(f"{before_id},{after_id}", db=db)
-    assert len(both.episodes) == 75
-
-
-def test_bad_references_say_what_to_pass(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="neither an episodes file, a folder of them nor a leaderboard run id"):
-        load_run(tmp_path / "missing.jsonl")
-    with pytest.raises(DataError, match="a `callgym bench --out` folder"):
-        load_run(tmp_path)  # a folder without episodes files
-    with pytest.raises(DataError, match="no leaderboard here yet"):
-        load_run("3", db=tmp_path / "none.db")
-    with Leaderboard(tmp_path / "lb.db"):
-        pass
-    with pytest.raises(DataError, match="no run with id 3"):
-        load_run("3", db=tmp_path / "lb.db")
 
 
 def test_the_constant_answer_baseline_sits_beside_both_accuracies() -> None:
