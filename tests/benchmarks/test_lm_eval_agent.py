@@ -25,14 +25,16 @@ from lm_eval.tasks import TaskManager  # noqa: E402
 from callgym.benchmarks.lm_eval_model import CallgymLM  # noqa: E402
 
 AGENT_TASKS = ("callgym_fol_agent", "callgym_gsm8k_agent")
-BFCL_TASKS = {f"callgym_bfcl_multi_turn_{c}_agent": f"callgym/BFCL-MultiTurn{name}-v0" for c, name in
-              (("base", "Base"), ("miss_func", "MissFunc"), ("miss_param", "MissParam"), ("long_context", "LongContext"))}
+BFCL_TASKS = {  # task: env
+    f"callgym_bfcl_multi_turn_{category}_agent": f"callgym/BFCL-MultiTurn{name}-v0" for category, name in
+    (("base", "Base"), ("miss_func", "MissFunc"), ("miss_param", "MissParam"), ("long_context", "LongContext"))
+}
 
 
 def _evaluate(model_args: str, limit: int, tasks=AGENT_TASKS, **metadata: object) -> dict:
     manager = TaskManager(include_path=task_dir(), include_defaults=False, metadata=metadata or None)
-    return lm_eval.simple_evaluate(model="callgym", model_args=model_args, tasks=list(tasks), task_manager=manager,
-                                   limit=limit, log_samples=True)
+    return lm_eval.simple_evaluate(model="callgym", model_args=model_args, tasks=list(tasks),
+                                   task_manager=manager, limit=limit, log_samples=True)
 
 
 def _answers(samples: list[dict]) -> dict[int, str]:
@@ -40,14 +42,11 @@ def _answers(samples: list[dict]) -> dict[int, str]:
     return {s["doc"]["index"]: episode_result.loads(s["resps"][0][0]).answer_call for s in samples}
 
 
-def _suite(tmp_path: Path, n: int, **env_extra: object) -> str:
-    """A suite of the agent tasks' problems: the env configs their docs name, the first ``n``."""
-    fol = json.loads(utils.load_docs("callgym/FOL-v0", {"split": "test", **env_extra}, n=1)["test"][0]["env_kwargs"])
-    gsm = json.loads(utils.load_gsm8k_docs({"split": "test", **env_extra}, n=1)["test"][0]["env_kwargs"])
-    suite = {"name": "parity", "version": 1, "seed": 0, "envs": [
-        {"id": "callgym/GSM8K-v0", "kwargs": gsm, "n": n}, {"id": "callgym/FOL-v0", "kwargs": fol, "n": n}]}
-    (tmp_path / "parity.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
-    return str(tmp_path / "parity.yaml")
+def _suite_envs(n: int, **env_extra: object) -> list[dict]:
+    """The FOL and GSM8K agent tasks' first ``n`` problems as a suite's envs (the configs their docs name)."""
+    fol = utils.load_agent_docs("callgym/FOL-v0", {"split": "test", **env_extra}, n=1)["test"][0]
+    gsm = utils.load_gsm8k_agent_docs({"split": "test", **env_extra}, n=1)["test"][0]
+    return [{"id": doc["env_id"], "kwargs": json.loads(doc["env_kwargs"]), "n": n} for doc in (gsm, fol)]
 
 
 def _episodes(out: Path) -> dict[str, list]:
@@ -59,16 +58,20 @@ def _episodes(out: Path) -> dict[str, list]:
             for env in {e.env_id for e in episodes}}
 
 
-def _bench(tmp_path: Path, n: int, *flags: str, **env_extra: object) -> dict[str, list]:
-    code = cli_main(["bench", "--suite", _suite(tmp_path, n, **env_extra), *flags, "--db", str(tmp_path / "lb.db"),
-                     "--out", str(tmp_path / "bench"), "--quiet"])
+def _bench(tmp_path: Path, envs: list[dict], *flags: str) -> dict[str, list]:
+    """``callgym bench`` on a suite of ``envs``: its episodes per env."""
+    suite = tmp_path / "parity.yaml"
+    suite.write_text(yaml.safe_dump({"name": "parity", "version": 1, "seed": 0, "envs": envs}), "utf-8")
+    out, db = tmp_path / "bench", tmp_path / "lb.db"
+    code = cli_main(["bench", "--suite", str(suite), *flags, "--db", str(db), "--out", str(out), "--quiet"])
     assert code == 0
-    return _episodes(tmp_path / "bench")
+    return _episodes(out)
 
 
 def test_lm_eval_indexes_the_agent_tasks_and_their_groups() -> None:
     manager = TaskManager(include_path=task_dir(), include_defaults=False)
-    assert {"callgym_agent", "callgym_bfcl_multi_turn_agent", *AGENT_TASKS, *BFCL_TASKS} <= set(manager.all_tasks)
+    groups = {"callgym_agent", "callgym_bfcl_multi_turn_agent"}
+    assert {*groups, *AGENT_TASKS, *BFCL_TASKS} <= set(manager.all_tasks)
 
 
 def test_the_gold_answer_call_scores_one_and_prose_zero() -> None:
@@ -96,7 +99,8 @@ def test_a_bfcl_conversation_scores_bfcls_verdict_on_its_replies(task) -> None:
         assert utils.process_agent_results(doc, [_result(gold)]) == {"accuracy": 1.0}
         forged = _result(gold[:1] + ["Done."], reward=1.0)  # one turn's calls, then claims success
         assert utils.process_agent_results(doc, [forged]) == {"accuracy": 0.0}
-        assert utils.process_agent_results(doc, [doc["target"]]) == {"accuracy": 0.0}  # one reply, no conversation
+        # another model's one reply cannot hold a conversation
+        assert utils.process_agent_results(doc, [doc["target"]]) == {"accuracy": 0.0}
 
 
 @pytest.mark.parametrize("text", ["", "{", "[1]", '{"format": "callgym-episode/1", "replies": "Done."}',
@@ -112,7 +116,7 @@ def test_parity_with_bench_for_a_seeded_agent(tmp_path) -> None:
     """The random agent is seeded: lm-eval must see the very episodes bench plays."""
     n = 6
     results = _evaluate("agent=random", n)
-    bench = _bench(tmp_path, n, "--agent", "random")
+    bench = _bench(tmp_path, _suite_envs(n), "--agent", "random")
     for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
         episodes = bench[env_id]
         assert len(episodes) == n
@@ -127,11 +131,8 @@ def test_parity_with_bench_on_bfcl_conversations(tmp_path, agent) -> None:
     """BFCL through lm-eval scores what bench scores: the same episodes, BFCL's verdict on each."""
     n, task = 3, "callgym_bfcl_multi_turn_base_agent"
     results = _evaluate(f"agent={agent}", n, tasks=[task])
-    suite = {"name": "parity", "version": 1, "seed": 0, "envs": [{"id": BFCL_TASKS[task], "n": n}]}
-    (tmp_path / "parity.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
-    assert cli_main(["bench", "--suite", str(tmp_path / "parity.yaml"), "--agent", agent, "--db", str(tmp_path / "lb.db"),
-                     "--out", str(tmp_path / "bench"), "--quiet"]) == 0
-    episodes = _episodes(tmp_path / "bench")[BFCL_TASKS[task]]
+    env_id = BFCL_TASKS[task]
+    episodes = _bench(tmp_path, [{"id": env_id, "n": n}], "--agent", agent)[env_id]
     assert len(episodes) == n
     assert results["results"][task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
     assert results["results"][task]["accuracy,none"] == (1.0 if agent == "oracle" else 0.0)
@@ -191,13 +192,14 @@ def test_parity_with_bench_on_the_embedded_model(tmp_path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     (results_file,) = (tmp_path / "lm_eval").glob("*/results_*.json")
     results = json.loads(results_file.read_text())["results"]
-    bench = _bench(tmp_path, n, "--agent", "student", "--model", "smollm2-135m", "--backend", "hf",
-                   "--max-tokens", str(tokens), max_steps=max_steps)
+    bench = _bench(tmp_path, _suite_envs(n, max_steps=max_steps), "--agent", "student",
+                   "--model", "smollm2-135m", "--backend", "hf", "--max-tokens", str(tokens))
     for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
         episodes = bench[env_id]
         assert len(episodes) == n and all(e.model.endswith("smollm2-135m") for e in episodes)
         assert results[task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
-        samples = [json.loads(line) for f in (tmp_path / "lm_eval").glob(f"*/samples_{task}_*.jsonl") for line in f.open()]
+        files = (tmp_path / "lm_eval").glob(f"*/samples_{task}_*.jsonl")
+        samples = [json.loads(line) for f in files for line in f.open()]
         assert _answers(samples) == {e.index: final_answer_call(e) for e in episodes}
 
 
