@@ -27,7 +27,8 @@ from callgym.benchmarks.lm_eval_model import CallgymLM  # noqa: E402
 AGENT_TASKS = ("callgym_fol_agent", "callgym_gsm8k_agent")
 BFCL_TASKS = {  # task: env
     f"callgym_bfcl_multi_turn_{category}_agent": f"callgym/BFCL-MultiTurn{name}-v0" for category, name in
-    (("base", "Base"), ("miss_func", "MissFunc"), ("miss_param", "MissParam"), ("long_context", "LongContext"))
+    (("base", "Base"), ("miss_func", "MissFunc"), ("miss_param", "MissParam"),
+     ("long_context", "LongContext"))
 }
 
 
