@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import datasets
     import gymnasium as gym
 
+    from callgym.envs.base import Problem
+
 logger = logging.getLogger(__name__)
 
 GSM8K_ENV = "callgym/GSM8K-v0"
@@ -57,7 +59,7 @@ def load_docs(
         imports: modules to import first (envs that are not installed as a plugin).
         **_ignored: the rest of lm-eval's metadata (``version``, the model args, ...).
     """
-    env = _env(env_id, _dump(_imported(env_kwargs, imports)))
+    env = _load_env(env_id, env_kwargs, imports)
     if env.unwrapped.answer_tool is None:
         # One generation cannot hold a conversation: later user turns depend on the replies.
         raise ConfigError(
@@ -77,7 +79,7 @@ def load_agent_docs(
 ) -> datasets.DatasetDict:
     """Build the agent tasks' docs of problems ``start .. start+n-1`` of any env, answer envs
     and conversation envs alike (lm-eval's ``custom_dataset``); arguments as :func:`load_docs`."""
-    env = _env(env_id, _dump(_imported(env_kwargs, imports)))
+    env = _load_env(env_id, env_kwargs, imports)
     return _dataset([_agent_doc(env, env_id, dict(env_kwargs or {}), i) for i in _indices(env, n, start)])
 
 
@@ -144,10 +146,10 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]
 # ----------------------------------------------------------------------------- helpers
 
 
-def _imported(env_kwargs: dict[str, Any] | None, imports: list[str] | None) -> dict[str, Any]:
-    """The env kwargs, once the modules an env needs are imported (envs not installed as plugins)."""
+def _load_env(env_id: str, env_kwargs: dict[str, Any] | None, imports: list[str] | None) -> gym.Env:
+    """The env a task's metadata names, once the modules it needs are imported (plugins not installed)."""
     import_modules(imports or [], where="lm-eval metadata imports:")
-    return dict(env_kwargs or {})
+    return _env(env_id, _dump(dict(env_kwargs or {})))
 
 
 def _gsm8k_kwargs(env_kwargs: dict[str, Any] | None, data: str | None) -> dict[str, Any]:
@@ -199,35 +201,37 @@ def _indices(env: gym.Env, n: int | None, start: int) -> range:
 
 
 def _doc(env: gym.Env, env_id: str, env_kwargs: dict[str, Any], index: int) -> dict[str, Any]:
+    """A single-turn task's doc: the env's prompt rewritten for one reply, and the gold chain."""
     system, user = (m["content"] for m in single_turn_messages(env, index))
     problem = env.unwrapped.problem
     return {
-        "env_id": env_id,
-        "env_kwargs": _dump(env_kwargs),
-        "index": index,
+        **_problem_fields(env_id, env_kwargs, problem),
         # Everything in one user turn: lm-eval's chat path drops the system turn for
         # templates without a system role, and the tool help text must survive that.
         "prompt": f"{system}\n\nThe task:\n{user}\n",
-        "question": problem.prompt,
-        "answer": str(problem.answer),
         "gold_chain": "\n".join(problem.gold_calls),
-        "difficulty": "" if problem.difficulty is None else str(problem.difficulty),
     }
 
 
 def _agent_doc(env: gym.Env, env_id: str, env_kwargs: dict[str, Any], index: int) -> dict[str, Any]:
+    """An agent task's doc: what the ``callgym`` model needs to play the problem, and its target."""
     env.reset(options={"index": index})
-    tool_env = env.unwrapped
-    problem = tool_env.problem
-    conversation = tool_env.answer_tool is None
+    problem = env.unwrapped.problem
+    conversation = env.unwrapped.answer_tool is None
+    return {
+        **_problem_fields(env_id, env_kwargs, problem),
+        # The gold answer call, or a conversation's oracle replies, one per line
+        "target": "\n".join(problem.gold_calls) if conversation else (problem.gold_calls or ("",))[-1],
+    }
+
+
+def _problem_fields(env_id: str, env_kwargs: dict[str, Any], problem: Problem) -> dict[str, Any]:
+    """Which problem a doc is (env, config, index: all a replay needs), and what it asks."""
     return {
         "env_id": env_id,
         "env_kwargs": _dump(env_kwargs),
-        "index": index,
+        "index": problem.index,
         "question": problem.prompt,  # a conversation's first user turn
-        # answer envs: the gold answer and its call; conversations: the number of user turns
-        # (every one must pass) and the oracle's replies, one per line
-        "answer": str(problem.answer),
-        "target": "\n".join(problem.gold_calls) if conversation else (problem.gold_calls or ("",))[-1],
+        "answer": str(problem.answer),  # a conversation's: its number of user turns, all to pass
         "difficulty": "" if problem.difficulty is None else str(problem.difficulty),
     }
