@@ -45,8 +45,8 @@ def _answers(samples: list[dict]) -> dict[int, str]:
 
 def _suite_envs(n: int, **env_extra: object) -> list[dict]:
     """The FOL and GSM8K agent tasks' first ``n`` problems as a suite's envs (the configs their docs name)."""
-    fol = utils.load_agent_docs("callgym/FOL-v0", {"split": "test", **env_extra}, n=1)["test"][0]
-    gsm = utils.load_gsm8k_agent_docs({"split": "test", **env_extra}, n=1)["test"][0]
+    fol = utils.load_agent_docs("callgym/FOL-v0", env_kwargs={"split": "test", **env_extra}, n=1)["test"][0]
+    gsm = utils.load_gsm8k_agent_docs(env_kwargs={"split": "test", **env_extra}, n=1)["test"][0]
     return [{"id": doc["env_id"], "kwargs": json.loads(doc["env_kwargs"]), "n": n} for doc in (gsm, fol)]
 
 
@@ -77,8 +77,8 @@ def test_lm_eval_indexes_the_agent_tasks_and_their_groups() -> None:
 
 def test_the_gold_answer_call_scores_one_and_prose_zero() -> None:
     """Another lm-eval model's reply to an answer env's agent task: its answer call is replayed."""
-    for docs in (utils.load_agent_docs("callgym/FOL-v0", {"split": "test"}, n=3),
-                 utils.load_gsm8k_agent_docs({"split": "test"}, n=3)):
+    for docs in (utils.load_agent_docs("callgym/FOL-v0", env_kwargs={"split": "test"}, n=3),
+                 utils.load_gsm8k_agent_docs(env_kwargs={"split": "test"}, n=3)):
         for doc in docs["test"]:
             assert utils.process_agent_results(doc, [doc["target"]]) == {"accuracy": 1.0}
             assert utils.process_agent_results(doc, [f"I think it is {doc['answer']}."]) == {"accuracy": 0.0}

@@ -45,11 +45,10 @@ def load_docs(
     n: int | None = None,
     start: int = 0,
     imports: list[str] | None = None,
+    whole_episodes: bool = False,
     **_ignored: Any,
 ) -> datasets.DatasetDict:
-    """Build the single-turn tasks' docs of problems ``start .. start+n-1`` of an env
-    (lm-eval's ``custom_dataset``); a conversation env (BFCL) is refused, see
-    :func:`load_agent_docs`.
+    """Build the docs of problems ``start .. start+n-1`` of an env (lm-eval's ``custom_dataset``).
 
     Args:
         env_id: any callgym env id (an installed plugin's too; see docs/environments.md).
@@ -57,30 +56,25 @@ def load_docs(
         n: how many problems; None for every problem of a finite source.
         start: the first problem index.
         imports: modules to import first (envs that are not installed as a plugin).
+        whole_episodes: docs for the agent tasks (any env) instead of the single-turn ones,
+            which refuse a conversation env (BFCL); see :func:`load_agent_docs`.
         **_ignored: the rest of lm-eval's metadata (``version``, the model args, ...).
     """
     env = _load_env(env_id, env_kwargs, imports)
-    if env.unwrapped.answer_tool is None:
+    if env.unwrapped.answer_tool is None and not whole_episodes:
         # One generation cannot hold a conversation: later user turns depend on the replies.
         raise ConfigError(
             f"env_id={env_id!r} is a conversation env (several user turns): one reply cannot play it; "
             "use its agent task with --model callgym (e.g. callgym_bfcl_multi_turn_agent)"
         )
-    return _dataset([_doc(env, env_id, dict(env_kwargs or {}), i) for i in _indices(env, n, start)])
+    doc = _agent_doc if whole_episodes else _doc
+    return _dataset([doc(env, env_id, dict(env_kwargs or {}), i) for i in _indices(env, n, start)])
 
 
-def load_agent_docs(
-    env_id: str,
-    env_kwargs: dict[str, Any] | None = None,
-    n: int | None = None,
-    start: int = 0,
-    imports: list[str] | None = None,
-    **_ignored: Any,
-) -> datasets.DatasetDict:
-    """Build the agent tasks' docs of problems ``start .. start+n-1`` of any env, answer envs
-    and conversation envs alike (lm-eval's ``custom_dataset``); arguments as :func:`load_docs`."""
-    env = _load_env(env_id, env_kwargs, imports)
-    return _dataset([_agent_doc(env, env_id, dict(env_kwargs or {}), i) for i in _indices(env, n, start)])
+def load_agent_docs(env_id: str, **metadata: Any) -> datasets.DatasetDict:
+    """The agent tasks' docs of any env, answer envs and conversation envs alike; arguments
+    as :func:`load_docs`."""
+    return load_docs(env_id, whole_episodes=True, **metadata)
 
 
 def load_gsm8k_docs(
@@ -98,22 +92,20 @@ def load_gsm8k_docs(
         data: the env's ``data`` argument (a JSONL path, a directory, "gsm_symbolic", ...).
         n: how many problems; None for all.
         start: the first problem index.
-        **ignored: the rest of lm-eval's metadata.
+        **ignored: the rest of lm-eval's metadata (and ``whole_episodes``, see :func:`load_docs`).
     """
     ignored.pop("env_id", None)  # the task fixes the env
-    return load_docs(GSM8K_ENV, _gsm8k_kwargs(env_kwargs, data), n, start, **ignored)
+    env_kwargs = dict(env_kwargs or {})
+    if data is None and os.environ.get(GSM8K_DIR_VAR):
+        data = "gsm8k"  # the env's name for the directory in $CALLGYM_GSM8K_DIR
+    if data is not None:
+        env_kwargs["data"] = data
+    return load_docs(GSM8K_ENV, env_kwargs, n, start, **ignored)
 
 
-def load_gsm8k_agent_docs(
-    env_kwargs: dict[str, Any] | None = None,
-    data: str | None = None,
-    n: int | None = None,
-    start: int = 0,
-    **ignored: Any,
-) -> datasets.DatasetDict:
+def load_gsm8k_agent_docs(**metadata: Any) -> datasets.DatasetDict:
     """GSM8K docs for the agent task; arguments as :func:`load_gsm8k_docs`."""
-    ignored.pop("env_id", None)  # the task fixes the env
-    return load_agent_docs(GSM8K_ENV, _gsm8k_kwargs(env_kwargs, data), n, start, **ignored)
+    return load_gsm8k_docs(whole_episodes=True, **metadata)
 
 
 def process_agent_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
@@ -150,15 +142,6 @@ def _load_env(env_id: str, env_kwargs: dict[str, Any] | None, imports: list[str]
     """The env a task's metadata names, once the modules it needs are imported (plugins not installed)."""
     import_modules(imports or [], where="lm-eval metadata imports:")
     return _env(env_id, _dump(dict(env_kwargs or {})))
-
-
-def _gsm8k_kwargs(env_kwargs: dict[str, Any] | None, data: str | None) -> dict[str, Any]:
-    env_kwargs = dict(env_kwargs or {})
-    if data is None and os.environ.get(GSM8K_DIR_VAR):
-        data = "gsm8k"  # the env's name for the directory in $CALLGYM_GSM8K_DIR
-    if data is not None:
-        env_kwargs["data"] = data
-    return env_kwargs
 
 
 def _dataset(docs: list[dict[str, Any]]) -> datasets.DatasetDict:
