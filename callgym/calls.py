@@ -364,18 +364,33 @@ def _json_calls(reply: str, names: Collection[str] | None) -> list[tuple[int, in
     return calls
 
 
-def json_call_objects(obj: Any) -> list[dict[str, Any]]:
+def is_json_call(source: str, names: Collection[str] | None = None) -> bool:
+    """Whether ``source``, the text of one JSON object, is a tool call to one of ``names``
+    (None: any name). The streaming stop check asks this of each closed ``{...}``."""
+    if '"name"' not in source:
+        return False
+    try:
+        obj = json.loads(source)
+    except (ValueError, RecursionError):
+        return False
+    return bool(_json_call_objects(obj, names))
+
+
+def _json_call_objects(obj: Any, names: Collection[str] | None) -> list[dict[str, Any]]:
     """The tool-call objects in parsed JSON (``{"name": ...}``, nested under ``"function"`` or
-    a ``"tool_calls"`` list): the one recogniser of JSON calls (the stop check uses it too)."""
+    a ``"tool_calls"`` list) that call one of ``names``: the one recogniser of JSON calls,
+    shared by the parser and the stop check (:func:`is_json_call`)."""
     if isinstance(obj, dict) and isinstance(obj.get("tool_calls"), list):
-        return [c for item in obj["tool_calls"] for c in json_call_objects(item)]
+        return [c for item in obj["tool_calls"] for c in _json_call_objects(item, names)]
     if isinstance(obj, dict) and isinstance(obj.get("function"), dict):
-        return json_call_objects(obj["function"])
-    return [obj] if isinstance(obj, dict) and isinstance(obj.get("name"), str) else []
+        return _json_call_objects(obj["function"], names)
+    if isinstance(obj, dict) and isinstance(obj.get("name"), str) and (names is None or obj["name"] in names):
+        return [obj]
+    return []
 
 
 def _json_to_calls(obj: Any, names: Collection[str] | None) -> list[Call]:
-    return [_json_to_call(o) for o in json_call_objects(obj) if names is None or o["name"] in names]
+    return [_json_to_call(o) for o in _json_call_objects(obj, names)]
 
 
 def _json_to_call(obj: dict[str, Any]) -> Call:

@@ -8,7 +8,7 @@ import pytest
 
 from callgym.agents.backends import Sampling, make_backend
 from callgym.errors import ConfigError
-from tests.agents.backends.prompts import CALL_CHAT, CHATS
+from tests.agents.backends.prompts import CALL_CHAT, CALL_NAMES, CHATS
 
 pytestmark = [
     pytest.mark.slow,
@@ -38,7 +38,7 @@ def test_generate_until_answers_chats_in_order(lm_eval_backend) -> None:
 
 
 def test_replies_are_trimmed_to_the_first_offered_call(lm_eval_backend) -> None:
-    (reply,) = lm_eval_backend.generate([CALL_CHAT], Sampling(max_tokens=40))
+    (reply,) = lm_eval_backend.generate([CALL_CHAT], Sampling(max_tokens=40), call_names=CALL_NAMES)
     assert reply.text.endswith("print(1)") and reply.finish_reason == "stop"
 
 
