@@ -1,12 +1,15 @@
 """Whole episodes inside lm-evaluation-harness: the lm-eval model ``callgym``.
 
 lm-eval asks a model for one generation per request. For the agent tasks
-(``callgym_fol_agent``, ``callgym_gsm8k_agent``) this model's "generation" is a whole
-multi-turn episode: it plays the doc's problem in the env, call after call with each result
-fed back, through callgym's rollout engine and one of its backends (``hf``, ``vllm``,
-``openai``, ``lm_eval``), and returns the episode's final answer call (``Answer(value=18)``;
-"" when it never answered). The task replays that call in the env to score it, so lm-eval
-reports exactly what ``callgym bench`` reports for the same problems, model and settings.
+(``callgym_fol_agent``, ``callgym_gsm8k_agent``, ``callgym_bfcl_multi_turn_*_agent``) this
+model's "generation" is a whole episode: it plays the doc's problem in the env, call after
+call with each result fed back (and, in a conversation env such as BFCL's, user turn after
+user turn), through callgym's rollout engine and one of its backends (``hf``, ``vllm``,
+``openai``, ``lm_eval``), and returns the episode's result
+(:mod:`callgym.benchmarks.episode_result`: its replies, final answer call and reward). The
+task replays the replies in the env and scores the env's verdict, so lm-eval reports
+exactly what ``callgym bench`` reports for the same problems, model and settings, whatever
+the env.
 
 lm-eval finds models only in its own registry (no entry points), so ``callgym lm-eval
 ARGS...`` imports this module (which registers the model) and runs lm-eval's own CLI with
@@ -106,11 +109,12 @@ class CallgymLM(LM):
 
     def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
         """Play one episode per request (a repeated request is another sample of its
-        problem); return each episode's final answer call, "" when it gave none."""
+        problem); return each episode's result (:func:`callgym.benchmarks.episode_result.dumps`)."""
         from callgym.agents.rollout import rollout
+        from callgym.benchmarks import episode_result
 
         plan = _plan(requests)
-        answers: dict[tuple[str, str, int, int], str] = {}
+        results: dict[tuple[str, str, int, int], str] = {}
         for (env_id, env_kwargs, gen_kwargs), keys in plan.items():
             if hasattr(self.agent, "sampling"):  # scripted agents (oracle, random) do not sample
                 self.agent.sampling = _sampling(json.loads(gen_kwargs), self.seed)
@@ -122,8 +126,8 @@ class CallgymLM(LM):
             )
             episodes = result.episodes + (_earlier(self.episodes, env_id, env_kwargs) if result.skipped else [])
             for ep in episodes:
-                answers[(env_id, env_kwargs, ep.index, ep.sample)] = final_answer_call(ep)
-        return [answers.get(key, "") for key in _request_keys(requests)]
+                results[(env_id, env_kwargs, ep.index, ep.sample)] = episode_result.dumps(ep)
+        return [results.get(key, "") for key in _request_keys(requests)]
 
     def loglikelihood(self, requests: list[Any]) -> list[tuple[float, bool]]:
         raise ConfigError(_ONLY_AGENT_TASKS)
@@ -147,14 +151,8 @@ class CallgymLM(LM):
 
 _ONLY_AGENT_TASKS = (
     "the callgym lm-eval model plays whole episodes: use it with generate_until tasks whose docs name a "
-    "callgym env (callgym_fol_agent, callgym_gsm8k_agent), not with loglikelihood tasks"
+    "callgym env (the callgym_*_agent tasks), not with loglikelihood tasks"
 )
-
-
-def final_answer_call(episode: Any) -> str:
-    """The episode's answer call as the env executed it, or "" when it never answered."""
-    last = episode.steps[-1] if episode.steps else None
-    return last.call if episode.terminated and last is not None and last.call else ""
 
 
 def _batch_size(value: int | str | None) -> int:

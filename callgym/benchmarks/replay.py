@@ -8,6 +8,10 @@ had sent them one per turn, stopping at the answer call or at the env's limits
 (``max_steps``, ``max_invalid``). The model never sees the results, so it has to foresee
 them: this measures planning with functions, not reacting to them.
 
+:func:`replay_replies` steps a whole recorded episode's replies through a fresh env (any
+env, conversations included): how lm-eval's agent tasks score the episodes the ``callgym``
+model played, by the env's own verdict.
+
 >>> from callgym.envs import make
 >>> env = make("callgym/FOL-v0", split="test")
 >>> _ = env.reset(options={"index": 3})
@@ -22,7 +26,7 @@ them: this measures planning with functions, not reacting to them.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,14 +52,16 @@ _CALL_LIKE = re.compile(r"^\s*(?:[-*>•]\s*|\d+[.):]\s*)?`?[A-Za-z_][A-Za-z0-9_
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """How a single-turn chain of calls played out in the env.
+    """How a single-turn chain of calls, or a recorded episode's replies, played out in the env.
 
     Attributes:
-        reward: the env's reward at the end (1.0 for a correct answer, else 0.0).
-        correct: whether the answer call gave the correct answer.
-        calls: the call attempts found in the reply (calls after the end are not run).
-        valid_calls: the calls the env ran without an error.
-        steps: the env steps taken (each attempt run is one step).
+        reward: the env's reward at the end (1.0 for a correct episode, else 0.0).
+        correct: the env's verdict: the answer call gave the correct answer, or every user
+            turn of a conversation passed.
+        calls: the call attempts found in the reply, or the replies given (those after the
+            end are not run).
+        valid_calls: the steps the env ran without an error.
+        steps: the env steps taken (each attempt or reply run is one step).
     """
 
     reward: float
@@ -82,15 +88,34 @@ def replay_chain(env: gym.Env, index: int, reply: str) -> ReplayResult:
         reply: the model's whole reply.
     """
     env.reset(options={"index": index})
-    attempts = chain_calls(reply, _tool_env(env).toolset.names)
+    return _play(env, chain_calls(reply, _tool_env(env).toolset.names))
+
+
+def replay_replies(env: gym.Env, index: int, replies: Sequence[str]) -> ReplayResult:
+    """Reset ``env`` to problem ``index`` and step ``replies`` through it, one reply per step,
+    until the episode ends (later replies are not run). An episode that does not end within
+    them is not correct: a conversation's later turns, or an answer, are missing.
+
+    >>> from callgym.envs import make
+    >>> env = make("callgym/BFCL-MultiTurnBase-v0")
+    >>> _ = env.reset(options={"index": 1})
+    >>> gold = env.unwrapped.problem.gold_calls
+    >>> replay_replies(env, 1, gold).correct, replay_replies(env, 1, gold[:2]).correct
+    (True, False)
+    """
+    env.reset(options={"index": index})
+    return _play(env, replies)
+
+
+def _play(env: gym.Env, replies: Sequence[str]) -> ReplayResult:
     reward, correct, steps, invalid = 0.0, False, 0, 0
-    for attempt in attempts:
-        _, reward, terminated, truncated, info = env.step(attempt)
+    for reply in replies:
+        _, reward, terminated, truncated, info = env.step(reply)
         steps, invalid = info["step"], info["invalid_calls"]
         if terminated or truncated:
             correct = bool(info.get("correct", False))
             break
-    return ReplayResult(float(reward), correct, len(attempts), steps - invalid, steps)
+    return ReplayResult(float(reward), correct, len(replies), steps - invalid, steps)
 
 
 def chain_calls(reply: str, names: Collection[str]) -> list[str]:

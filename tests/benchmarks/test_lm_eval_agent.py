@@ -1,6 +1,7 @@
 """Whole episodes inside lm-eval: the agent tasks and the ``callgym`` lm-eval model report what
-``callgym bench`` reports on the same problems; the slow test does it with the embedded model
-through the command users run, ``callgym lm-eval``."""
+``callgym bench`` reports on the same problems, for answer envs (FOL, GSM8K) and BFCL's
+conversations alike; the slow test does it with the embedded model through the command users
+run, ``callgym lm-eval``."""
 
 from __future__ import annotations
 
@@ -13,31 +14,40 @@ from pathlib import Path
 import pytest
 import yaml
 
+from callgym.benchmarks import episode_result
+from callgym.benchmarks.episode_result import final_answer_call
 from callgym.benchmarks.lm_eval_tasks import task_dir, utils
 from callgym.cli import main as cli_main
 
 lm_eval = pytest.importorskip("lm_eval", reason="needs lm-eval: pip install callgym[lm-eval]")
 from lm_eval.tasks import TaskManager  # noqa: E402
 
-from callgym.benchmarks.lm_eval_model import CallgymLM, final_answer_call  # noqa: E402
+from callgym.benchmarks.lm_eval_model import CallgymLM  # noqa: E402
 
 AGENT_TASKS = ("callgym_fol_agent", "callgym_gsm8k_agent")
+BFCL_TASKS = {  # task: env
+    f"callgym_bfcl_multi_turn_{category}_agent": f"callgym/BFCL-MultiTurn{name}-v0" for category, name in
+    (("base", "Base"), ("miss_func", "MissFunc"), ("miss_param", "MissParam"),
+     ("long_context", "LongContext"))
+}
 
 
-def _evaluate(model_args: str, limit: int, **metadata: object) -> dict:
+def _evaluate(model_args: str, limit: int, tasks=AGENT_TASKS, **metadata: object) -> dict:
     manager = TaskManager(include_path=task_dir(), include_defaults=False, metadata=metadata or None)
-    return lm_eval.simple_evaluate(model="callgym", model_args=model_args, tasks=list(AGENT_TASKS), task_manager=manager,
-                                   limit=limit, log_samples=True)
+    return lm_eval.simple_evaluate(model="callgym", model_args=model_args, tasks=list(tasks),
+                                   task_manager=manager, limit=limit, log_samples=True)
 
 
-def _suite(tmp_path: Path, n: int, **env_extra: object) -> str:
-    """A suite of the agent tasks' problems: the env configs their docs name, the first ``n``."""
-    fol = json.loads(utils.load_docs("callgym/FOL-v0", {"split": "test", **env_extra}, n=1)["test"][0]["env_kwargs"])
-    gsm = json.loads(utils.load_gsm8k_docs({"split": "test", **env_extra}, n=1)["test"][0]["env_kwargs"])
-    suite = {"name": "parity", "version": 1, "seed": 0, "envs": [
-        {"id": "callgym/GSM8K-v0", "kwargs": gsm, "n": n}, {"id": "callgym/FOL-v0", "kwargs": fol, "n": n}]}
-    (tmp_path / "parity.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
-    return str(tmp_path / "parity.yaml")
+def _answers(samples: list[dict]) -> dict[int, str]:
+    """Each doc's final answer call, from the episode results lm-eval logged."""
+    return {s["doc"]["index"]: episode_result.loads(s["resps"][0][0]).answer_call for s in samples}
+
+
+def _suite_envs(n: int, **env_extra: object) -> list[dict]:
+    """The FOL and GSM8K agent tasks' first ``n`` problems as a suite's envs (the configs their docs name)."""
+    fol = utils.load_agent_docs("callgym/FOL-v0", {"split": "test", **env_extra}, n=1)["test"][0]
+    gsm = utils.load_gsm8k_agent_docs({"split": "test", **env_extra}, n=1)["test"][0]
+    return [{"id": doc["env_id"], "kwargs": json.loads(doc["env_kwargs"]), "n": n} for doc in (gsm, fol)]
 
 
 def _episodes(out: Path) -> dict[str, list]:
@@ -46,41 +56,90 @@ def _episodes(out: Path) -> dict[str, list]:
 
     episodes = read_episodes(sorted(out.rglob("*.jsonl")))
     return {env: sorted((e for e in episodes if e.env_id == env), key=lambda e: e.index)
-            for env in ("callgym/FOL-v0", "callgym/GSM8K-v0")}
+            for env in {e.env_id for e in episodes}}
 
 
-def _bench(tmp_path: Path, n: int, *flags: str, **env_extra: object) -> dict[str, list]:
-    code = cli_main(["bench", "--suite", _suite(tmp_path, n, **env_extra), *flags, "--db", str(tmp_path / "lb.db"),
-                     "--out", str(tmp_path / "bench"), "--quiet"])
+def _bench(tmp_path: Path, envs: list[dict], *flags: str) -> dict[str, list]:
+    """``callgym bench`` on a suite of ``envs``: its episodes per env."""
+    suite = tmp_path / "parity.yaml"
+    suite.write_text(yaml.safe_dump({"name": "parity", "version": 1, "seed": 0, "envs": envs}), "utf-8")
+    out, db = tmp_path / "bench", tmp_path / "lb.db"
+    code = cli_main(["bench", "--suite", str(suite), *flags, "--db", str(db), "--out", str(out), "--quiet"])
     assert code == 0
-    return _episodes(tmp_path / "bench")
+    return _episodes(out)
 
 
-def test_lm_eval_indexes_the_agent_tasks_and_their_group() -> None:
+def test_lm_eval_indexes_the_agent_tasks_and_their_groups() -> None:
     manager = TaskManager(include_path=task_dir(), include_defaults=False)
-    assert {"callgym_agent", *AGENT_TASKS} <= set(manager.all_tasks)
+    groups = {"callgym_agent", "callgym_bfcl_multi_turn_agent"}
+    assert {*groups, *AGENT_TASKS, *BFCL_TASKS} <= set(manager.all_tasks)
 
 
 def test_the_gold_answer_call_scores_one_and_prose_zero() -> None:
-    for docs in (utils.load_docs("callgym/FOL-v0", {"split": "test"}, n=3), utils.load_gsm8k_docs({"split": "test"}, n=3)):
+    """Another lm-eval model's reply to an answer env's agent task: its answer call is replayed."""
+    for docs in (utils.load_agent_docs("callgym/FOL-v0", {"split": "test"}, n=3),
+                 utils.load_gsm8k_agent_docs({"split": "test"}, n=3)):
         for doc in docs["test"]:
-            assert utils.process_agent_results(doc, [doc["answer_call"]]) == {"accuracy": 1.0}
+            assert utils.process_agent_results(doc, [doc["target"]]) == {"accuracy": 1.0}
             assert utils.process_agent_results(doc, [f"I think it is {doc['answer']}."]) == {"accuracy": 0.0}
             assert utils.process_agent_results(doc, [""]) == {"accuracy": 0.0}
+
+
+def _result(replies: list[str], reward: float = 0.0) -> str:
+    return json.dumps({"format": episode_result.FORMAT, "answer_call": "", "answer": None, "reward": reward,
+                       "replies": replies})
+
+
+@pytest.mark.parametrize("task", sorted(BFCL_TASKS))
+def test_a_bfcl_conversation_scores_bfcls_verdict_on_its_replies(task) -> None:
+    """The episode's replies are judged by the env (BFCL's checks), whatever the result claims."""
+    docs = utils.load_agent_docs(BFCL_TASKS[task], n=2)["test"]
+    assert len(docs) == 2
+    for doc in docs:
+        gold = doc["target"].split("\n")
+        assert utils.process_agent_results(doc, [_result(gold)]) == {"accuracy": 1.0}
+        forged = _result(gold[:1] + ["Done."], reward=1.0)  # one turn's calls, then claims success
+        assert utils.process_agent_results(doc, [forged]) == {"accuracy": 0.0}
+        # another model's one reply cannot hold a conversation
+        assert utils.process_agent_results(doc, [doc["target"]]) == {"accuracy": 0.0}
+
+
+@pytest.mark.parametrize("text", ["", "{", "[1]", '{"format": "callgym-episode/1", "replies": "Done."}',
+                                  '{"format": "callgym-episode/1", "replies": [1, 2]}', "[" * 100_000,
+                                  '{"format": "other", "replies": []}'])
+def test_a_generation_that_is_no_episode_result_is_one_plain_reply(text) -> None:
+    assert episode_result.loads(text) is None
+    (doc,) = utils.load_agent_docs("callgym/BFCL-MultiTurnBase-v0", n=1)["test"]
+    assert utils.process_agent_results(doc, [text]) == {"accuracy": 0.0}
 
 
 def test_parity_with_bench_for_a_seeded_agent(tmp_path) -> None:
     """The random agent is seeded: lm-eval must see the very episodes bench plays."""
     n = 6
     results = _evaluate("agent=random", n)
-    bench = _bench(tmp_path, n, "--agent", "random")
+    bench = _bench(tmp_path, _suite_envs(n), "--agent", "random")
     for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
         episodes = bench[env_id]
         assert len(episodes) == n
         assert results["results"][task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
-        answers = {s["doc"]["index"]: s["resps"][0][0] for s in results["samples"][task]}
+        answers = _answers(results["samples"][task])
         assert answers == {e.index: final_answer_call(e) for e in episodes}
     assert len(set(answers.values())) > 1  # distinct random episodes, not one answer everywhere
+
+
+@pytest.mark.parametrize("agent", ["random", "oracle"])
+def test_parity_with_bench_on_bfcl_conversations(tmp_path, agent) -> None:
+    """BFCL through lm-eval scores what bench scores: the same episodes, BFCL's verdict on each."""
+    n, task = 3, "callgym_bfcl_multi_turn_base_agent"
+    results = _evaluate(f"agent={agent}", n, tasks=[task])
+    env_id = BFCL_TASKS[task]
+    episodes = _bench(tmp_path, [{"id": env_id, "n": n}], "--agent", agent)[env_id]
+    assert len(episodes) == n
+    assert results["results"][task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
+    assert results["results"][task]["accuracy,none"] == (1.0 if agent == "oracle" else 0.0)
+    played = {s["doc"]["index"]: episode_result.loads(s["resps"][0][0]) for s in results["samples"][task]}
+    assert {i: (r.replies, r.reward) for i, r in played.items()} == {
+        e.index: (tuple(s.action for s in e.steps), e.reward) for e in episodes}
 
 
 def test_episodes_are_kept_and_a_rerun_resumes(tmp_path) -> None:
@@ -134,14 +193,15 @@ def test_parity_with_bench_on_the_embedded_model(tmp_path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     (results_file,) = (tmp_path / "lm_eval").glob("*/results_*.json")
     results = json.loads(results_file.read_text())["results"]
-    bench = _bench(tmp_path, n, "--agent", "student", "--model", "smollm2-135m", "--backend", "hf",
-                   "--max-tokens", str(tokens), max_steps=max_steps)
+    bench = _bench(tmp_path, _suite_envs(n, max_steps=max_steps), "--agent", "student",
+                   "--model", "smollm2-135m", "--backend", "hf", "--max-tokens", str(tokens))
     for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
         episodes = bench[env_id]
         assert len(episodes) == n and all(e.model.endswith("smollm2-135m") for e in episodes)
         assert results[task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
-        samples = [json.loads(line) for f in (tmp_path / "lm_eval").glob(f"*/samples_{task}_*.jsonl") for line in f.open()]
-        assert {s["doc"]["index"]: s["resps"][0][0] for s in samples} == {e.index: final_answer_call(e) for e in episodes}
+        files = (tmp_path / "lm_eval").glob(f"*/samples_{task}_*.jsonl")
+        samples = [json.loads(line) for f in files for line in f.open()]
+        assert _answers(samples) == {e.index: final_answer_call(e) for e in episodes}
 
 
 def test_registering_callgym_keeps_lm_evals_own_models() -> None:

@@ -146,8 +146,11 @@ def test_bad_metadata_is_a_clear_error():
         utils.load_docs(TOY_ENV, n=0)
     with pytest.raises(ConfigError, match="start=500"):
         utils.load_docs(TOY_ENV, start=500)
-    with pytest.raises(ConfigError, match="conversation env"):  # BFCL: turns depend on the replies
+    # BFCL: later turns depend on the replies, so one reply cannot play it; its agent task can
+    with pytest.raises(ConfigError, match="conversation env.*callgym_bfcl_multi_turn_agent"):
         utils.load_docs("callgym/BFCL-MultiTurnBase-v0", n=2)
+    with pytest.raises(ConfigError, match="env_kwargs for callgym/BFCL-MultiTurnBase-v0: .*'split'"):
+        utils.load_docs("callgym/BFCL-MultiTurnBase-v0", {"split": "test"}, n=2)
 
 
 # ----------------------------------------------------------------------------- GSM8K source
