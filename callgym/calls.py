@@ -194,7 +194,9 @@ def _is_inside_word(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] in "._"
 
 
-def bracket_end(text: str, open_at: int, limit: int | None = None, quotes: str = "\"'") -> tuple[int | None, str, int]:
+def bracket_end(
+    text: str, open_at: int, limit: int | None = None, quotes: str = "\"'"
+) -> tuple[int | None, str, int]:
     """Scan from the bracket at ``text[open_at]`` to the one that closes it, skipping quoted text.
 
     Returns:
@@ -266,7 +268,9 @@ def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:
             f"The call to {name} is longer than {MAX_CALL_CHARS:,} characters. Keep arguments short.",
             ErrorType.TOO_LONG,
         )
-    raise CallParseError(f"The call to {name} is missing its closing ')'. Write the whole call, for example {example}.")
+    raise CallParseError(
+        f"The call to {name} is missing its closing ')'. Write the whole call, for example {example}."
+    )
 
 
 def _parse_python_call(source: str, name: str, example: str) -> Call:
@@ -288,9 +292,13 @@ def _parse_python_call(source: str, name: str, example: str) -> Call:
     kwargs: dict[str, Any] = {}
     for kw in node.keywords:
         if kw.arg is None:
-            raise CallParseError(f"In {name}(...), '**' is not allowed. Name each argument, for example {example}.")
+            raise CallParseError(
+                f"In {name}(...), '**' is not allowed. Name each argument, for example {example}."
+            )
         if kw.arg in kwargs:  # ast.parse accepts a repeated keyword; only compile() refuses it
-            raise CallParseError(f"In {name}(...), argument '{kw.arg}' is given twice. Give each argument once.")
+            raise CallParseError(
+                f"In {name}(...), argument '{kw.arg}' is given twice. Give each argument once."
+            )
         kwargs[kw.arg] = _literal(kw.value, name, f"argument '{kw.arg}'")
     return Call(name, args, kwargs)
 
@@ -311,13 +319,19 @@ def _literal(node: ast.AST, name: str, where: str, depth: int = 0) -> Any:
     if isinstance(node, (ast.List, ast.Tuple)) and depth < 2:
         if len(node.elts) > MAX_LIST_ITEMS:
             raise CallParseError(
-                f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
+                f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.",
+                ErrorType.OUT_OF_BOUNDS,
             )
         return [_literal(e, name, where, depth + 1) for e in node.elts]
-    if isinstance(node, ast.Dict) and depth < 2 and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+    if (
+        isinstance(node, ast.Dict)
+        and depth < 2
+        and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys)
+    ):
         if len(node.keys) > MAX_LIST_ITEMS:
             raise CallParseError(
-                f"In {name}(...), {where} is a dict longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
+                f"In {name}(...), {where} is a dict longer than {MAX_LIST_ITEMS} items.",
+                ErrorType.OUT_OF_BOUNDS,
             )
         return {k.value: _literal(v, name, where, depth + 1) for k, v in zip(node.keys, node.values)}  # type: ignore[union-attr]
     if isinstance(node, ast.Name) and node.id in _JSON_BOOLS:
@@ -417,7 +431,9 @@ def _json_literal(value: Any, name: str, depth: int = 0) -> Any:
         return {str(k): _json_literal(v, name, depth + 1) for k, v in value.items()}
     kind = ErrorType.OUT_OF_BOUNDS if isinstance(value, (list, dict)) else ErrorType.NON_LITERAL_ARGUMENT
     raise CallParseError(
-        f"An argument of {name} is not a literal: use numbers, strings, booleans, short lists or short dicts.", kind
+        f"An argument of {name} is not a literal: "
+        "use numbers, strings, booleans, short lists or short dicts.",
+        kind,
     )
 
 
@@ -443,7 +459,9 @@ def _no_call_error(reply: str, names: Collection[str] | None, example: str) -> C
             name = called or unknown[0]
             hint = f" {name} is not a function here.{did_you_mean(name, list(names))}" + hint
             kind = ErrorType.UNKNOWN_FUNCTION if called else kind
-    message = f"No function call found in your reply. Reply with exactly one call, for example {example}.{hint}"
+    message = (
+        f"No function call found in your reply. Reply with exactly one call, for example {example}.{hint}"
+    )
     return CallParseError(message, kind)
 
 

@@ -78,7 +78,10 @@ class LMAgent:
     def act(self, turns: list[Turn]) -> list[Reply]:
         tools = self._tools(turns[0]) if turns else None
         chats = [self._chat(t) for t in turns]
-        per_turn = {"seed_offsets": [t.seed_offset for t in turns], "call_names": [self._call_names(t) for t in turns]}
+        per_turn = {
+            "seed_offsets": [t.seed_offset for t in turns],
+            "call_names": [self._call_names(t) for t in turns],
+        }
         replies = self.backend.generate(chats, self.sampling, tools,
                                         **{k: v for k, v in per_turn.items() if k in self._generate_takes})
         for turn, reply in zip(turns, replies):

@@ -13,7 +13,13 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-from callgym.agents.backends.stopping import CallWatcher, finish_text, hits_stop, may_close_call, names_per_chat
+from callgym.agents.backends.stopping import (
+    CallWatcher,
+    finish_text,
+    hits_stop,
+    may_close_call,
+    names_per_chat,
+)
 from callgym.cpu import cpu_dtype
 from callgym.errors import ConfigError
 

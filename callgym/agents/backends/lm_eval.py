@@ -77,7 +77,10 @@ class LMEvalBackend:
         contexts = [self._render(chat, tools) for chat in chats]
         if sampling.temperature > 0 and sampling.seed is not None:
             offsets = seed_offsets or range(len(chats))
-            outputs = [self._generate_until([ctx], sampling, sampling.seed + o)[0] for ctx, o in zip(contexts, offsets)]
+            outputs = [
+                self._generate_until([ctx], sampling, sampling.seed + o)[0]
+                for ctx, o in zip(contexts, offsets)
+            ]
         else:
             outputs = self._generate_until(contexts, sampling, sampling.seed)
         names = names_per_chat(chats, tools, call_names)

@@ -132,7 +132,9 @@ class OpenAIBackend:
         if not chats:
             return []
         names = names_per_chat(chats, tools, call_names)
-        return self._loop.run(self._generate(chats, sampling, tools, list(seed_offsets or range(len(chats))), names))
+        return self._loop.run(
+            self._generate(chats, sampling, tools, list(seed_offsets or range(len(chats))), names)
+        )
 
     def close(self) -> None:
         """Close the HTTP clients and stop the event-loop thread."""
@@ -163,7 +165,9 @@ class OpenAIBackend:
         if self._served is None:
             self._served = await self._resolve_model()
         gate = asyncio.Semaphore(self.concurrency)
-        jobs = [self._one(gate, chat, sampling, tools, names[i], seed_offsets[i]) for i, chat in enumerate(chats)]
+        jobs = [
+            self._one(gate, chat, sampling, tools, names[i], seed_offsets[i]) for i, chat in enumerate(chats)
+        ]
         answers = await _all_or_nothing(jobs)
         bad = [a for a in answers if isinstance(a, _BadRequest)]
         if bad and len(bad) == len(answers):

@@ -53,7 +53,9 @@ def names_per_chat(
     if call_names is None:
         return [offered_names(tools, None)] * len(chats)
     if len(call_names) != len(chats):
-        raise ConfigError(f"call_names has {len(call_names)} entries for {len(chats)} chats; pass one per chat")
+        raise ConfigError(
+            f"call_names has {len(call_names)} entries for {len(chats)} chats; pass one per chat"
+        )
     return [frozenset(names) for names in call_names]
 
 

@@ -36,7 +36,13 @@ from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import encode_prompt, render_chat
-from callgym.agents.backends.stopping import CallWatcher, finish_text, may_close_call, names_per_chat, offered_names
+from callgym.agents.backends.stopping import (
+    CallWatcher,
+    finish_text,
+    may_close_call,
+    names_per_chat,
+    offered_names,
+)
 from callgym.cpu import cpu_dtype
 from callgym.errors import BackendError, ConfigError
 

@@ -54,7 +54,9 @@ def test_an_lm_instance_is_wrapped_as_is(lm_eval_backend) -> None:
 def test_a_seeded_sample_does_not_depend_on_its_batch(lm_eval_backend) -> None:
     sampling = Sampling(temperature=1.0, max_tokens=10, seed=7)
     together = lm_eval_backend.generate(CHATS[:2], sampling, seed_offsets=[5, 9])
-    alone = [lm_eval_backend.generate([chat], sampling, seed_offsets=[o])[0] for chat, o in zip(CHATS[:2], [5, 9])]
+    alone = [
+        lm_eval_backend.generate([chat], sampling, seed_offsets=[o])[0] for chat, o in zip(CHATS[:2], [5, 9])
+    ]
     assert [r.text for r in together] == [r.text for r in alone]
 
 

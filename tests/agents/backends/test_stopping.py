@@ -159,7 +159,9 @@ def test_a_watcher_rescans_when_earlier_text_changes() -> None:
     assert watcher.end("é Sum(a=1, b=2)") == len("é Sum(a=1, b=2)")
 
 
-@pytest.mark.parametrize("piece", ["a)", ")a", ")", "(", '"', "Sum(", 'Sum("', "{", '{"name": "Sum", "x": "', "Su ", "}"])
+@pytest.mark.parametrize(
+    "piece", ["a)", ")a", ")", "(", '"', "Sum(", 'Sum("', "{", '{"name": "Sum", "x": "', "Su ", "}"]
+)
 def test_watching_a_reply_grow_costs_linear_work(piece: str) -> None:
     """Every closing bracket re-checks the reply: each check must resume, not rescan."""
 

@@ -96,8 +96,12 @@ def test_rollouts_stream_through_vllm_and_match_the_round_engine(vllm_backend) -
         streams = False
 
     sampling = Sampling(max_tokens=16)
-    streamed = rollout(TOY_ENV, {"max_steps": 3}, LMAgent(vllm_backend, sampling), range(5), batch_size=3, progress=False)
-    rounds = rollout(TOY_ENV, {"max_steps": 3}, Rounds(vllm_backend, sampling), range(5), batch_size=3, progress=False)
+    streamed = rollout(
+        TOY_ENV, {"max_steps": 3}, LMAgent(vllm_backend, sampling), range(5), batch_size=3, progress=False
+    )
+    rounds = rollout(
+        TOY_ENV, {"max_steps": 3}, Rounds(vllm_backend, sampling), range(5), batch_size=3, progress=False
+    )
     key = lambda e: e.index  # noqa: E731
     assert [[s.action for s in e.steps] for e in sorted(streamed.episodes, key=key)] == [
         [s.action for s in e.steps] for e in sorted(rounds.episodes, key=key)
