@@ -27,52 +27,21 @@ def test_envs_lists_both_ids(capsys):
 def test_rollout_writes_episodes_and_prints_accuracy_with_an_interval(tmp_path, capsys):
     out_file = tmp_path / "o.jsonl"
     code, out, _ = run(
-        capsys,
-        "rollout",
-        "--env",
-        "callgym/FOL-v0",
-        "--env-arg",
-        "split=test",
-        "--agent",
-        "oracle",
-        "--n",
-        "6",
-        "--out",
-        str(out_file),
-        "--quiet",
+        capsys, "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=test", "--agent", "oracle", "--n",
+        "6", "--out", str(out_file), "--quiet",
     )
     assert code == 0 and "accuracy 6/6 = 100.0% (95% CI" in out
     episodes = read_episodes(out_file)
     assert len(episodes) == 6 and all(e.env_kwargs == {"split": "test"} for e in episodes)
     line = json.loads(out_file.read_text().splitlines()[0])
     for key in (
-        "env_id",
-        "index",
-        "seed",
-        "agent",
-        "messages",
-        "reward",
-        "correct",
-        "steps",
-        "invalid_calls",
+        "env_id", "index", "seed", "agent", "messages", "reward", "correct", "steps", "invalid_calls",
         "seconds",
     ):
         assert key in line
     code, out, _ = run(
-        capsys,
-        "rollout",
-        "--env",
-        "callgym/FOL-v0",
-        "--env-arg",
-        "split=test",
-        "--agent",
-        "oracle",
-        "--n",
-        "8",
-        "--out",
-        str(out_file),
-        "--resume",
-        "--quiet",
+        capsys, "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=test", "--agent", "oracle", "--n",
+        "8", "--out", str(out_file), "--resume", "--quiet",
     )
     assert code == 0 and "(6 already in the file)" in out and len(read_episodes(out_file)) == 8
 
@@ -123,17 +92,7 @@ def test_bench_compare_and_leaderboard(tmp_path, capsys):
     printed = {}
     for agent in ("oracle", "random"):
         code, printed[agent], _ = run(
-            capsys,
-            "bench",
-            "--suite",
-            "smoke",
-            "--agent",
-            agent,
-            "--n",
-            "4",
-            "--db",
-            db,
-            "--out",
+            capsys, "bench", "--suite", "smoke", "--agent", agent, "--n", "4", "--db", db, "--out",
             str(tmp_path / agent),
             "--quiet",
         )

@@ -28,37 +28,10 @@ if TYPE_CHECKING:
 # "constant %": what always giving the most common gold answer scores on the same problems,
 # beside every accuracy so that a model collapsed to one label never reads as a gain
 _COLUMNS = (
-    "#",
-    "model",
-    "params",
-    "agent",
-    "backend",
-    "tag",
-    "n",
-    "accuracy %",
-    "constant %",
-    "valid calls %",
-    "steps",
-    "tokens",
-    "s/ep",
-    "run",
-    "date",
+    "#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "constant %", "valid calls %",
+    "steps", "tokens", "s/ep", "run", "date",
 )
-_TERMINAL_COLUMNS = (
-    "#",
-    "model",
-    "agent",
-    "backend",
-    "tag",
-    "n",
-    "accuracy %",
-    "constant %",
-    "valid calls %",
-    "steps",
-    "tokens",
-    "s/ep",
-    "run",
-)
+_TERMINAL_COLUMNS = tuple(c for c in _COLUMNS if c not in ("params", "date"))  # a terminal is narrow
 _SHORT = {
     "accuracy %": "acc %",
     "constant %": "const %",
@@ -376,15 +349,7 @@ def _errors_markdown(runs: list[RunRecord]) -> list[str]:
 def comparison_markdown(comparison: Comparison) -> str:
     """A paired comparison as a Markdown table."""
     head = [
-        "env",
-        "paired n",
-        "acc A %",
-        "acc B %",
-        "constant %",
-        "Δ (B−A) pts",
-        "b",
-        "c",
-        "McNemar p",
+        "env", "paired n", "acc A %", "acc B %", "constant %", "Δ (B−A) pts", "b", "c", "McNemar p",
         "unpaired A/B",
     ]
     rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]

@@ -83,24 +83,8 @@ CREATE TABLE samples (
 """
 
 _RUN_COLUMNS = (
-    "suite",
-    "suite_version",
-    "env_id",
-    "env_version",
-    "env_kwargs",
-    "model",
-    "model_size",
-    "lineage",
-    "backend",
-    "agent",
-    "sampling",
-    "seed",
-    "n",
-    "problems",
-    "excluded",
-    "package_version",
-    "created",
-    "tag",
+    "suite", "suite_version", "env_id", "env_version", "env_kwargs", "model", "model_size", "lineage",
+    "backend", "agent", "sampling", "seed", "n", "problems", "excluded", "package_version", "created", "tag",
     "notes",
 )
 

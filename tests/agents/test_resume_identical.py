@@ -18,28 +18,9 @@ TIMINGS = ("seconds", "timestamp")
 
 def _rollout(out: Path, batch_size: int, *extra: str) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "callgym.cli",
-        "rollout",
-        "--env",
-        "callgym/FOL-v0",
-        "--env-arg",
-        "split=train",
-        "--agent",
-        "random",
-        "--seed",
-        "3",
-        "--n",
-        "150",
-        "--samples",
-        "2",
-        "--batch-size",
-        str(batch_size),
-        "--out",
-        str(out),
-        "--quiet",
-        *extra,
+        sys.executable, "-m", "callgym.cli", "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=train",
+        "--agent", "random", "--seed", "3", "--n", "150", "--samples", "2", "--batch-size", str(batch_size),
+        "--out", str(out), "--quiet", *extra,
     ]
 
 

@@ -76,21 +76,8 @@ def test_json_describes_every_run(board_path: Path) -> None:
     assert [len(g["runs"]) for g in data["groups"]] == [len(MODELS), len(MODELS)]
     run = data["groups"][0]["runs"][0]
     for field in (
-        "env_id",
-        "env_version",
-        "env_kwargs",
-        "suite",
-        "suite_version",
-        "model",
-        "agent",
-        "backend",
-        "sampling",
-        "seed",
-        "n",
-        "version",
-        "created",
-        "metrics",
-        "rank",
+        "env_id", "env_version", "env_kwargs", "suite", "suite_version", "model", "agent", "backend",
+        "sampling", "seed", "n", "version", "created", "metrics", "rank",
     ):
         assert field in run
     assert len(data["before_after"]) == 2

@@ -25,27 +25,9 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
         got = board.get_run(run_id, samples=True)
     assert got.id == run_id == run.id
     for name in (
-        "env_id",
-        "env_version",
-        "env_kwargs",
-        "suite",
-        "suite_version",
-        "model",
-        "model_size",
-        "lineage",
-        "agent",
-        "backend",
-        "sampling",
-        "seed",
-        "n",
-        "problems",
-        "version",
-        "created",
-        "tag",
-        "notes",
-        "excluded",
-        "metrics",
-        "samples",
+        "env_id", "env_version", "env_kwargs", "suite", "suite_version", "model", "model_size", "lineage",
+        "agent", "backend", "sampling", "seed", "n", "problems", "version", "created", "tag", "notes",
+        "excluded", "metrics", "samples",
     ):
         assert getattr(got, name) == getattr(run, name), name
     assert (got.env_version, got.suite_version, got.excluded, got.n) == ("0", "3", 1, 19)

@@ -9,13 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callgym.agents.backends.stopping import (
-    CallWatcher,
-    call_end,
-    finish_text,
-    may_close_call,
-    names_per_chat,
-    offered_names,
-    tool_names,
+    CallWatcher, call_end, finish_text, may_close_call, names_per_chat, offered_names, tool_names,
 )
 from callgym.calls import Call, parse_call
 from callgym.errors import ConfigError
