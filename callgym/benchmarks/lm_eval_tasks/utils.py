@@ -45,11 +45,12 @@ def load_docs(
     n: int | None = None,
     start: int = 0,
     imports: list[str] | None = None,
+    agent: bool = False,
     **_ignored: Any,
 ) -> datasets.DatasetDict:
-    """Build the single-turn tasks' docs of problems ``start .. start+n-1`` of an env
-    (lm-eval's ``custom_dataset``); a conversation env (BFCL) is refused, see
-    :func:`load_agent_docs`.
+    """Build the docs of problems ``start .. start+n-1`` of an env (lm-eval's ``custom_dataset``):
+    the single-turn tasks' docs, which refuse a conversation env (BFCL), or with ``agent`` the
+    agent tasks' docs (:func:`load_agent_docs`), answer envs and conversation envs alike.
 
     Args:
         env_id: any callgym env id (an installed plugin's too; see docs/environments.md).
@@ -57,30 +58,25 @@ def load_docs(
         n: how many problems; None for every problem of a finite source.
         start: the first problem index.
         imports: modules to import first (envs that are not installed as a plugin).
+        agent: build the agent tasks' docs.
         **_ignored: the rest of lm-eval's metadata (``version``, the model args, ...).
     """
     env = _load_env(env_id, env_kwargs, imports)
-    if env.unwrapped.answer_tool is None:
+    if not agent and env.unwrapped.answer_tool is None:
         # One generation cannot hold a conversation: later user turns depend on the replies.
         raise ConfigError(
             f"env_id={env_id!r} is a conversation env (several user turns): one reply cannot play it; "
             "use its agent task with --model callgym (e.g. callgym_bfcl_multi_turn_agent)"
         )
-    return _dataset([_doc(env, env_id, dict(env_kwargs or {}), i) for i in _indices(env, n, start)])
+    build = _agent_doc if agent else _doc
+    return _dataset([build(env, env_id, dict(env_kwargs or {}), i) for i in _indices(env, n, start)])
 
 
 def load_agent_docs(
-    env_id: str,
-    env_kwargs: dict[str, Any] | None = None,
-    n: int | None = None,
-    start: int = 0,
-    imports: list[str] | None = None,
-    **_ignored: Any,
+    env_id: str, env_kwargs: dict[str, Any] | None = None, **metadata: Any
 ) -> datasets.DatasetDict:
-    """Build the agent tasks' docs of problems ``start .. start+n-1`` of any env, answer envs
-    and conversation envs alike (lm-eval's ``custom_dataset``); arguments as :func:`load_docs`."""
-    env = _load_env(env_id, env_kwargs, imports)
-    return _dataset([_agent_doc(env, env_id, dict(env_kwargs or {}), i) for i in _indices(env, n, start)])
+    """The agent tasks' docs of any env; arguments as :func:`load_docs`."""
+    return load_docs(env_id, env_kwargs, agent=True, **metadata)
 
 
 def load_gsm8k_docs(
@@ -105,15 +101,10 @@ def load_gsm8k_docs(
 
 
 def load_gsm8k_agent_docs(
-    env_kwargs: dict[str, Any] | None = None,
-    data: str | None = None,
-    n: int | None = None,
-    start: int = 0,
-    **ignored: Any,
+    env_kwargs: dict[str, Any] | None = None, data: str | None = None, **metadata: Any
 ) -> datasets.DatasetDict:
     """GSM8K docs for the agent task; arguments as :func:`load_gsm8k_docs`."""
-    ignored.pop("env_id", None)  # the task fixes the env
-    return load_agent_docs(GSM8K_ENV, _gsm8k_kwargs(env_kwargs, data), n, start, **ignored)
+    return load_gsm8k_docs(env_kwargs, data, agent=True, **metadata)
 
 
 def process_agent_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
