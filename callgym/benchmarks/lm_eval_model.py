@@ -125,20 +125,12 @@ class CallgymLM(LM):
             indices = sorted({index for index, _ in keys})
             samples = 1 + max(sample for _, sample in keys)
             result = rollout(
-                env_id,
-                json.loads(env_kwargs),
-                self.agent,
-                indices,
-                samples=samples,
-                seed=self.seed,
-                out=self.episodes,
-                resume=bool(self.episodes),
-                batch_size=self.batch_size,
+                env_id, json.loads(env_kwargs), self.agent, indices, samples=samples, seed=self.seed,
+                out=self.episodes, resume=bool(self.episodes), batch_size=self.batch_size,
                 progress=not disable_tqdm,
             )
-            episodes = result.episodes + (
-                _earlier(self.episodes, env_id, env_kwargs) if result.skipped else []
-            )
+            earlier = _earlier(self.episodes, env_id, env_kwargs) if result.skipped else []
+            episodes = result.episodes + earlier
             for ep in episodes:
                 results[(env_id, env_kwargs, ep.index, ep.sample)] = episode_result.dumps(ep)
         return [results.get(key, "") for key in _request_keys(requests)]

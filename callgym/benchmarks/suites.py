@@ -92,11 +92,8 @@ def _suite_from_dict(data: dict[str, Any], path: Path) -> Suite:
         except ConfigError as e:
             raise ConfigError(f"{where}: {e}") from e
     return Suite(
-        name=data.get("name", path.stem),
-        version=data.get("version", 1),
-        envs=tuple(envs),
-        seed=data.get("seed", 0),
-        description=data.get("description", ""),
+        name=data.get("name", path.stem), version=data.get("version", 1), envs=tuple(envs),
+        seed=data.get("seed", 0), description=data.get("description", ""),
         metrics=tuple(data.get("metrics", ())),
     )
 

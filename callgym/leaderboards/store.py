@@ -352,20 +352,10 @@ class Leaderboard:
                 )
         return [
             Episode(
-                env_id=run.env_id,
-                index=row["idx"],
-                sample=row["sample"],
-                env_kwargs=dict(run.env_kwargs),
-                seed=run.seed,
-                agent=run.agent,
-                model=run.model,
-                backend=run.backend,
-                difficulty=row["difficulty"],
-                correct=bool(row["correct"]),
-                reward=float(row["correct"]),
-                tokens_out=row["tokens_out"],
-                seconds=row["seconds"],
-                version=run.version,
+                env_id=run.env_id, index=row["idx"], sample=row["sample"], env_kwargs=dict(run.env_kwargs),
+                seed=run.seed, agent=run.agent, model=run.model, backend=run.backend,
+                difficulty=row["difficulty"], correct=bool(row["correct"]), reward=float(row["correct"]),
+                tokens_out=row["tokens_out"], seconds=row["seconds"], version=run.version,
             )
             for row in rows
         ]
@@ -468,25 +458,11 @@ def _run_from_row(row: sqlite3.Row) -> RunRecord:
     data["env_kwargs"], data["sampling"] = _json_column(data, "env_kwargs"), _json_column(data, "sampling")
     check_fields(RunRecord, {**data, "version": data["package_version"]}, label="column ")
     return RunRecord(
-        id=data["id"],
-        env_id=data["env_id"],
-        env_version=data["env_version"],
-        env_kwargs=data["env_kwargs"],
-        suite=data["suite"],
-        suite_version=data["suite_version"],
-        model=data["model"],
-        model_size=data["model_size"],
-        lineage=data["lineage"],
-        backend=data["backend"],
-        agent=data["agent"],
-        sampling=data["sampling"],
-        seed=data["seed"],
-        n=data["n"],
-        problems=data["problems"],
-        excluded=data["excluded"],
-        version=data["package_version"],
-        created=data["created"],
-        tag=data["tag"],
+        id=data["id"], env_id=data["env_id"], env_version=data["env_version"], env_kwargs=data["env_kwargs"],
+        suite=data["suite"], suite_version=data["suite_version"], model=data["model"],
+        model_size=data["model_size"], lineage=data["lineage"], backend=data["backend"], agent=data["agent"],
+        sampling=data["sampling"], seed=data["seed"], n=data["n"], problems=data["problems"],
+        excluded=data["excluded"], version=data["package_version"], created=data["created"], tag=data["tag"],
         notes=data["notes"],
     )
 
