@@ -26,7 +26,11 @@ def row(name: str, before: list, after: list, results: dict | None) -> str:
     m = {g.env_id: g for g in compute_metrics(after).overall()}
     cells = [name, *(["–"] * 3)]
     if results:
-        cells[1:] = [str(results["num_pairs"]), f"{results['total_seconds']:.0f}", f"{results['peak_rss_mb'] / 1024:.1f}"]
+        cells[1:] = [
+            str(results["num_pairs"]),
+            f"{results['total_seconds']:.0f}",
+            f"{results['peak_rss_mb'] / 1024:.1f}",
+        ]
     for env in ENVS:
         g = m[env]
         pv = p.get(env)
@@ -34,7 +38,9 @@ def row(name: str, before: list, after: list, results: dict | None) -> str:
                   "–" if pv is None else "< 0.0001" if pv < 1e-4 else f"{pv:.3g}"]
     cells.append(" / ".join(f"{m[e].valid_call_rate:.0%}" for e in ENVS))
     cells.append(" / ".join(f"{m[e].mean_steps:.1f}" for e in ENVS))
-    cells.append(" / ".join(f"{m[e].top_answer} {m[e].top_answer_share:.0%}" if m[e].top_answer else "–" for e in ENVS))
+    cells.append(
+        " / ".join(f"{m[e].top_answer} {m[e].top_answer_share:.0%}" if m[e].top_answer else "–" for e in ENVS)
+    )
     return "| " + " | ".join(cells) + " |"
 
 
@@ -53,7 +59,14 @@ def main(argv: list[str] | None = None) -> None:
     for run in args.runs:
         if (run / "h200").is_dir() and (run / "train" / "results.json").is_file():
             after = read_episodes(sorted((run / "h200").glob("*.jsonl")))
-            print(row(run.name, before, after, json.loads((run / "train" / "results.json").read_text(encoding="utf-8"))))
+            print(
+                row(
+                    run.name,
+                    before,
+                    after,
+                    json.loads((run / "train" / "results.json").read_text(encoding="utf-8")),
+                )
+            )
         else:
             print(f"| {run.name} | (no train/results.json or h200/ yet) |")
 

@@ -63,8 +63,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="smollm2-135m", help="model name or local HF folder")
     p.add_argument("--batch-size", type=int, default=8, help="pairs per step, both trainers (default 8)")
     p.add_argument("--steps", type=int, default=2, help="optimizer steps, both trainers (default 2)")
-    p.add_argument("--problems-a", type=int, default=8, help="training problems per env for set (a) (default 8)")
-    p.add_argument("--problems-b", type=int, default=2, help="training problems per env for set (b) (default 2)")
+    p.add_argument(
+        "--problems-a", type=int, default=8, help="training problems per env for set (a) (default 8)"
+    )
+    p.add_argument(
+        "--problems-b", type=int, default=2, help="training problems per env for set (b) (default 2)"
+    )
     p.add_argument("--threads", type=int, default=2, help="torch threads of each run (default 2)")
     p.add_argument("--workdir", default=None, help="where pairs and runs go (default: a temporary folder)")
     p.add_argument("--sets", nargs="*", default=["a", "b"], choices=["a", "b"], help="pair sets to run")
@@ -83,7 +87,9 @@ def env_kwargs() -> dict[str, dict[str, Any]]:
     }
 
 
-def make_pairs(out: Path, problems: int, bootstraps: list[tuple[str, ...]], rejected: int, cap: int | None) -> Path:
+def make_pairs(
+    out: Path, problems: int, bootstraps: list[tuple[str, ...]], rejected: int, cap: int | None
+) -> Path:
     """Oracle chains (one per bootstrap) against ``rejected`` random agent failures per problem."""
     import callgym  # noqa: F401 (registers the envs)
     from callgym.agents.rollout import rollout
@@ -94,8 +100,12 @@ def make_pairs(out: Path, problems: int, bootstraps: list[tuple[str, ...]], reje
     for env_id, kwargs in env_kwargs().items():
         indices = range(problems)
         for bootstrap in bootstraps:
-            episodes += rollout(env_id, kwargs, OracleAgent(), indices, progress=False, bootstrap=bootstrap).episodes
-        episodes += rollout(env_id, kwargs, RandomAgent(seed=1), indices, samples=rejected, progress=False).episodes
+            episodes += rollout(
+                env_id, kwargs, OracleAgent(), indices, progress=False, bootstrap=bootstrap
+            ).episodes
+        episodes += rollout(
+            env_id, kwargs, RandomAgent(seed=1), indices, samples=rejected, progress=False
+        ).episodes
     pairs = build_pairs(episodes, rejected_agents=["random"], cap=cap)
     save_pairs(pairs, out)
     return out
@@ -134,10 +144,14 @@ def train_run(args: argparse.Namespace, pairs: Path, name: str, packing: bool, w
     print(f"  training on {name} ({'packed' if packing else 'stock TRL'}) ...", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "train.log", "w", encoding="utf-8") as log:
-        done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(config)], env=env, stdout=log, stderr=log)
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD, json.dumps(config)], env=env, stdout=log, stderr=log
+        )
     if done.returncode:
         tail = (out / "train.log").read_text(encoding="utf-8").splitlines()[-15:]
-        raise SystemExit(f"the {name} run failed (exit {done.returncode}); end of {out / 'train.log'}:\n" + "\n".join(tail))
+        raise SystemExit(
+            f"the {name} run failed (exit {done.returncode}); end of {out / 'train.log'}:\n" + "\n".join(tail)
+        )
     results = json.loads((out / "results.json").read_text())
     return _run_from_results(name, packing, results, args)
 
@@ -193,11 +207,15 @@ def report(runs: list[Run], model: str) -> None:
     Console(width=160).print(table)
     goals = {"(a)": 1.5, "(b)": 3.0}
     for name, stock, packed in pairs:
-        print(f"{name}: packed / stock: training {packed.train_pairs_per_s / stock.train_pairs_per_s:.2f}x pairs/s "
-              f"(goal >= {goals[name[:3]]}x), reference pass {stock.prepare_s / packed.prepare_s:.2f}x faster, "
-              f"tokens computed per pair {stock.train_tokens_per_pair / packed.train_tokens_per_pair:.2f}x fewer "
-              f"(reference {stock.ref_tokens_per_pair / packed.ref_tokens_per_pair:.2f}x), "
-              f"peak RSS {packed.peak_mb / stock.peak_mb:.2f}x")
+        print(
+            f"{name}: packed / stock: training "
+            f"{packed.train_pairs_per_s / stock.train_pairs_per_s:.2f}x pairs/s "
+            f"(goal >= {goals[name[:3]]}x), reference pass "
+            f"{stock.prepare_s / packed.prepare_s:.2f}x faster, tokens computed per pair "
+            f"{stock.train_tokens_per_pair / packed.train_tokens_per_pair:.2f}x fewer "
+            f"(reference {stock.ref_tokens_per_pair / packed.ref_tokens_per_pair:.2f}x), "
+            f"peak RSS {packed.peak_mb / stock.peak_mb:.2f}x"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -206,7 +224,10 @@ def main(argv: list[str] | None = None) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     sets = {
         "a": ("(a) demo-style", lambda out: make_pairs(out, args.problems_a, [()], rejected=2, cap=2)),
-        "b": ("(b) |Dw|=2 |Dl|=4", lambda out: make_pairs(out, args.problems_b, [(), (BOOTSTRAP,)], rejected=4, cap=None)),
+        "b": (
+            "(b) |Dw|=2 |Dl|=4",
+            lambda out: make_pairs(out, args.problems_b, [(), (BOOTSTRAP,)], rejected=4, cap=None),
+        ),
     }
     runs: list[Run] = []
     for key in args.sets:

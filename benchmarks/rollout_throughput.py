@@ -58,8 +58,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="smollm2-135m", help="model name or local HF folder")
     p.add_argument("--max-tokens", type=int, default=64, help="tokens per reply (default 64)")
     p.add_argument("--max-steps", type=int, default=6, help="env step limit (default 6)")
-    p.add_argument("--sequential-n", type=int, default=None, help="problems for (a), which is slow (default --n)")
-    p.add_argument("--skip", nargs="*", default=[], choices=["sequential", "hf", "vllm", "raw"], help="parts to skip")
+    p.add_argument(
+        "--sequential-n", type=int, default=None, help="problems for (a), which is slow (default --n)"
+    )
+    p.add_argument(
+        "--skip", nargs="*", default=[], choices=["sequential", "hf", "vllm", "raw"], help="parts to skip"
+    )
     return p
 
 
@@ -89,8 +93,9 @@ def sequential_loop(args: argparse.Namespace, n: int) -> Measure:
         _, info = env.reset(seed=0, options={"index": index})
         done = False
         while not done:
-            ids = tokenizer.apply_chat_template(info["messages"], add_generation_prompt=True, return_tensors="pt",
-                                                return_dict=True)
+            ids = tokenizer.apply_chat_template(
+                info["messages"], add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
             with torch.inference_mode():
                 out = model.generate(**ids, max_new_tokens=args.max_tokens, do_sample=False,
                                      pad_token_id=tokenizer.eos_token_id)
@@ -100,7 +105,9 @@ def sequential_loop(args: argparse.Namespace, n: int) -> Measure:
             _, _, terminated, truncated, info = env.step(reply)
             done = terminated or truncated
         correct += bool(info["correct"])
-    return Measure("(a) sequential microchain-style loop", n, tokens, time.perf_counter() - started, correct / n)
+    return Measure(
+        "(a) sequential microchain-style loop", n, tokens, time.perf_counter() - started, correct / n
+    )
 
 
 # ----------------------------------------------------------------------------- (b), (c)
@@ -179,7 +186,9 @@ def raw_vllm(engine: Any, chats: list[list[dict[str, Any]]], max_tokens: int, ho
     waves: dict[int, list[str]] = {}
     for chat in chats:
         step = sum(m["role"] == "assistant" for m in chat) if how == "waves" else 0
-        waves.setdefault(step, []).append(tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
+        waves.setdefault(step, []).append(
+            tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        )
     params = SamplingParams(temperature=0.0, max_tokens=max_tokens)
     started = time.perf_counter()
     outputs = [o for step in sorted(waves) for o in llm.generate(waves[step], params, use_tqdm=False)]
@@ -224,13 +233,21 @@ def report(measures: list[Measure]) -> None:
     by = {m.name[:3]: m for m in measures}
     for key in ("(b)", "(c)"):
         if "(a)" in by and key in by:
-            print(f"{by[key].name}: {by[key].eps / by['(a)'].eps:.1f}x the sequential loop in episodes/s (goal for (c): >= 5x)")
+            print(
+                f"{by[key].name}: {by[key].eps / by['(a)'].eps:.1f}x the sequential loop in episodes/s "
+                "(goal for (c): >= 5x)"
+            )
     if "(c)" in by and "(d)" in by:
         share = by["(c)"].tps / by["(d)"].tps
-        print(f"callgym vllm reaches {share:.0%} of raw vLLM tokens/s (overhead {1 - share:.0%}; goal <= 20%)")
+        print(
+            f"callgym vllm reaches {share:.0%} of raw vLLM tokens/s (overhead {1 - share:.0%}; goal <= 20%)"
+        )
     if "(c)" in by and "(f)" in by:
-        print(f"callgym vllm reaches {by['(c)'].tps / by['(f)'].tps:.0%} of raw vLLM run in waves, the same dependencies "
-              f"without callgym; all prompts at once (d) is {by['(d)'].tps / by['(f)'].tps:.2f}x the waves (f)")
+        print(
+            f"callgym vllm reaches {by['(c)'].tps / by['(f)'].tps:.0%} of raw vLLM run in waves, "
+            "the same dependencies "
+            f"without callgym; all prompts at once (d) is {by['(d)'].tps / by['(f)'].tps:.2f}x the waves (f)"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -248,7 +265,9 @@ def main(argv: list[str] | None = None) -> None:
         measures.append(m)
         if "raw" not in args.skip:
             # warm first: it needs the cache (c) left behind; cold and waves empty it
-            measures += [raw_vllm(engine, agent.chats, args.max_tokens, how) for how in ("warm", "cold", "waves")]
+            measures += [
+                raw_vllm(engine, agent.chats, args.max_tokens, how) for how in ("warm", "cold", "waves")
+            ]
     for m in measures:
         if m.name.startswith("callgym"):
             m.name = ("(b) " if "hf" in m.name else "(c) ") + m.name

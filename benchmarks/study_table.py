@@ -57,14 +57,22 @@ def overall_table(runs: dict[str, list]) -> list[str]:
 def difficulty_table(runs: dict[str, list], env_id: str = "callgym/FOL-v0") -> list[str]:
     from callgym.benchmarks.metrics import ALL, compute_metrics, difficulty_order
 
-    per_run = {name: {g.difficulty: g for g in compute_metrics(eps).groups if g.env_id == env_id and g.difficulty != ALL}
-               for name, eps in runs.items()}
+    per_run = {
+        name: {
+            g.difficulty: g for g in compute_metrics(eps).groups if g.env_id == env_id and g.difficulty != ALL
+        }
+        for name, eps in runs.items()
+    }
     levels = sorted({level for groups in per_run.values() for level in groups}, key=difficulty_order)
     if not levels:
         return []
     first = next(iter(per_run.values()))
-    lines = ["| model | " + " | ".join(f"level {lv} (n={first[lv].n if lv in first else '?'})" for lv in levels) + " |",
-             "|" + "---|" * (len(levels) + 1)]
+    lines = [
+        "| model | "
+        + " | ".join(f"level {lv} (n={first[lv].n if lv in first else '?'})" for lv in levels)
+        + " |",
+        "|" + "---|" * (len(levels) + 1),
+    ]
     for name, groups in per_run.items():
         lines.append("| " + name + " | " + " | ".join(
             f"{groups[lv].accuracy:.0%}" if lv in groups else "–" for lv in levels) + " |")
@@ -77,7 +85,10 @@ def pairwise_table(runs: dict[str, list]) -> list[str]:
     lines = ["| A | B | env | A acc | B acc | b / c | exact McNemar p |", "|" + "---|" * 7]
     for a, b in combinations(list(runs)[1:], 2):
         for r in compare(runs[a], runs[b]).rows:
-            lines.append(f"| {a} | {b} | {r.env_id} | {r.acc_a:.1%} | {r.acc_b:.1%} | {r.b} / {r.c} | {_p(r.p_value)} |")
+            lines.append(
+                f"| {a} | {b} | {r.env_id} | {r.acc_a:.1%} | {r.acc_b:.1%} "
+                f"| {r.b} / {r.c} | {_p(r.p_value)} |"
+            )
     return lines
 
 

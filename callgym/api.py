@@ -124,7 +124,9 @@ def bench(
 
     loaded = load_suite(suite).with_n(n)
     for env in loaded.envs:  # every env, problem range and bootstrap call, before a model loads
-        check_run(env.id, env.kwargs, env.start, env.n, _bootstrap(agent, agent_options), f"suite {loaded.name}")
+        check_run(
+            env.id, env.kwargs, env.start, env.n, _bootstrap(agent, agent_options), f"suite {loaded.name}"
+        )
     used = load_used_problems(exclude)
     label = agent if isinstance(agent, str) else agent.describe().get("agent", "agent")
     label = f"{agent_options.get('model', 'smollm2-135m')}-{label}-{agent_options.get('backend', 'hf')}"
@@ -134,7 +136,9 @@ def bench(
         records = runs_from_suite(played, tag=tag, lineage=lineage)
         if publish:
             publish_rows(records, db)
-        mark_finished(folder, {"leaderboard_runs": [r.id for r in records], "db": str(db) if db else None, "tag": tag})
+        mark_finished(
+            folder, {"leaderboard_runs": [r.id for r in records], "db": str(db) if db else None, "tag": tag}
+        )
     return BenchResult(records, folder, used)
 
 

@@ -194,7 +194,9 @@ def _is_inside_word(text: str, start: int) -> bool:
     return start > 0 and text[start - 1] in "._"
 
 
-def bracket_end(text: str, open_at: int, limit: int | None = None, quotes: str = "\"'") -> tuple[int | None, str, int]:
+def bracket_end(
+    text: str, open_at: int, limit: int | None = None, quotes: str = "\"'"
+) -> tuple[int | None, str, int]:
     """Scan from the bracket at ``text[open_at]`` to the one that closes it, skipping quoted text.
 
     Returns:
@@ -266,7 +268,9 @@ def _closing_paren(text: str, open_at: int, name: str, example: str) -> int:
             f"The call to {name} is longer than {MAX_CALL_CHARS:,} characters. Keep arguments short.",
             ErrorType.TOO_LONG,
         )
-    raise CallParseError(f"The call to {name} is missing its closing ')'. Write the whole call, for example {example}.")
+    raise CallParseError(
+        f"The call to {name} is missing its closing ')'. Write the whole call, for example {example}."
+    )
 
 
 def _parse_python_call(source: str, name: str, example: str) -> Call:
@@ -288,9 +292,13 @@ def _parse_python_call(source: str, name: str, example: str) -> Call:
     kwargs: dict[str, Any] = {}
     for kw in node.keywords:
         if kw.arg is None:
-            raise CallParseError(f"In {name}(...), '**' is not allowed. Name each argument, for example {example}.")
+            raise CallParseError(
+                f"In {name}(...), '**' is not allowed. Name each argument, for example {example}."
+            )
         if kw.arg in kwargs:  # ast.parse accepts a repeated keyword; only compile() refuses it
-            raise CallParseError(f"In {name}(...), argument '{kw.arg}' is given twice. Give each argument once.")
+            raise CallParseError(
+                f"In {name}(...), argument '{kw.arg}' is given twice. Give each argument once."
+            )
         kwargs[kw.arg] = _literal(kw.value, name, f"argument '{kw.arg}'")
     return Call(name, args, kwargs)
 
@@ -311,13 +319,19 @@ def _literal(node: ast.AST, name: str, where: str, depth: int = 0) -> Any:
     if isinstance(node, (ast.List, ast.Tuple)) and depth < 2:
         if len(node.elts) > MAX_LIST_ITEMS:
             raise CallParseError(
-                f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
+                f"In {name}(...), {where} is a list longer than {MAX_LIST_ITEMS} items.",
+                ErrorType.OUT_OF_BOUNDS,
             )
         return [_literal(e, name, where, depth + 1) for e in node.elts]
-    if isinstance(node, ast.Dict) and depth < 2 and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+    if (
+        isinstance(node, ast.Dict)
+        and depth < 2
+        and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys)
+    ):
         if len(node.keys) > MAX_LIST_ITEMS:
             raise CallParseError(
-                f"In {name}(...), {where} is a dict longer than {MAX_LIST_ITEMS} items.", ErrorType.OUT_OF_BOUNDS
+                f"In {name}(...), {where} is a dict longer than {MAX_LIST_ITEMS} items.",
+                ErrorType.OUT_OF_BOUNDS,
             )
         return {k.value: _literal(v, name, where, depth + 1) for k, v in zip(node.keys, node.values)}  # type: ignore[union-attr]
     if isinstance(node, ast.Name) and node.id in _JSON_BOOLS:
@@ -364,18 +378,33 @@ def _json_calls(reply: str, names: Collection[str] | None) -> list[tuple[int, in
     return calls
 
 
-def json_call_objects(obj: Any) -> list[dict[str, Any]]:
+def is_json_call(source: str, names: Collection[str] | None = None) -> bool:
+    """Whether ``source``, the text of one JSON object, is a tool call to one of ``names``
+    (None: any name). The streaming stop check asks this of each closed ``{...}``."""
+    if '"name"' not in source:
+        return False
+    try:
+        obj = json.loads(source)
+    except (ValueError, RecursionError):
+        return False
+    return bool(_json_call_objects(obj, names))
+
+
+def _json_call_objects(obj: Any, names: Collection[str] | None) -> list[dict[str, Any]]:
     """The tool-call objects in parsed JSON (``{"name": ...}``, nested under ``"function"`` or
-    a ``"tool_calls"`` list): the one recogniser of JSON calls (the stop check uses it too)."""
+    a ``"tool_calls"`` list) that call one of ``names``: the one recogniser of JSON calls,
+    shared by the parser and the stop check (:func:`is_json_call`)."""
     if isinstance(obj, dict) and isinstance(obj.get("tool_calls"), list):
-        return [c for item in obj["tool_calls"] for c in json_call_objects(item)]
+        return [c for item in obj["tool_calls"] for c in _json_call_objects(item, names)]
     if isinstance(obj, dict) and isinstance(obj.get("function"), dict):
-        return json_call_objects(obj["function"])
-    return [obj] if isinstance(obj, dict) and isinstance(obj.get("name"), str) else []
+        return _json_call_objects(obj["function"], names)
+    if isinstance(obj, dict) and isinstance(obj.get("name"), str) and (names is None or obj["name"] in names):
+        return [obj]
+    return []
 
 
 def _json_to_calls(obj: Any, names: Collection[str] | None) -> list[Call]:
-    return [_json_to_call(o) for o in json_call_objects(obj) if names is None or o["name"] in names]
+    return [_json_to_call(o) for o in _json_call_objects(obj, names)]
 
 
 def _json_to_call(obj: dict[str, Any]) -> Call:
@@ -402,7 +431,9 @@ def _json_literal(value: Any, name: str, depth: int = 0) -> Any:
         return {str(k): _json_literal(v, name, depth + 1) for k, v in value.items()}
     kind = ErrorType.OUT_OF_BOUNDS if isinstance(value, (list, dict)) else ErrorType.NON_LITERAL_ARGUMENT
     raise CallParseError(
-        f"An argument of {name} is not a literal: use numbers, strings, booleans, short lists or short dicts.", kind
+        f"An argument of {name} is not a literal: "
+        "use numbers, strings, booleans, short lists or short dicts.",
+        kind,
     )
 
 
@@ -428,7 +459,9 @@ def _no_call_error(reply: str, names: Collection[str] | None, example: str) -> C
             name = called or unknown[0]
             hint = f" {name} is not a function here.{did_you_mean(name, list(names))}" + hint
             kind = ErrorType.UNKNOWN_FUNCTION if called else kind
-    message = f"No function call found in your reply. Reply with exactly one call, for example {example}.{hint}"
+    message = (
+        f"No function call found in your reply. Reply with exactly one call, for example {example}.{hint}"
+    )
     return CallParseError(message, kind)
 
 

@@ -94,7 +94,9 @@ def _print_accuracy(episodes: list[Any], skipped: int, out: str | None) -> None:
     low, high = wilson_interval(k, n) if n else (0.0, 0.0)
     resumed = f" ({skipped} already in the file)" if skipped else ""
     where = f" -> {out}" if out else ""
-    print(f"{n} episodes{resumed}: accuracy {k}/{n} = {k / max(n, 1):.1%} (95% CI {low:.1%}-{high:.1%}){where}")
+    print(
+        f"{n} episodes{resumed}: accuracy {k}/{n} = {k / max(n, 1):.1%} (95% CI {low:.1%}-{high:.1%}){where}"
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -130,16 +132,24 @@ def make_parser() -> argparse.ArgumentParser:
     _add_rollout(sub)
     _add_later_commands(sub)
 
-    serve = sub.add_parser("serve", help="start an OpenAI-compatible vLLM server on a model (CPU settings included)")
+    serve = sub.add_parser(
+        "serve", help="start an OpenAI-compatible vLLM server on a model (CPU settings included)"
+    )
     serve.add_argument("model", help="model name (e.g. smollm2-135m) or local HF folder")
-    serve.add_argument("vllm_args", nargs=argparse.REMAINDER, help="more `vllm serve` flags, e.g. --port 8000")
+    serve.add_argument(
+        "vllm_args", nargs=argparse.REMAINDER, help="more `vllm serve` flags, e.g. --port 8000"
+    )
     serve.set_defaults(func=cmd_serve)
 
     lm_eval_path = sub.add_parser("lm-eval-path", help="print the folder to pass to lm-eval --include_path")
     lm_eval_path.set_defaults(func=cmd_lm_eval_path)
     # Listed for --help only: main() hands `callgym lm-eval ARGS...` to lm-eval untouched.
-    sub.add_parser("lm-eval", add_help=False, help="lm-eval's own CLI with the model `callgym` registered "
-                   "(whole episodes for callgym_*_agent tasks); every lm-eval flag works, see `callgym lm-eval -h`")
+    sub.add_parser(
+        "lm-eval",
+        add_help=False,
+        help="lm-eval's own CLI with the model `callgym` registered "
+        "(whole episodes for callgym_*_agent tasks); every lm-eval flag works, see `callgym lm-eval -h`",
+    )
     _add_import_flag(sub)
     return parser
 
@@ -187,7 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["lm-eval"]:  # lm-eval's flags, passed on unchanged (argparse here would refuse them)
         return _lm_eval(argv[1:])
     args = make_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     prog = f"callgym {args.command}"
     try:
         from callgym.plugins import import_modules
@@ -198,7 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(prog, "error", e, EXIT_USAGE)
     except OSError as e:  # a path the user named cannot be read or written
         where = f"{e.filename}: " if e.filename else ""
-        return _fail(prog, "error", f"{where}{e.strerror or e}; check the path and its permissions", EXIT_USAGE)
+        return _fail(
+            prog, "error", f"{where}{e.strerror or e}; check the path and its permissions", EXIT_USAGE
+        )
     except BackendError as e:
         return _fail(prog, "backend error", f"{e} (finished episodes are kept)", 1)
     except KeyboardInterrupt:
@@ -214,7 +228,9 @@ def _lm_eval(argv: list[str]) -> int:
     try:
         from callgym.benchmarks.lm_eval_model import main as lm_eval_main
     except ImportError as e:
-        return _fail("callgym lm-eval", "error", f"needs lm-eval: pip install 'callgym[lm-eval]' ({e})", EXIT_USAGE)
+        return _fail(
+            "callgym lm-eval", "error", f"needs lm-eval: pip install 'callgym[lm-eval]' ({e})", EXIT_USAGE
+        )
     try:
         return lm_eval_main(argv)
     except UsageError as e:

@@ -30,12 +30,17 @@ def add_parsers(sub: Any) -> None:
 
 def _add_bench(sub: Any) -> None:
     p = sub.add_parser("bench", help="benchmark an agent on a suite and publish the rows to the leaderboard")
-    p.add_argument("--suite", default="smoke", help="shipped suite name (smoke, default) or a suite YAML file")
+    p.add_argument(
+        "--suite", default="smoke", help="shipped suite name (smoke, default) or a suite YAML file"
+    )
     add_agent_flags(p)
     p.add_argument("--n", type=positive_int, help="cap the problems per env (default: the suite's)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
-    p.add_argument("--out", help="episodes folder (default runs/bench/<suite>/<model>-<agent>-<backend>/<run key>-<n>: "
-                   "one per run; an identical rerun resumes a killed one)")
+    p.add_argument(
+        "--out",
+        help="episodes folder (default runs/bench/<suite>/<model>-<agent>-<backend>/<run key>-<n>: "
+        "one per run; an identical rerun resumes a killed one)",
+    )
     p.add_argument("--tag", default="", help="label for the rows, e.g. before-dpo")
     p.add_argument("--lineage", default="", help="base model a trained model descends from")
     p.add_argument("--exclude", help="pairs folder (or used_problems.json) whose problems are left out")
@@ -104,7 +109,9 @@ def _refuse_overwriting_inputs(outputs: dict[str, str | None], inputs: list[Any]
     existing = [Path(i) for i in inputs if i and Path(i).is_file()]
     for flag, out in outputs.items():
         if out and Path(out).is_file() and any(Path(out).samefile(i) for i in existing):
-            raise UsageError(f"{flag} {out} is one of this command's inputs and would be overwritten; pass another path")
+            raise UsageError(
+                f"{flag} {out} is one of this command's inputs and would be overwritten; pass another path"
+            )
 
 
 # ----------------------------------------------------------------------------- leaderboard
@@ -230,8 +237,11 @@ def _add_train(sub: Any) -> None:
         epilog="settings (YAML keys, or KEY=VALUE overrides):\n" + DPOConfig.help_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    dpo.add_argument("--config", default=None,
-                     help="a shipped config (dpo) or a YAML file of settings (see below); default: the defaults")
+    dpo.add_argument(
+        "--config",
+        default=None,
+        help="a shipped config (dpo) or a YAML file of settings (see below); default: the defaults",
+    )
     dpo.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE", help="settings that win over the file, e.g. beta=0.2"
     )
@@ -260,7 +270,9 @@ def _add_pipeline(sub: Any) -> None:
                    help="a shipped config (demo, study-gpu) or a pipeline YAML file (default demo)")
     p.add_argument("--db", help="leaderboard SQLite file (default: in the user's data directory)")
     p.add_argument("--out", help="output folder (default runs/<config name>, else runs/<config file name>)")
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. bench_n=20")
+    p.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="override a config value, e.g. bench_n=20"
+    )
     p.set_defaults(func=cmd_pipeline)
 
 

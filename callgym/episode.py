@@ -137,20 +137,26 @@ def check_record(data: Any) -> None:
             number past 2**63, a step without ``action``).
     """
     if not isinstance(data, dict):
-        raise DataError(f"not an episode: a JSON {value_type(data)}, expected an object with 'env_id' and 'index'")
+        raise DataError(
+            f"not an episode: a JSON {value_type(data)}, expected an object with 'env_id' and 'index'"
+        )
     for name in ("env_id", "index"):
         if name not in data:
             raise DataError(f"not an episode: no {name!r} field (needs 'env_id' and 'index')")
     check_fields(Episode, data, "")
     for i, message in enumerate(data.get("messages", [])):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            raise DataError(f"field 'messages[{i}]' must be an object with a 'role' string, got {shown(message)}")
+            raise DataError(
+                f"field 'messages[{i}]' must be an object with a 'role' string, got {shown(message)}"
+            )
     for i, step in enumerate(data.get("steps", [])):
         if not isinstance(step, dict):
             raise DataError(f"field 'steps[{i}]' must be an object, got {shown(step)}")
         for name in ("action", "observation"):
             if name not in step:
-                raise DataError(f"field 'steps[{i}]' has no {name!r} (a step needs 'action' and 'observation')")
+                raise DataError(
+                    f"field 'steps[{i}]' has no {name!r} (a step needs 'action' and 'observation')"
+                )
         check_fields(Step, step, f"steps[{i}].")
 
 
@@ -213,7 +219,8 @@ def check_episode_file(path: str | os.PathLike[str]) -> None:
     if not path.is_file():
         raise DataError(f"{path} is not a regular file; pass --out a .jsonl file path")
     refusal = DataError(
-        f"{path} holds something other than callgym episodes; it was left untouched: pass --out a new .jsonl path"
+        f"{path} holds something other than callgym episodes; it was left untouched: "
+        "pass --out a new .jsonl path"
     )
     with path.open("rb") as f:
         first = f.readline(_MAX_FIRST_LINE)
@@ -241,7 +248,9 @@ def _lock(file: IO[str], path: Path) -> None:
     from callgym.runs import lock_exclusively
 
     if not lock_exclusively(file):
-        raise DataError(f"{path} is being written by another callgym run; wait for it or pass --out another file")
+        raise DataError(
+            f"{path} is being written by another callgym run; wait for it or pass --out another file"
+        )
 
 
 def _repair_tail(path: Path) -> None:
@@ -264,7 +273,9 @@ def _repair_tail(path: Path) -> None:
         elif _is_torn_episode(tail):
             f.truncate(start)
         else:
-            raise DataError(f"{path}: its last line is not a callgym episode; it was left untouched: fix or remove it")
+            raise DataError(
+                f"{path}: its last line is not a callgym episode; it was left untouched: fix or remove it"
+            )
 
 
 def _last_line_start(f: IO[bytes], size: int, chunk: int = 1 << 16) -> int:

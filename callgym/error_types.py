@@ -92,7 +92,9 @@ def check_error_types(names: str | list[str] | tuple[str, ...], flag: str = "err
     from callgym.errors import ConfigError
     from callgym.registry import did_you_mean
 
-    items = [n.strip() for n in names.split(",")] if isinstance(names, str) else [str(n).strip() for n in names]
+    items = (
+        [n.strip() for n in names.split(",")] if isinstance(names, str) else [str(n).strip() for n in names]
+    )
     items = [n for n in items if n]
     if not items:
         raise ConfigError(f"{flag} is empty; use one or more of: {', '.join(ERROR_TYPES)}")

@@ -30,8 +30,15 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "list[dict[str, Any]]": (list,),
     "list[Step]": (list,),
 }
-_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false", dict: "a mapping", list: "a list",
-          type(None): "null"}
+_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true/false",
+    dict: "a mapping",
+    list: "a list",
+    type(None): "null",
+}
 
 
 def check_fields(cls: type, data: dict[str, Any], prefix: str = "", label: str = "field ") -> None:
@@ -52,7 +59,9 @@ def check_value(value: Any, annotation: str, name: str) -> None:
     if allowed is None:
         return
     if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-        names = ["a number" if t in _NUMBER and float in allowed else _NAMES.get(t, t.__name__) for t in allowed]
+        names = [
+            "a number" if t in _NUMBER and float in allowed else _NAMES.get(t, t.__name__) for t in allowed
+        ]
         want = " or ".join(dict.fromkeys(names))
         raise DataError(f"{name} must be {want}, got {shown(value)}")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
@@ -71,14 +80,18 @@ def value_type(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "list", dict: "mapping", type(None): "null"}.get(type(value), type(value).__name__)
+    return {str: "string", list: "list", dict: "mapping", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def shown(value: Any) -> str:
     """``string "nope"``, ``number 5``, ``null``: a value's type and a short rendering."""
     if value is None:
         return "null"
-    text = str(value) if isinstance(value, (int, float)) else json.dumps(value, ensure_ascii=False, default=str)
+    text = (
+        str(value) if isinstance(value, (int, float)) else json.dumps(value, ensure_ascii=False, default=str)
+    )
     text = text if len(text) <= 40 else text[:37] + "..."
     return f"{value_type(value)} {text}"
 
@@ -91,4 +104,6 @@ def check_keys(data: Any, known: list[str], where: str) -> None:
         raise DataError(f"{where} must be a mapping (key: value lines), got {shown(data)}")
     for key in data:
         if key not in known:
-            raise DataError(f"{where}: unknown key {key!r}.{did_you_mean(str(key), known)} Known keys: {', '.join(known)}")
+            raise DataError(
+                f"{where}: unknown key {key!r}.{did_you_mean(str(key), known)} Known keys: {', '.join(known)}"
+            )

@@ -62,11 +62,19 @@ def run_pipeline(
             return _run_stages(config, out, db, keys, console)
 
 
-def _run_stages(config: PipelineConfig, out: Path, db: Any, keys: dict[str, str], console: Any) -> dict[str, Any]:
+def _run_stages(
+    config: PipelineConfig, out: Path, db: Any, keys: dict[str, str], console: Any
+) -> dict[str, Any]:
     stages: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        ("bench-before", lambda: _bench(config, config.student, out / "bench-before", db, "before-dpo", None)),
+        (
+            "bench-before",
+            lambda: _bench(config, config.student, out / "bench-before", db, "before-dpo", None),
+        ),
         ("rollout-teacher", lambda: _rollouts(config, config.teacher, out / "rollout-teacher", teacher=True)),
-        ("rollout-student", lambda: _rollouts(config, config.student, out / "rollout-student", teacher=False)),
+        (
+            "rollout-student",
+            lambda: _rollouts(config, config.student, out / "rollout-student", teacher=False),
+        ),
         ("pairs", lambda: _pairs(config, out)),
         ("train", lambda: _train(config, out)),
         ("bench-after", lambda: _bench_after(config, out, db)),
@@ -86,11 +94,15 @@ def _check_envs(config: PipelineConfig) -> None:
 
     student, teacher = config.student.bootstrap, config.teacher.bootstrap
     for i, env in enumerate(config.envs):
-        check_run(env.id, env.train_kwargs, 0, config.rollouts.n, [*student, *teacher], f"envs[{i}].train_kwargs")
+        check_run(
+            env.id, env.train_kwargs, 0, config.rollouts.n, [*student, *teacher], f"envs[{i}].train_kwargs"
+        )
         check_run(env.id, env.test_kwargs, 0, config.bench_n, student, f"envs[{i}].test_kwargs")
 
 
-def _run_stage(folder: Path, name: str, key: str, stage: Callable[[], dict[str, Any]], console: Any) -> dict[str, Any]:
+def _run_stage(
+    folder: Path, name: str, key: str, stage: Callable[[], dict[str, Any]], console: Any
+) -> dict[str, Any]:
     marker = folder / DONE
     earlier = _stage_key(folder)
     if marker.exists() and earlier == key:
@@ -105,7 +117,9 @@ def _run_stage(folder: Path, name: str, key: str, stage: Callable[[], dict[str, 
     try:
         result = stage()
     except (CallgymError, OSError, RuntimeError, ValueError) as e:
-        raise StageError(f"stage '{name}' failed: {e}. Outputs of earlier stages are kept; rerun to continue") from e
+        raise StageError(
+            f"stage '{name}' failed: {e}. Outputs of earlier stages are kept; rerun to continue"
+        ) from e
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["key"] = key
     marker.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
@@ -137,7 +151,9 @@ def _set_aside(folder: Path, key: str | None) -> Path:
 # ----------------------------------------------------------------------------- stages
 
 
-def _make_agent(spec: AgentSpec, seed: int, temperature: float | None = None, model: str | None = None) -> Any:
+def _make_agent(
+    spec: AgentSpec, seed: int, temperature: float | None = None, model: str | None = None
+) -> Any:
     from callgym.agents import make_agent
     from callgym.agents.backends.base import Sampling
 
@@ -174,8 +190,12 @@ def _bench(config: PipelineConfig, spec: AgentSpec, folder: Path, db: Any, tag: 
         records = publish(runs_from_suite(played, tag=tag, lineage=spec.model), db)
     finally:
         _close(agent)
-    return {"runs": [r.id for r in records], "episodes": str(folder),
-            "accuracy": {r.env_id: r.accuracy for r in records}, "excluded": {r.env_id: r.excluded for r in records}}
+    return {
+        "runs": [r.id for r in records],
+        "episodes": str(folder),
+        "accuracy": {r.env_id: r.accuracy for r in records},
+        "excluded": {r.env_id: r.excluded for r in records},
+    }
 
 
 def _rollouts(config: PipelineConfig, spec: AgentSpec, folder: Path, teacher: bool) -> dict[str, Any]:
@@ -202,13 +222,19 @@ def _pairs(config: PipelineConfig, out: Path) -> dict[str, Any]:
     from callgym.trainers.pairs import build_pairs
     from callgym.trainers.pairs_io import save_pairs, summarize
 
-    files = sorted(str(p) for stage in ("rollout-teacher", "rollout-student") for p in (out / stage).glob("*.jsonl"))
+    files = sorted(
+        str(p) for stage in ("rollout-teacher", "rollout-student") for p in (out / stage).glob("*.jsonl")
+    )
     # On-policy: the rejected chains are the student's own failures (whatever agent plays it).
     options = {"rejected_agents": [config.student.agent], **config.pairs}
     pairs = build_pairs(files, **options)
     save_pairs(pairs, out / "pairs")
     summary = summarize(pairs)
-    return {"folder": str(out / "pairs"), "num_pairs": summary["num_pairs"], "num_problems": summary["num_problems"]}
+    return {
+        "folder": str(out / "pairs"),
+        "num_pairs": summary["num_pairs"],
+        "num_problems": summary["num_problems"],
+    }
 
 
 def _dpo_config(config: PipelineConfig, out: Path) -> Any:
@@ -244,12 +270,19 @@ def _report(out: Path, db: Any, console: Any) -> dict[str, Any]:
     after = read_episodes(sorted((out / "bench-after").glob("*.jsonl")))
     if not before or not after:
         raise ConfigError("no benchmark episodes to compare; rerun the bench stages")
-    comparison = compare(before, after, used=load_used_problems(out / "pairs"), label_a="before DPO", label_b="after DPO")
+    comparison = compare(
+        before, after, used=load_used_problems(out / "pairs"), label_a="before DPO", label_b="after DPO"
+    )
     console.print(comparison_table(comparison))
     report = out / "report"
     (report / "comparison.md").parent.mkdir(parents=True, exist_ok=True)
     (report / "comparison.md").write_text(comparison_markdown(comparison), encoding="utf-8")
     with Leaderboard(db, readonly=True) as board:
-        written = export(board, md=report / "leaderboard.md", json_path=report / "leaderboard.json", html_dir=report / "html")
+        written = export(
+            board,
+            md=report / "leaderboard.md",
+            json_path=report / "leaderboard.json",
+            html_dir=report / "html",
+        )
     console.print(f"report: {report / 'html' / 'index.html'}")
     return {"comparison": comparison.to_dict(), "files": [str(p) for p in written]}

@@ -68,9 +68,14 @@ class RolloutSpec:
 
     def __post_init__(self) -> None:
         if self.n < 1 or self.samples < 1 or self.teacher_samples < 1:
-            raise ConfigError(f"rollouts: n={self.n}, samples={self.samples}, teacher_samples={self.teacher_samples} must be >= 1")
+            raise ConfigError(
+                f"rollouts: n={self.n}, samples={self.samples}, "
+                f"teacher_samples={self.teacher_samples} must be >= 1"
+            )
         if not (math.isfinite(self.temperature) and self.temperature >= 0):
-            raise ConfigError(f"rollouts: temperature={self.temperature} must be a finite number >= 0 (0 is greedy)")
+            raise ConfigError(
+                f"rollouts: temperature={self.temperature} must be a finite number >= 0 (0 is greedy)"
+            )
 
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -94,7 +99,9 @@ class PipelineConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
-            raise ConfigError(f"name={self.name!r} must be a folder name (letters, digits, '_', '-', '.'), e.g. name: demo")
+            raise ConfigError(
+                f"name={self.name!r} must be a folder name (letters, digits, '_', '-', '.'), e.g. name: demo"
+            )
         if not self.envs:
             raise ConfigError("envs is empty; list at least one env id with its train_kwargs and test_kwargs")
         if self.bench_n < 1:
@@ -106,7 +113,9 @@ class PipelineConfig:
 
         from callgym.trainers.pairs import build_pairs
 
-        known = [p.name for p in inspect.signature(build_pairs).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        known = [
+            p.name for p in inspect.signature(build_pairs).parameters.values() if p.kind is p.KEYWORD_ONLY
+        ]
         check_keys(self.pairs, known, "pairs")
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,7 +143,10 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     for i, part in enumerate(parents):
         data = data.setdefault(part, {})
         if not isinstance(data, dict):
-            raise ConfigError(f"override {key}=...: {'.'.join(parents[:i + 1])} is not a mapping, so it has no key {last!r}")
+            raise ConfigError(
+                f"override {key}=...: {'.'.join(parents[: i + 1])} is not a mapping, "
+                f"so it has no key {last!r}"
+            )
     data[last] = value
 
 
@@ -145,12 +157,16 @@ def _build(cls: type, data: Any, where: str) -> Any:
     check_fields(cls, data, where, label="")
     kwargs = {}
     for name, value in data.items():
-        default = known[name].default_factory() if callable(known[name].default_factory) else known[name].default  # type: ignore[misc]
+        default = (
+            known[name].default_factory() if callable(known[name].default_factory) else known[name].default
+        )  # type: ignore[misc]
         if is_dataclass(default):
             value = _build(type(default), value, f"{where}{name}.")
         elif name == "envs":
             if not isinstance(value, list):
-                raise ConfigError(f"envs must be a list of envs (id, train_kwargs, test_kwargs), got {shown(value)}")
+                raise ConfigError(
+                    f"envs must be a list of envs (id, train_kwargs, test_kwargs), got {shown(value)}"
+                )
             value = [_build(EnvSpec, v, f"envs[{i}].") for i, v in enumerate(value)]
         kwargs[name] = value
     try:

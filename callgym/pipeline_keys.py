@@ -35,8 +35,15 @@ def stage_keys(config: PipelineConfig, db: Any = None) -> dict[str, str]:
     bench = {"suite": config.name, "student": agent(config.student), "seed": config.seed, "n": config.bench_n,
              "envs": [[e.id, e.test_kwargs] for e in config.envs]}
     keys = {"bench-before": run_key(bench)}
-    keys["rollout-teacher"] = run_key({"teacher": agent(config.teacher), "envs": train_envs, "seed": config.seed,
-                                       "n": rollouts.n, "samples": rollouts.teacher_samples})
+    keys["rollout-teacher"] = run_key(
+        {
+            "teacher": agent(config.teacher),
+            "envs": train_envs,
+            "seed": config.seed,
+            "n": rollouts.n,
+            "samples": rollouts.teacher_samples,
+        }
+    )
     keys["rollout-student"] = run_key({"student": agent(config.student, temperature=rollouts.temperature),
                                        "envs": train_envs, "seed": config.seed, "n": rollouts.n,
                                        "samples": rollouts.samples})
@@ -44,5 +51,7 @@ def stage_keys(config: PipelineConfig, db: Any = None) -> dict[str, str]:
                              "from": [keys["rollout-teacher"], keys["rollout-student"]]})
     keys["train"] = run_key({"dpo": config.dpo, "model": config.student.model, "from": keys["pairs"]})
     keys["bench-after"] = run_key({**bench, "from": [keys["train"], keys["pairs"]]})
-    keys["report"] = run_key({"db": str(db), "from": [keys["bench-before"], keys["bench-after"], keys["pairs"]]})
+    keys["report"] = run_key(
+        {"db": str(db), "from": [keys["bench-before"], keys["bench-after"], keys["pairs"]]}
+    )
     return keys

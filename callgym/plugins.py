@@ -69,7 +69,9 @@ def register_named_plugins(group: str, registry: Registry[Any]) -> None:
             registry.register(ep.name, ep.value)
 
 
-def run_plugin(ep: EntryPoint, load: Callable[[], object], adopt: Callable[[Callable[[], object]], object]) -> None:
+def run_plugin(
+    ep: EntryPoint, load: Callable[[], object], adopt: Callable[[Callable[[], object]], object]
+) -> None:
     try:
         adopt(load)
     except Exception as e:  # noqa: BLE001 - any failure of foreign code is reported, not raised

@@ -32,8 +32,13 @@ def check_env_kwargs(env_id: str, kwargs: dict[str, Any], where: str = "") -> No
         return
     for key in kwargs:
         if key not in known:
-            raise ConfigError(_at(where, f"{env_id} takes no argument {key!r}.{did_you_mean(str(key), known)} "
-                                         f"Its arguments: {', '.join(known)}"))
+            raise ConfigError(
+                _at(
+                    where,
+                    f"{env_id} takes no argument {key!r}.{did_you_mean(str(key), known)} "
+                    f"Its arguments: {', '.join(known)}",
+                )
+            )
 
 
 def _keyword_names(cls: Any) -> list[str] | None:
@@ -48,7 +53,9 @@ def _keyword_names(cls: Any) -> list[str] | None:
             params = inspect.signature(init).parameters.values()
         except (TypeError, ValueError):  # a C or dynamic callable: let the constructor decide
             return None
-        names += [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"]
+        names += [
+            p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"
+        ]
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             return list(dict.fromkeys(names))
     return None
@@ -101,7 +108,9 @@ def check_problems(env: Any, env_id: str, start: int, n: int, where: str = "") -
         raise ConfigError(_at(where, f"start={start} and n={n} must be >= 0 and >= 1"))
     if total is not None and start + n > total:
         fix = f"use n={total - start} or less" if start < total else f"use a start below {total}"
-        raise ConfigError(_at(where, f"problems {start}..{start + n - 1} asked for but {env_id} holds {total}; {fix}"))
+        raise ConfigError(
+            _at(where, f"problems {start}..{start + n - 1} asked for but {env_id} holds {total}; {fix}")
+        )
 
 
 def check_bootstrap(env: Any, env_id: str, calls: Iterable[str], where: str = "") -> None:
@@ -115,18 +124,27 @@ def check_bootstrap(env: Any, env_id: str, calls: Iterable[str], where: str = ""
     names = list(env.toolset.names)
     for text in calls:
         if not isinstance(text, str):
-            raise ConfigError(_at(where, f"bootstrap {text!r} must be a call as text, e.g. 'Reasoning(\"...\")'"))
+            raise ConfigError(
+                _at(where, f"bootstrap {text!r} must be a call as text, e.g. 'Reasoning(\"...\")'")
+            )
         try:
             call = parse_call(text, names)
         except CallgymError as e:
-            raise ConfigError(_at(where, f"bootstrap {text!r} is not a call to a tool of {env_id}; write one "
-                                         f"such as {env.toolset.example}. Its tools: {', '.join(names)}")) from e
+            raise ConfigError(
+                _at(
+                    where,
+                    f"bootstrap {text!r} is not a call to a tool of {env_id}; write one "
+                    f"such as {env.toolset.example}. Its tools: {', '.join(names)}",
+                )
+            ) from e
         if call.name not in names:
             raise ConfigError(_at(where, f"bootstrap {text!r}: {env_id} has no tool {call.name!r}."
                                          f"{did_you_mean(call.name, names)} Its tools: {', '.join(names)}"))
 
 
-def check_run(env_id: str, kwargs: dict[str, Any], start: int, n: int, bootstrap: Sequence[str], where: str = "") -> None:
+def check_run(
+    env_id: str, kwargs: dict[str, Any], start: int, n: int, bootstrap: Sequence[str], where: str = ""
+) -> None:
     """Everything about one env of a run: its kwargs, the problem range and the bootstrap calls."""
     env = open_env(env_id, kwargs, where)
     check_problems(env, env_id, start, n, where)
@@ -185,7 +203,9 @@ def check_existing_dir(path: str | os.PathLike[str] | None, flag: str) -> None:
     path = Path(path)
     check_output_file(path, flag)
     if not path.parent.is_dir():
-        raise ConfigError(f"{flag} {path}: folder {path.parent} does not exist; create it or pass another path")
+        raise ConfigError(
+            f"{flag} {path}: folder {path.parent} does not exist; create it or pass another path"
+        )
 
 
 def _check_folder_creatable(folder: Path, flag: str, shown: Path) -> None:
@@ -193,8 +213,12 @@ def _check_folder_creatable(folder: Path, flag: str, shown: Path) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise ConfigError(f"{flag} {shown}: {existing} is a file, so no folder can be made there; pass another path")
+        raise ConfigError(
+            f"{flag} {shown}: {existing} is a file, so no folder can be made there; pass another path"
+        )
     try:  # really try (os.access says yes to root even on a read-only file system); leaves nothing
         tempfile.TemporaryFile(dir=existing).close()
     except OSError as e:
-        raise ConfigError(f"{flag} {shown}: cannot write in folder {existing} ({e.strerror}); pass another path") from None
+        raise ConfigError(
+            f"{flag} {shown}: cannot write in folder {existing} ({e.strerror}); pass another path"
+        ) from None

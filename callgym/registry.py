@@ -44,7 +44,9 @@ class Registry(Generic[T]):
     '[1]'
     """
 
-    def __init__(self, kind: str, discover: Callable[[], None] | None = None, group: str | None = None) -> None:
+    def __init__(
+        self, kind: str, discover: Callable[[], None] | None = None, group: str | None = None
+    ) -> None:
         """
         Args:
             kind: what the entries are ("env", "agent"), for messages.
@@ -83,7 +85,9 @@ class Registry(Generic[T]):
             try:
                 entry = load_reference(entry)
             except (ImportError, AttributeError) as e:
-                raise UsageError(f"{self.kind} {name!r}: cannot load {entry} ({type(e).__name__}: {e})") from e
+                raise UsageError(
+                    f"{self.kind} {name!r}: cannot load {entry} ({type(e).__name__}: {e})"
+                ) from e
             self._entries[name] = entry
         return entry
 

@@ -50,7 +50,9 @@ def claim_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
     folder = Path(folder)
     lock = _try_lock(folder)
     if lock is None:
-        raise DataError(f"{folder} is in use by another callgym run; wait for it or pass another output folder")
+        raise DataError(
+            f"{folder} is in use by another callgym run; wait for it or pass another output folder"
+        )
     try:
         yield folder
     finally:

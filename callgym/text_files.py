@@ -53,7 +53,9 @@ def decode_utf8(data: bytes, where: str, first_line: int = 1) -> str:
         ) from None
 
 
-def iter_lines(path: str | os.PathLike[str], what: str = "file", fix: str = "") -> Iterator[tuple[int, str, bool]]:
+def iter_lines(
+    path: str | os.PathLike[str], what: str = "file", fix: str = ""
+) -> Iterator[tuple[int, str, bool]]:
     """Yield ``(line number, text, complete)`` for every non-blank line of a UTF-8 text file.
 
     ``complete`` is False only for a last line without its newline: a writer killed
@@ -78,7 +80,9 @@ def parse_json(text: str, where: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
-        raise DataError(f"{where}: not valid JSON ({e.msg} at column {e.colno}); fix or remove that line") from None
+        raise DataError(
+            f"{where}: not valid JSON ({e.msg} at column {e.colno}); fix or remove that line"
+        ) from None
     except RecursionError:
         raise DataError(f"{where}: JSON nested too deeply; fix or remove that line") from None
     except _NotJSONNumber as e:

@@ -104,7 +104,10 @@ def _number_from_text(text: str) -> Fraction:
 
 def check_number_size(value: Fraction) -> None:
     """Refuse numbers whose digits would make later arithmetic expensive."""
-    if value.numerator.bit_length() > MAX_NUMBER_DIGITS * 3.33 or value.denominator.bit_length() > MAX_NUMBER_DIGITS * 3.33:
+    if (
+        value.numerator.bit_length() > MAX_NUMBER_DIGITS * 3.33
+        or value.denominator.bit_length() > MAX_NUMBER_DIGITS * 3.33
+    ):
         raise ToolError(_too_large(), ErrorType.OUT_OF_BOUNDS)
 
 
@@ -167,7 +170,9 @@ class Parameter:
             # Numbers skip _coerce's dispatch: this runs for every argument of every step.
             return to_number(value) if self.annotation is Number else _coerce(value, self.annotation)
         except ToolError as e:
-            raise ToolError(f"{tool_name}: argument '{self.name}' ({self.type_name}): {e}", e.error_type) from e
+            raise ToolError(
+                f"{tool_name}: argument '{self.name}' ({self.type_name}): {e}", e.error_type
+            ) from e
 
 
 def _type_name(annotation: Any) -> str:
@@ -226,7 +231,8 @@ def _to_str(value: Any) -> str:
     text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_STR_CHARS:
         raise ToolError(
-            f"the text is {len(text):,} characters long; the limit is {MAX_STR_CHARS:,}.", ErrorType.OUT_OF_BOUNDS
+            f"the text is {len(text):,} characters long; the limit is {MAX_STR_CHARS:,}.",
+            ErrorType.OUT_OF_BOUNDS,
         )
     return text
 
@@ -245,7 +251,9 @@ class Tool:
     parameters: tuple[Parameter, ...]
 
     @classmethod
-    def from_function(cls, fn: Callable[..., Any], name: str | None = None, example: str | None = None) -> Tool:
+    def from_function(
+        cls, fn: Callable[..., Any], name: str | None = None, example: str | None = None
+    ) -> Tool:
         doc = inspect.getdoc(fn) or ""
         description, doc_example, arg_docs = _parse_docstring(doc)
         hints = typing.get_type_hints(fn)
@@ -283,7 +291,8 @@ class Tool:
         """Match a call's arguments to the parameters, coerced and checked."""
         if len(call.args) > len(self.parameters):
             raise ToolError(
-                f"{self.name} takes {len(self.parameters)} argument(s), got {len(call.args)}. {self._usage()}",
+                f"{self.name} takes {len(self.parameters)} argument(s), got {len(call.args)}. "
+                f"{self._usage()}",
                 ErrorType.UNEXPECTED_ARGUMENT,
             )
         # Plain loops, no comprehensions: this runs on every env step (see benchmarks/).
@@ -291,14 +300,21 @@ class Tool:
         by_name = self._by_name
         for key, value in call.kwargs.items():
             if key not in by_name:
-                raise ToolError(f"{self.name} has no argument '{key}'. {self._usage()}", ErrorType.UNEXPECTED_ARGUMENT)
+                raise ToolError(
+                    f"{self.name} has no argument '{key}'. {self._usage()}", ErrorType.UNEXPECTED_ARGUMENT
+                )
             if key in bound:
-                raise ToolError(f"{self.name} got argument '{key}' twice. {self._usage()}", ErrorType.UNEXPECTED_ARGUMENT)
+                raise ToolError(
+                    f"{self.name} got argument '{key}' twice. {self._usage()}", ErrorType.UNEXPECTED_ARGUMENT
+                )
             bound[key] = value
         if len(bound) < len(self.parameters):  # every bound name is a parameter: some are unset
             missing = [p.name for p in self.parameters if p.required and p.name not in bound]
             if missing:
-                raise ToolError(f"{self.name} is missing argument '{missing[0]}'. {self._usage()}", ErrorType.MISSING_ARGUMENT)
+                raise ToolError(
+                    f"{self.name} is missing argument '{missing[0]}'. {self._usage()}",
+                    ErrorType.MISSING_ARGUMENT,
+                )
         for key, value in bound.items():  # checked only once the call's shape is right
             bound[key] = by_name[key].coerce(value, self.name)
         return bound

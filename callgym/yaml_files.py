@@ -71,7 +71,11 @@ def _check_graph(root: yaml.Node) -> None:
             open_nodes.discard(id(node))
             sizes[id(node)] = size = 1 + sum(sizes[id(c)] for c in _children(node))
             if size > MAX_NODES:
-                raise _problem(node, f"aliases expand this document past {MAX_NODES:,} values; write it out without the aliases")
+                raise _problem(
+                    node,
+                    f"aliases expand this document past {MAX_NODES:,} values; "
+                    "write it out without the aliases",
+                )
             continue
         if id(node) in sizes:
             continue
@@ -96,7 +100,9 @@ def _problem(node: yaml.Node, message: str) -> yaml.MarkedYAMLError:
 def load_yaml(text: str, where: str) -> Any:
     """Parse YAML text; every failure is a one-line DataError ``where:line:column: problem``."""
     if len(text) > MAX_BYTES:
-        raise DataError(f"{where}: {len(text):,} characters of YAML (limit {MAX_BYTES:,}); is this the right file?")
+        raise DataError(
+            f"{where}: {len(text):,} characters of YAML (limit {MAX_BYTES:,}); is this the right file?"
+        )
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a stricter SafeLoader
     except yaml.MarkedYAMLError as e:
@@ -108,7 +114,9 @@ def load_yaml(text: str, where: str) -> Any:
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1
         column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
-        raise DataError(f"{where}:{line}:{column}: character {e.character!r} is not allowed in YAML; remove it") from None
+        raise DataError(
+            f"{where}:{line}:{column}: character {e.character!r} is not allowed in YAML; remove it"
+        ) from None
     except yaml.YAMLError as e:
         raise DataError(f"{where}: not valid YAML ({_one_line(str(e))})") from None
     except RecursionError:
@@ -152,7 +160,9 @@ def read_yaml_mapping(path: str | os.PathLike[str], hint: str, what: str = "conf
     path = Path(path)
     data = load_yaml(read_text(path, what, hint), str(path)) or {}
     if not isinstance(data, dict):
-        raise DataError(f"{path}: must hold a mapping of settings (key: value lines), got {type(data).__name__}")
+        raise DataError(
+            f"{path}: must hold a mapping of settings (key: value lines), got {type(data).__name__}"
+        )
     return data
 
 

@@ -27,7 +27,8 @@ GSM = ["--env", "callgym/GSM8K-v0", "--agent", "oracle", "--quiet"]
 
 EPISODE = b'{"env_id": "callgym/FOL-v0", "index": 0}\n'
 BOMB = b"".join(
-    b"%s: &%s [%s]\n" % (bytes([c]), bytes([c]), b",".join([b"*" + bytes([c - 1])] * 9) if c > 97 else b'"lol"')
+    b"%s: &%s [%s]\n"
+    % (bytes([c]), bytes([c]), b",".join([b"*" + bytes([c - 1])] * 9) if c > 97 else b'"lol"')
     for c in range(97, 97 + 9)
 )
 GOOD_SUITE = b"name: s\nenvs:\n  - id: callgym/FOL-v0\n    kwargs: {split: test}\n    n: 2\n"
@@ -54,21 +55,58 @@ def episodes_case(id: str, content: bytes, expect: str) -> Case:
 CASES = [
     # ---------------------------------------------------------------- non-UTF-8 files
     episodes_case("pairs-non-utf8", EPISODE + b'{"env_id": "\xff"}\n', "ep.jsonl:2:13"),
-    Case("compare-non-utf8", ["compare", "a.jsonl", "b.jsonl"], "a.jsonl:1", {"a.jsonl": b"\xfe\n", "b.jsonl": EPISODE}),
-    Case("resume-non-utf8", ["rollout", *FOL, "--out", "ep.jsonl", "--resume"], "ep.jsonl:2:1", {"ep.jsonl": EPISODE + b"\x80\n"}),
-    Case("gsm8k-data-non-utf8", ["rollout", *GSM, "--env-arg", "data=g.jsonl"], "g.jsonl:1:15",
-         {"g.jsonl": b'{"question": "\xff"}\n'}),
-    Case("folio-data-non-utf8", ["rollout", *FOL, "--env-arg", "data=f.jsonl"], "f.jsonl:1", {"f.jsonl": b"\xc3\x28\n"}),
-    Case("suite-non-utf8", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "s.yaml:1:7", {"s.yaml": b"name: \xff\n"}),
-    Case("pipeline-non-utf8", ["pipeline", "--config", "p.yaml"], "p.yaml:2", {"p.yaml": b"name: t\n\xff: 1\n"}),
-    Case("dpo-config-non-utf8", ["train", "dpo", "--config", "d.yaml"], "d.yaml:1", {"d.yaml": b"beta: \xe9\n"}),
-    Case("exclude-non-utf8", ["compare", "a.jsonl", "a.jsonl", "--exclude", "used.json"], "used.json:1:1",
-         {"a.jsonl": EPISODE, "used.json": b"\xff"}),
+    Case(
+        "compare-non-utf8",
+        ["compare", "a.jsonl", "b.jsonl"],
+        "a.jsonl:1",
+        {"a.jsonl": b"\xfe\n", "b.jsonl": EPISODE},
+    ),
+    Case(
+        "resume-non-utf8",
+        ["rollout", *FOL, "--out", "ep.jsonl", "--resume"],
+        "ep.jsonl:2:1",
+        {"ep.jsonl": EPISODE + b"\x80\n"},
+    ),
+    Case(
+        "gsm8k-data-non-utf8",
+        ["rollout", *GSM, "--env-arg", "data=g.jsonl"],
+        "g.jsonl:1:15",
+        {"g.jsonl": b'{"question": "\xff"}\n'},
+    ),
+    Case(
+        "folio-data-non-utf8",
+        ["rollout", *FOL, "--env-arg", "data=f.jsonl"],
+        "f.jsonl:1",
+        {"f.jsonl": b"\xc3\x28\n"},
+    ),
+    Case(
+        "suite-non-utf8",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "s.yaml:1:7",
+        {"s.yaml": b"name: \xff\n"},
+    ),
+    Case(
+        "pipeline-non-utf8", ["pipeline", "--config", "p.yaml"], "p.yaml:2", {"p.yaml": b"name: t\n\xff: 1\n"}
+    ),
+    Case(
+        "dpo-config-non-utf8", ["train", "dpo", "--config", "d.yaml"], "d.yaml:1", {"d.yaml": b"beta: \xe9\n"}
+    ),
+    Case(
+        "exclude-non-utf8",
+        ["compare", "a.jsonl", "a.jsonl", "--exclude", "used.json"],
+        "used.json:1:1",
+        {"a.jsonl": EPISODE, "used.json": b"\xff"},
+    ),
     # ---------------------------------------------------------------- episode records
     episodes_case("steps-not-a-list", b'{"env_id": "e", "index": 0, "steps": "nope"}\n', "'steps'"),
-    episodes_case("step-without-action", b'{"env_id": "e", "index": 0, "steps": [{"bogus": 1}]}\n', "steps[0]"),
-    episodes_case("step-action-a-number", b'{"env_id": "e", "index": 0, "steps": [{"action": 1, "observation": ""}]}\n',
-                  "steps[0].action"),
+    episodes_case(
+        "step-without-action", b'{"env_id": "e", "index": 0, "steps": [{"bogus": 1}]}\n', "steps[0]"
+    ),
+    episodes_case(
+        "step-action-a-number",
+        b'{"env_id": "e", "index": 0, "steps": [{"action": 1, "observation": ""}]}\n',
+        "steps[0].action",
+    ),
     episodes_case("messages-a-number", b'{"env_id": "e", "index": 0, "messages": 5}\n', "'messages'"),
     episodes_case("message-not-an-object", b'{"env_id": "e", "index": 0, "messages": [3]}\n', "messages[0]"),
     episodes_case("env-id-null", b'{"env_id": null, "index": 0}\n', "'env_id'"),
@@ -82,12 +120,24 @@ CASES = [
     episodes_case("index-past-int64", b'{"env_id": "e", "index": 99999999999999999999999}\n', "'index'"),
     episodes_case("index-overflows-to-inf", b'{"env_id": "e", "index": 1e400}\n', "'index'"),
     episodes_case("reward-inf", b'{"env_id": "e", "index": 0, "reward": 1e999}\n', "'reward'"),
-    episodes_case("number-with-5000-digits", b'{"env_id": "e", "index": ' + b"9" * 5000 + b"}\n", "ep.jsonl:1"),
+    episodes_case(
+        "number-with-5000-digits", b'{"env_id": "e", "index": ' + b"9" * 5000 + b"}\n", "ep.jsonl:1"
+    ),
     episodes_case("nan", b'{"env_id": "e", "index": 0, "reward": NaN}\n', "NaN"),
     episodes_case("nested-100k-deep", b"[" * 100_000 + b"\n", "ep.jsonl:1"),
     episodes_case("broken-json", b'{"env_id": \n' + EPISODE, "ep.jsonl:1"),
-    Case("compare-empty-file", ["compare", "a.jsonl", "b.jsonl"], "a.jsonl", {"a.jsonl": b"", "b.jsonl": EPISODE}),
-    Case("compare-blank-lines", ["compare", "b.jsonl", "a.jsonl"], "a.jsonl", {"a.jsonl": b"\n\n", "b.jsonl": EPISODE}),
+    Case(
+        "compare-empty-file",
+        ["compare", "a.jsonl", "b.jsonl"],
+        "a.jsonl",
+        {"a.jsonl": b"", "b.jsonl": EPISODE},
+    ),
+    Case(
+        "compare-blank-lines",
+        ["compare", "b.jsonl", "a.jsonl"],
+        "a.jsonl",
+        {"a.jsonl": b"\n\n", "b.jsonl": EPISODE},
+    ),
     Case("pairs-a-directory", ["pairs", "d", "--out", "pairs"], "d", dirs=("d",)),
     Case("pairs-missing-file", ["pairs", "nope.jsonl", "--out", "pairs"], "nope.jsonl"),
     # ---------------------------------------------------------------- flags and paths
@@ -97,21 +147,45 @@ CASES = [
     Case("env-arg-typo", ["rollout", *FOL, "--env-arg", "splt=test"], "Did you mean 'split'"),
     Case("env-arg-bad-split", ["rollout", *FOL, "--env-arg", "split=nope"], "split='nope'"),
     Case("env-arg-bad-size", ["rollout", *GSM, "--env-arg", "size=-3"], "size=-3"),
-    Case("env-arg-python-tag", ["rollout", *GSM, "--env-arg", "size=!!python/name:os.system"], "!!python/name"),
+    Case(
+        "env-arg-python-tag", ["rollout", *GSM, "--env-arg", "size=!!python/name:os.system"], "!!python/name"
+    ),
     Case("env-arg-missing-data", ["rollout", *GSM, "--env-arg", "data=missing.jsonl"], "missing.jsonl"),
     Case("backend-arg-unclosed", ["rollout", *FOL, "--backend-arg", "x={"], "x={"),
     Case("out-a-directory", ["rollout", *FOL, "--out", "d"], "d", dirs=("d",)),
     Case("out-under-a-file", ["rollout", *FOL, "--out", "f/ep.jsonl"], "f", {"f": b"x"}),
-    Case("compare-md-missing-folder", ["compare", "a.jsonl", "a.jsonl", "--md", "no/such/c.md"], "no/such",
-         {"a.jsonl": EPISODE}),
+    Case(
+        "compare-md-missing-folder",
+        ["compare", "a.jsonl", "a.jsonl", "--md", "no/such/c.md"],
+        "no/such",
+        {"a.jsonl": EPISODE},
+    ),
     Case("pairs-out-a-file", ["pairs", "ep.jsonl", "--out", "f"], "f", {"ep.jsonl": EPISODE, "f": b"x"}),
-    Case("bench-out-a-file", ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "f"], "f",
-         {"s.yaml": GOOD_SUITE, "f": b"x"}),
-    Case("bench-db-a-directory", ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "o", "--db", "d"], "d",
-         {"s.yaml": GOOD_SUITE}, dirs=("d",)),
-    Case("bench-db-not-sqlite", ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "o", "--db", "x.db"],
-         "x.db", {"s.yaml": GOOD_SUITE, "x.db": b"not a database" * 100}),
-    Case("export-md-under-a-file", ["leaderboard", "export", "--db", "x.db", "--md", "f/x.md"], "f", {"f": b"x"}),
+    Case(
+        "bench-out-a-file",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "f"],
+        "f",
+        {"s.yaml": GOOD_SUITE, "f": b"x"},
+    ),
+    Case(
+        "bench-db-a-directory",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "o", "--db", "d"],
+        "d",
+        {"s.yaml": GOOD_SUITE},
+        dirs=("d",),
+    ),
+    Case(
+        "bench-db-not-sqlite",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "o", "--db", "x.db"],
+        "x.db",
+        {"s.yaml": GOOD_SUITE, "x.db": b"not a database" * 100},
+    ),
+    Case(
+        "export-md-under-a-file",
+        ["leaderboard", "export", "--db", "x.db", "--md", "f/x.md"],
+        "f",
+        {"f": b"x"},
+    ),
     # ---------------------------------------------------------------- nonsense values
     Case("n-negative", ["rollout", *FOL, "--n", "-5"], "-5"),
     Case("n-zero", ["rollout", *FOL, "--n", "0"], "'0'"),
@@ -127,88 +201,238 @@ CASES = [
     Case("pairs-cap-zero", ["pairs", "ep.jsonl", "--out", "p", "--cap", "0"], "--cap", {"ep.jsonl": EPISODE}),
     Case("n-past-the-split", ["rollout", *GSM, "--n", "1001"], "holds 1000"),
     Case("start-past-the-split", ["rollout", *GSM, "--start", "1000", "--n", "1"], "holds 1000"),
-    Case("suite-n-past-the-data", ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "o"], "holds 1", {
-        "s.yaml": b"name: s\nenvs:\n  - id: callgym/GSM8K-v0\n    kwargs: {data: g.jsonl}\n    n: 5\n",
-        "g.jsonl": b'{"question": "1+1?", "answer": "#### 2"}\n'}),
+    Case(
+        "suite-n-past-the-data",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "o"],
+        "holds 1",
+        {
+            "s.yaml": b"name: s\nenvs:\n  - id: callgym/GSM8K-v0\n    kwargs: {data: g.jsonl}\n    n: 5\n",
+            "g.jsonl": b'{"question": "1+1?", "answer": "#### 2"}\n',
+        },
+    ),
     Case("bootstrap-unknown-tool-oracle", ["rollout", *FOL, "--bootstrap", "Nope(1)"], "Nope(1)"),
-    Case("bootstrap-unknown-tool-random", ["rollout", "--env", "callgym/GSM8K-v0", "--agent", "random",
-                                           "--bootstrap", "Nope(1)"], "Nope(1)"),
+    Case(
+        "bootstrap-unknown-tool-random",
+        ["rollout", "--env", "callgym/GSM8K-v0", "--agent", "random", "--bootstrap", "Nope(1)"],
+        "Nope(1)",
+    ),
     Case("bootstrap-not-a-call", ["rollout", *GSM, "--bootstrap", "hello"], "'hello'"),
-    Case("bench-bootstrap-unknown-tool", ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "o",
-                                          "--bootstrap", "Nope(1)"], "Nope(1)", {"s.yaml": GOOD_SUITE}),
+    Case(
+        "bench-bootstrap-unknown-tool",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle", "--out", "o", "--bootstrap", "Nope(1)"],
+        "Nope(1)",
+        {"s.yaml": GOOD_SUITE},
+    ),
     Case("resume-without-out", ["rollout", *FOL, "--resume"], "--resume"),
     # ---------------------------------------------------------------- suites
-    Case("suite-unknown-env-kwarg", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "'bogus'",
-         {"s.yaml": b"name: s\nenvs:\n  - id: callgym/FOL-v0\n    kwargs: {bogus: 1}\n"}),
-    Case("suite-unknown-key", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "Did you mean 'envs'",
-         {"s.yaml": b"name: s\nenvz: []\n"}),
-    Case("suite-unknown-env-key", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "Did you mean 'n'",
-         {"s.yaml": b"name: s\nenvs:\n  - id: callgym/FOL-v0\n    nn: 3\n"}),
-    Case("suite-n-a-string", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "envs[0].n",
-         {"s.yaml": b"name: s\nenvs:\n  - id: callgym/FOL-v0\n    n: five\n"}),
-    Case("suite-unknown-env", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "callgym/FOL-v9",
-         {"s.yaml": b"envs:\n  - id: callgym/FOL-v9\n"}),
-    Case("suite-envs-a-string", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "'envs'",
-         {"s.yaml": b"envs: callgym/FOL-v0\n"}),
-    Case("suite-a-list", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "s.yaml", {"s.yaml": b"- 1\n- 2\n"}),
+    Case(
+        "suite-unknown-env-kwarg",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "'bogus'",
+        {"s.yaml": b"name: s\nenvs:\n  - id: callgym/FOL-v0\n    kwargs: {bogus: 1}\n"},
+    ),
+    Case(
+        "suite-unknown-key",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "Did you mean 'envs'",
+        {"s.yaml": b"name: s\nenvz: []\n"},
+    ),
+    Case(
+        "suite-unknown-env-key",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "Did you mean 'n'",
+        {"s.yaml": b"name: s\nenvs:\n  - id: callgym/FOL-v0\n    nn: 3\n"},
+    ),
+    Case(
+        "suite-n-a-string",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "envs[0].n",
+        {"s.yaml": b"name: s\nenvs:\n  - id: callgym/FOL-v0\n    n: five\n"},
+    ),
+    Case(
+        "suite-unknown-env",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "callgym/FOL-v9",
+        {"s.yaml": b"envs:\n  - id: callgym/FOL-v9\n"},
+    ),
+    Case(
+        "suite-envs-a-string",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "'envs'",
+        {"s.yaml": b"envs: callgym/FOL-v0\n"},
+    ),
+    Case(
+        "suite-a-list",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "s.yaml",
+        {"s.yaml": b"- 1\n- 2\n"},
+    ),
     Case("suite-unknown-name", ["bench", "--suite", "smoek", "--agent", "oracle"], "Did you mean 'smoke'"),
     # ---------------------------------------------------------------- YAML itself
-    Case("yaml-alias-bomb-suite", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "s.yaml:", {"s.yaml": BOMB}),
+    Case(
+        "yaml-alias-bomb-suite",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "s.yaml:",
+        {"s.yaml": BOMB},
+    ),
     Case("yaml-alias-bomb-pipeline", ["pipeline", "--config", "p.yaml"], "p.yaml:", {"p.yaml": BOMB}),
     Case("yaml-alias-bomb-dpo", ["train", "dpo", "--config", "d.yaml"], "d.yaml:", {"d.yaml": BOMB}),
-    Case("yaml-recursive-alias", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "s.yaml:1:",
-         {"s.yaml": b"a: &a [*a]\n"}),
-    Case("yaml-python-tag", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "s.yaml:1:7",
-         {"s.yaml": b'name: !!python/object/apply:os.system ["touch pwned"]\n'}),
-    Case("yaml-python-tag-pipeline", ["pipeline", "--config", "p.yaml"], "p.yaml:1:7",
-         {"p.yaml": b"name: !!python/name:os.system\n"}),
+    Case(
+        "yaml-recursive-alias",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "s.yaml:1:",
+        {"s.yaml": b"a: &a [*a]\n"},
+    ),
+    Case(
+        "yaml-python-tag",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "s.yaml:1:7",
+        {"s.yaml": b'name: !!python/object/apply:os.system ["touch pwned"]\n'},
+    ),
+    Case(
+        "yaml-python-tag-pipeline",
+        ["pipeline", "--config", "p.yaml"],
+        "p.yaml:1:7",
+        {"p.yaml": b"name: !!python/name:os.system\n"},
+    ),
     Case("yaml-custom-tag", ["pipeline", "--config", "p.yaml"], "!custom", {"p.yaml": b"name: !custom x\n"}),
-    Case("yaml-binary-tag", ["pipeline", "--config", "p.yaml"], "!!binary", {"p.yaml": b"name: !!binary aGk=\n"}),
-    Case("yaml-syntax-error", ["bench", "--suite", "s.yaml", "--agent", "oracle"], "s.yaml:3:1",
-         {"s.yaml": b"name: s\nenvs: [\n"}),
-    Case("yaml-tab-indent", ["pipeline", "--config", "p.yaml"], "p.yaml:2:", {"p.yaml": b"name: t\n\tseed: 1\n"}),
+    Case(
+        "yaml-binary-tag",
+        ["pipeline", "--config", "p.yaml"],
+        "!!binary",
+        {"p.yaml": b"name: !!binary aGk=\n"},
+    ),
+    Case(
+        "yaml-syntax-error",
+        ["bench", "--suite", "s.yaml", "--agent", "oracle"],
+        "s.yaml:3:1",
+        {"s.yaml": b"name: s\nenvs: [\n"},
+    ),
+    Case(
+        "yaml-tab-indent",
+        ["pipeline", "--config", "p.yaml"],
+        "p.yaml:2:",
+        {"p.yaml": b"name: t\n\tseed: 1\n"},
+    ),
     Case("yaml-nul-byte", ["pipeline", "--config", "p.yaml"], "p.yaml:1:", {"p.yaml": b"name: \x00\n"}),
-    Case("yaml-deep-nesting", ["pipeline", "--config", "p.yaml"], "p.yaml", {"p.yaml": b"a: " + b"[" * 50_000 + b"\n"}),
+    Case(
+        "yaml-deep-nesting",
+        ["pipeline", "--config", "p.yaml"],
+        "p.yaml",
+        {"p.yaml": b"a: " + b"[" * 50_000 + b"\n"},
+    ),
     # ---------------------------------------------------------------- pipeline configs
-    Case("pipeline-pairs-bogus-option", ["pipeline", "--config", "p.yaml"], "'bogus_option'",
-         {"p.yaml": PIPELINE + b"pairs: {bogus_option: 1}\n"}),
-    Case("pipeline-env-kwarg-bogus", ["pipeline", "--config", "p.yaml"], "'bogus'",
-         {"p.yaml": PIPELINE.replace(b"{split: train}", b"{split: train, bogus: 1}")}),
-    Case("pipeline-unknown-key", ["pipeline", "--config", "p.yaml"], "Did you mean 'rollouts'",
-         {"p.yaml": PIPELINE + b"rollout: {n: 3}\n"}),
-    Case("pipeline-unknown-agent", ["pipeline", "--config", "p.yaml"], "'studnt'",
-         {"p.yaml": PIPELINE.replace(b"{agent: random}", b"{agent: studnt}")}),
-    Case("pipeline-temperature-a-word", ["pipeline", "--config", "p.yaml"], "student.temperature",
-         {"p.yaml": PIPELINE.replace(b"{agent: random}", b"{agent: random, temperature: hot}")}),
-    Case("pipeline-negative-temperature", ["pipeline", "--config", "p.yaml"], "temperature=-1",
-         {"p.yaml": PIPELINE + b"rollouts: {temperature: -1}\n"}),
-    Case("pipeline-backend-arg-unknown", ["pipeline", "--config", "p.yaml"], "'bogus'",
-         {"p.yaml": PIPELINE.replace(b"{agent: random}", b"{agent: student, backend_args: {bogus: 1}}")}),
-    Case("pipeline-bootstrap-unknown-tool", ["pipeline", "--config", "p.yaml"], "Nope(1)",
-         {"p.yaml": PIPELINE.replace(b"{agent: oracle}", b"{agent: oracle, bootstrap: ['Nope(1)']}")}),
-    Case("pipeline-dpo-typo", ["pipeline", "--config", "p.yaml"], "Did you mean 'beta'",
-         {"p.yaml": PIPELINE + b"dpo: {betaa: 0.1}\n"}),
-    Case("pipeline-bench-n-past-data", ["pipeline", "--config", "p.yaml"], "holds 1", {
-        "p.yaml": PIPELINE.replace(b"{split: test}", b"{data: g.jsonl}").replace(b"callgym/FOL-v0", b"callgym/GSM8K-v0")
-        .replace(b"{split: train}", b"{data: g.jsonl}"),
-        "g.jsonl": b'{"question": "1+1?", "answer": "#### 2"}\n'}),
-    Case("pipeline-override-unclosed", ["pipeline", "--config", "p.yaml", "bench_n=[1"], "bench_n=[1",
-         {"p.yaml": PIPELINE}),
-    Case("pipeline-override-into-a-number", ["pipeline", "--config", "p.yaml", "bench_n.x=1"], "bench_n",
-         {"p.yaml": PIPELINE}),
-    Case("pipeline-envs-a-number", ["pipeline", "--config", "p.yaml"], "envs", {"p.yaml": b"name: t\nenvs: 5\n"}),
+    Case(
+        "pipeline-pairs-bogus-option",
+        ["pipeline", "--config", "p.yaml"],
+        "'bogus_option'",
+        {"p.yaml": PIPELINE + b"pairs: {bogus_option: 1}\n"},
+    ),
+    Case(
+        "pipeline-env-kwarg-bogus",
+        ["pipeline", "--config", "p.yaml"],
+        "'bogus'",
+        {"p.yaml": PIPELINE.replace(b"{split: train}", b"{split: train, bogus: 1}")},
+    ),
+    Case(
+        "pipeline-unknown-key",
+        ["pipeline", "--config", "p.yaml"],
+        "Did you mean 'rollouts'",
+        {"p.yaml": PIPELINE + b"rollout: {n: 3}\n"},
+    ),
+    Case(
+        "pipeline-unknown-agent",
+        ["pipeline", "--config", "p.yaml"],
+        "'studnt'",
+        {"p.yaml": PIPELINE.replace(b"{agent: random}", b"{agent: studnt}")},
+    ),
+    Case(
+        "pipeline-temperature-a-word",
+        ["pipeline", "--config", "p.yaml"],
+        "student.temperature",
+        {"p.yaml": PIPELINE.replace(b"{agent: random}", b"{agent: random, temperature: hot}")},
+    ),
+    Case(
+        "pipeline-negative-temperature",
+        ["pipeline", "--config", "p.yaml"],
+        "temperature=-1",
+        {"p.yaml": PIPELINE + b"rollouts: {temperature: -1}\n"},
+    ),
+    Case(
+        "pipeline-backend-arg-unknown",
+        ["pipeline", "--config", "p.yaml"],
+        "'bogus'",
+        {"p.yaml": PIPELINE.replace(b"{agent: random}", b"{agent: student, backend_args: {bogus: 1}}")},
+    ),
+    Case(
+        "pipeline-bootstrap-unknown-tool",
+        ["pipeline", "--config", "p.yaml"],
+        "Nope(1)",
+        {"p.yaml": PIPELINE.replace(b"{agent: oracle}", b"{agent: oracle, bootstrap: ['Nope(1)']}")},
+    ),
+    Case(
+        "pipeline-dpo-typo",
+        ["pipeline", "--config", "p.yaml"],
+        "Did you mean 'beta'",
+        {"p.yaml": PIPELINE + b"dpo: {betaa: 0.1}\n"},
+    ),
+    Case(
+        "pipeline-bench-n-past-data",
+        ["pipeline", "--config", "p.yaml"],
+        "holds 1",
+        {
+            "p.yaml": PIPELINE.replace(b"{split: test}", b"{data: g.jsonl}")
+            .replace(b"callgym/FOL-v0", b"callgym/GSM8K-v0")
+            .replace(b"{split: train}", b"{data: g.jsonl}"),
+            "g.jsonl": b'{"question": "1+1?", "answer": "#### 2"}\n',
+        },
+    ),
+    Case(
+        "pipeline-override-unclosed",
+        ["pipeline", "--config", "p.yaml", "bench_n=[1"],
+        "bench_n=[1",
+        {"p.yaml": PIPELINE},
+    ),
+    Case(
+        "pipeline-override-into-a-number",
+        ["pipeline", "--config", "p.yaml", "bench_n.x=1"],
+        "bench_n",
+        {"p.yaml": PIPELINE},
+    ),
+    Case(
+        "pipeline-envs-a-number",
+        ["pipeline", "--config", "p.yaml"],
+        "envs",
+        {"p.yaml": b"name: t\nenvs: 5\n"},
+    ),
     Case("pipeline-missing-config", ["pipeline", "--config", "nope.yaml"], "nope.yaml"),
-    Case("dpo-unknown-key", ["train", "dpo", "--config", "d.yaml"], "Did you mean 'beta'", {"d.yaml": b"betta: 0.1\n"}),
-    Case("dpo-missing-pairs", ["train", "dpo", "--config", "d.yaml", "pairs=nope", "output_dir=out"], "nope",
-         {"d.yaml": b"beta: 0.1\n"}),
-    Case("dpo-override-unclosed", ["train", "dpo", "--config", "d.yaml", "beta=[0.1"], "beta=[0.1",
-         {"d.yaml": b"beta: 0.1\n"}),
+    Case(
+        "dpo-unknown-key",
+        ["train", "dpo", "--config", "d.yaml"],
+        "Did you mean 'beta'",
+        {"d.yaml": b"betta: 0.1\n"},
+    ),
+    Case(
+        "dpo-missing-pairs",
+        ["train", "dpo", "--config", "d.yaml", "pairs=nope", "output_dir=out"],
+        "nope",
+        {"d.yaml": b"beta: 0.1\n"},
+    ),
+    Case(
+        "dpo-override-unclosed",
+        ["train", "dpo", "--config", "d.yaml", "beta=[0.1"],
+        "beta=[0.1",
+        {"d.yaml": b"beta: 0.1\n"},
+    ),
 ]
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
     """Every file (its bytes) and folder (None) under ``folder``."""
-    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def prepare(folder: Path, case: Case) -> None:
@@ -218,13 +442,17 @@ def prepare(folder: Path, case: Case) -> None:
         (folder / name).write_bytes(content)
 
 
-def check(case: Case, code: int, err: str, before: dict[str, bytes | None], after: dict[str, bytes | None]) -> None:
+def check(
+    case: Case, code: int, err: str, before: dict[str, bytes | None], after: dict[str, bytes | None]
+) -> None:
     lines = err.strip().splitlines()
     assert code == 2, (code, err)
     assert len(lines) == 1, err
     assert "Traceback" not in err and "error" in lines[0], err
     assert case.expect in lines[0], lines[0]
-    assert after == before, f"files changed or created: {sorted(set(after) ^ set(before)) or 'contents differ'}"
+    assert after == before, (
+        f"files changed or created: {sorted(set(after) ^ set(before)) or 'contents differ'}"
+    )
 
 
 @pytest.fixture
@@ -328,7 +556,9 @@ def test_a_damaged_meta_table_is_one_line_naming_the_file(sql, workdir, capsys) 
     "UPDATE runs SET env_kwargs = '5' WHERE model = 'bad'",
     "UPDATE metrics SET value = 'high' WHERE run_id = 2",
 ])
-def test_a_damaged_row_is_skipped_with_a_warning_and_an_error_when_asked_for(sql, workdir, capsys, caplog) -> None:
+def test_a_damaged_row_is_skipped_with_a_warning_and_an_error_when_asked_for(
+    sql, workdir, capsys, caplog
+) -> None:
     path = leaderboard(workdir, "good", "bad")
     damage(path, sql)
     before = db_snapshot(workdir)

@@ -32,7 +32,10 @@ NAMES = {"Sum", "Answer", "Reasoning", "Premise"}
         ("Answer(-2.5)", Call("Answer", (-2.5,))),
         ("Answer(+7)", Call("Answer", (7,))),
         ('Premise("∀x (Man(x) → Mortal(x))")', Call("Premise", ("∀x (Man(x) → Mortal(x))",))),
-        ("Reasoning('single quotes, (parens) and \"quotes\"')", Call("Reasoning", ('single quotes, (parens) and "quotes"',))),
+        (
+            "Reasoning('single quotes, (parens) and \"quotes\"')",
+            Call("Reasoning", ('single quotes, (parens) and "quotes"',)),
+        ),
         ('Reasoning("line\\nbreak")', Call("Reasoning", ("line\nbreak",))),
         ("Sum(a=[1, 2.5], b=(3, 4))", Call("Sum", (), {"a": [1, 2.5], "b": [3, 4]})),
         ("Answer(True)", Call("Answer", (True,))),
@@ -45,9 +48,18 @@ NAMES = {"Sum", "Answer", "Reasoning", "Premise"}
         ('{"name": "Sum", "arguments": {"a": 2, "b": 3}}', Call("Sum", (), {"a": 2, "b": 3})),
         ('{"name": "Sum", "arguments": "{\\"a\\": 2, \\"b\\": 3}"}', Call("Sum", (), {"a": 2, "b": 3})),
         ('{"name": "Sum", "parameters": [2, 3]}', Call("Sum", (2, 3))),
-        ('{"type": "function", "function": {"name": "Answer", "arguments": {"value": 4}}}', Call("Answer", (), {"value": 4})),
-        ('{"tool_calls": [{"function": {"name": "Answer", "arguments": "{\\"value\\": 4}"}}]}', Call("Answer", (), {"value": 4})),
-        ('<tool_call>{"name": "Answer", "arguments": {"value": "Sum(1)"}}</tool_call>', Call("Answer", (), {"value": "Sum(1)"})),
+        (
+            '{"type": "function", "function": {"name": "Answer", "arguments": {"value": 4}}}',
+            Call("Answer", (), {"value": 4}),
+        ),
+        (
+            '{"tool_calls": [{"function": {"name": "Answer", "arguments": "{\\"value\\": 4}"}}]}',
+            Call("Answer", (), {"value": 4}),
+        ),
+        (
+            '<tool_call>{"name": "Answer", "arguments": {"value": "Sum(1)"}}</tool_call>',
+            Call("Answer", (), {"value": "Sum(1)"}),
+        ),
     ],
 )
 def test_parses(reply: str, call: Call) -> None:
@@ -76,7 +88,10 @@ def test_parses(reply: str, call: Call) -> None:
         ("Sum(a=[" + ", ".join(["1"] * 300) + "])", "list longer than 256 items"),
         ('{"name": "Sum", "arguments": "{not json"}', 'The "arguments" of Sum are not valid JSON'),
         ('{"name": "Sum", "arguments": 5}', 'The "arguments" of Sum must be an object'),
-        ('{"name": "Sum", "arguments": {"a": {"b": {"c": {"d": 1}}}}}', "An argument of Sum is not a literal"),
+        (
+            '{"name": "Sum", "arguments": {"a": {"b": {"c": {"d": 1}}}}}',
+            "An argument of Sum is not a literal",
+        ),
     ],
 )
 def test_refusals_tell_the_model_what_to_do(reply: str, message: str) -> None:
@@ -97,7 +112,11 @@ def test_non_text_reply() -> None:
 
 def test_parse_calls_returns_every_call_in_order() -> None:
     reply = 'First Sum(a=1, b=2), then {"name": "Answer", "arguments": {"value": 3}} and Answer(3).'
-    assert parse_calls(reply, NAMES) == [Call("Sum", (), {"a": 1, "b": 2}), Call("Answer", (), {"value": 3}), Call("Answer", (3,))]
+    assert parse_calls(reply, NAMES) == [
+        Call("Sum", (), {"a": 1, "b": 2}),
+        Call("Answer", (), {"value": 3}),
+        Call("Answer", (3,)),
+    ]
 
 
 def test_attribute_calls_are_not_bare_calls() -> None:
@@ -131,7 +150,9 @@ def test_str_is_canonical_call_text() -> None:
 
 # ----------------------------------------------------------------------------- properties
 
-_IDENTIFIER = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(lambda s: not keyword.iskeyword(s))
+_IDENTIFIER = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda s: not keyword.iskeyword(s)
+)
 _SCALAR = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=False, allow_infinity=False),
@@ -161,8 +182,12 @@ def test_str_of_a_literal_call_round_trips(call: Call) -> None:
 
 
 _TOKENS = st.sampled_from(
-    ["Sum(", "Answer(", "(", ")", "[", "]", "{", "}", '"', "'", "\\", ",", "=", "a", "b=", "1", "-2.5", "1e999",
-     '"name"', ': ', '"arguments"', "__import__", ".", "**", "+", " ", "\n", "True", "null", "\x00", "é", "∀"]
+    [
+        "Sum(", "Answer(", "(", ")", "[", "]", "{", "}", '"', "'", "\\",
+        ",",
+        "=", "a", "b=", "1", "-2.5", "1e999", '"name"', ": ", '"arguments"', "__import__", ".", "**", "+",
+        " ", "\n", "True", "null", "\x00", "é", "∀",
+    ]
 )
 _REPLIES = st.one_of(st.text(max_size=200), st.lists(_TOKENS, max_size=40).map("".join))
 
@@ -195,7 +220,10 @@ def simple_replies(draw: st.DrawFn) -> str:
         key = draw(st.one_of(st.none(), st.sampled_from(["a", "b", "a", "True", "if", "_x1"])))
         parts.append((f"{key}{draw(_SPACE)}={draw(_SPACE)}" if key else "") + draw(_VALUE))
     body = draw(st.sampled_from([",", ", ", " ,"])).join(parts) + draw(st.sampled_from(["", ",", ", "]))
-    return f"{draw(_SPACE)}{draw(st.sampled_from(['Sum', 'if', 'Answer', '_f']))}({draw(_SPACE)}{body})" + draw(_SPACE)
+    return (
+        f"{draw(_SPACE)}{draw(st.sampled_from(['Sum', 'if', 'Answer', '_f']))}({draw(_SPACE)}{body})"
+        + draw(_SPACE)
+    )
 
 
 @settings(max_examples=500, deadline=None)
@@ -212,8 +240,20 @@ def test_fast_path_agrees_with_the_full_parser(reply: str) -> None:
 
 
 def test_fast_path_leaves_tricky_spellings_to_the_full_parser() -> None:
-    for reply in ["Sum(007)", "Sum(1.)", "Sum(a=1, a=2)", "Sum(a=1, 2)", "if(1)", "Sum(True=1)", "Sum( )", "Sum(1e3)",
-                  'Sum("a\\"b")', "Sum('x')", "Sum(\u00a01)", "Sum(1)\nAnswer(2)"]:
+    for reply in [
+        "Sum(007)",
+        "Sum(1.)",
+        "Sum(a=1, a=2)",
+        "Sum(a=1, 2)",
+        "if(1)",
+        "Sum(True=1)",
+        "Sum( )",
+        "Sum(1e3)",
+        'Sum("a\\"b")',
+        "Sum('x')",
+        "Sum(\u00a01)",
+        "Sum(1)\nAnswer(2)",
+    ]:
         assert _simple_call(reply, None) is None, reply
 
 
@@ -225,7 +265,9 @@ def test_huge_and_tiny_floats_stay_finite() -> None:
 
 def test_a_reply_may_hold_a_list_of_calls_with_dict_arguments():
     """BFCL's spelling: several calls in one Python list, dicts with string keys allowed."""
-    calls = parse_calls("[cd(folder='docs'), edit_ticket(ticket_id=1, updates={'priority': 2, 'tags': ['a']})]")
+    calls = parse_calls(
+        "[cd(folder='docs'), edit_ticket(ticket_id=1, updates={'priority': 2, 'tags': ['a']})]"
+    )
     assert [c.name for c in calls] == ["cd", "edit_ticket"]
     assert calls[1].kwargs["updates"] == {"priority": 2, "tags": ["a"]}
     assert str(calls[1]) == 'edit_ticket(ticket_id=1, updates={"priority": 2, "tags": ["a"]})'

@@ -26,16 +26,23 @@ def test_envs_lists_both_ids(capsys):
 
 def test_rollout_writes_episodes_and_prints_accuracy_with_an_interval(tmp_path, capsys):
     out_file = tmp_path / "o.jsonl"
-    code, out, _ = run(capsys, "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=test", "--agent", "oracle",
-                       "--n", "6", "--out", str(out_file), "--quiet")
+    code, out, _ = run(
+        capsys, "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=test", "--agent", "oracle", "--n",
+        "6", "--out", str(out_file), "--quiet",
+    )
     assert code == 0 and "accuracy 6/6 = 100.0% (95% CI" in out
     episodes = read_episodes(out_file)
     assert len(episodes) == 6 and all(e.env_kwargs == {"split": "test"} for e in episodes)
     line = json.loads(out_file.read_text().splitlines()[0])
-    for key in ("env_id", "index", "seed", "agent", "messages", "reward", "correct", "steps", "invalid_calls", "seconds"):
+    for key in (
+        "env_id", "index", "seed", "agent", "messages", "reward", "correct", "steps", "invalid_calls",
+        "seconds",
+    ):
         assert key in line
-    code, out, _ = run(capsys, "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=test", "--agent", "oracle",
-                       "--n", "8", "--out", str(out_file), "--resume", "--quiet")
+    code, out, _ = run(
+        capsys, "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=test", "--agent", "oracle", "--n",
+        "8", "--out", str(out_file), "--resume", "--quiet",
+    )
     assert code == 0 and "(6 already in the file)" in out and len(read_episodes(out_file)) == 8
 
 
@@ -45,11 +52,23 @@ def test_rollout_writes_episodes_and_prints_accuracy_with_an_interval(tmp_path, 
         (["rollout", "--env", "callgym/GSM8k-v0", "--agent", "oracle"], "Did you mean 'callgym/GSM8K-v0'"),
         (["rollout", "--env", "callgym/FOL-v0", "--agent", "orcale"], "Did you mean 'oracle'"),
         (["rollout", "--env", "callgym/FOL-v0", "--n", "ten"], "'ten' is not an integer"),
-        (["rollout", "--env", "callgym/FOL-v0", "--agent", "oracle", "--env-arg", "split"], "must look like key=value"),
-        (["rollout", "--env", "callgym/FOL-v0", "--agent", "oracle", "--env-arg", "split=dev"], "split='dev'"),
-        (["rollout", "--env", "callgym/GSM8K-v0", "--agent", "oracle", "--env-arg", "data=/nope.jsonl"], "/nope.jsonl"),
+        (
+            ["rollout", "--env", "callgym/FOL-v0", "--agent", "oracle", "--env-arg", "split"],
+            "must look like key=value",
+        ),
+        (
+            ["rollout", "--env", "callgym/FOL-v0", "--agent", "oracle", "--env-arg", "split=dev"],
+            "split='dev'",
+        ),
+        (
+            ["rollout", "--env", "callgym/GSM8K-v0", "--agent", "oracle", "--env-arg", "data=/nope.jsonl"],
+            "/nope.jsonl",
+        ),
         (["bench", "--suite", "smok", "--agent", "oracle"], "Did you mean 'smoke'"),
-        (["compare", "nope.jsonl", "also-nope.jsonl"], "neither an episodes file, a folder of them nor a leaderboard run id"),
+        (
+            ["compare", "nope.jsonl", "also-nope.jsonl"],
+            "neither an episodes file, a folder of them nor a leaderboard run id",
+        ),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
@@ -62,7 +81,9 @@ def test_bad_input_stops_with_one_line_and_exit_2(capsys, argv, message):
 def test_malformed_data_file_names_the_line(tmp_path, capsys):
     data = tmp_path / "gsm.jsonl"
     data.write_text('{"question": "1+1?", "answer": "#### 2"}\n{"question": "oops"\n')
-    code, _, err = run(capsys, "rollout", "--env", "callgym/GSM8K-v0", "--env-arg", f"data={data}", "--agent", "oracle")
+    code, _, err = run(
+        capsys, "rollout", "--env", "callgym/GSM8K-v0", "--env-arg", f"data={data}", "--agent", "oracle"
+    )
     assert code == 2 and "gsm.jsonl:2" in err
 
 
@@ -70,8 +91,11 @@ def test_bench_compare_and_leaderboard(tmp_path, capsys):
     db = str(tmp_path / "lb.db")
     printed = {}
     for agent in ("oracle", "random"):
-        code, printed[agent], _ = run(capsys, "bench", "--suite", "smoke", "--agent", agent, "--n", "4", "--db", db,
-                                      "--out", str(tmp_path / agent), "--quiet")
+        code, printed[agent], _ = run(
+            capsys, "bench", "--suite", "smoke", "--agent", agent, "--n", "4", "--db", db, "--out",
+            str(tmp_path / agent),
+            "--quiet",
+        )
         assert code == 0 and agent in printed[agent]
         # the constant-answer baseline beside the accuracy, per difficulty, with the tools used
         assert "const %" in printed[agent] and "accuracy % by difficulty" in printed[agent]
@@ -83,7 +107,9 @@ def test_bench_compare_and_leaderboard(tmp_path, capsys):
     assert code == 0 and "McNemar" in out and "+" in out  # the oracle solves more: a positive difference
     assert "const %" in out
     site = tmp_path / "site"
-    code, out, _ = run(capsys, "leaderboard", "export", "--db", db, "--md", str(tmp_path / "lb.md"), "--html", str(site))
+    code, out, _ = run(
+        capsys, "leaderboard", "export", "--db", db, "--md", str(tmp_path / "lb.md"), "--html", str(site)
+    )
     assert code == 0 and (site / "index.html").exists() and "| 1 |" in (tmp_path / "lb.md").read_text()
 
 

@@ -9,7 +9,9 @@ from callgym.errors import DataError
 
 
 def _episode(index: int) -> Episode:
-    return Episode(env_id="callgym/GSM8K-v0", index=index, steps=[Step("Answer(3)", "ok", "Answer(3)")], correct=True)
+    return Episode(
+        env_id="callgym/GSM8K-v0", index=index, steps=[Step("Answer(3)", "ok", "Answer(3)")], correct=True
+    )
 
 
 def test_round_trip(tmp_path):
@@ -37,7 +39,9 @@ def test_cut_last_line_is_dropped_and_repaired_before_appending(tmp_path):
 
 def test_malformed_line_names_file_and_line(tmp_path):
     path = tmp_path / "e.jsonl"
-    path.write_text(json.dumps(_episode(0).to_dict()) + "\nnot json\n" + json.dumps(_episode(1).to_dict()) + "\n")
+    path.write_text(
+        json.dumps(_episode(0).to_dict()) + "\nnot json\n" + json.dumps(_episode(1).to_dict()) + "\n"
+    )
     with pytest.raises(DataError, match=r"e\.jsonl:2: not valid JSON"):
         read_episodes(path)
 

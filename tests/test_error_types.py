@@ -54,7 +54,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("env", "reply", "expected"), CASES, ids=[f"{c[2]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("env", "reply", "expected"), CASES, ids=[f"{c[2]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_each_invalid_reply_gets_its_error_type(env, reply, expected) -> None:
     env_id, kwargs = env
     gym_env = make(env_id, **kwargs)
@@ -115,10 +117,20 @@ def test_every_parser_refusal_is_typed(reply: str) -> None:
 
 
 def test_old_episode_files_read_and_their_invalid_steps_are_unclassified(tmp_path) -> None:
-    old = {"env_id": "callgym/FOL-v0", "index": 0, "steps": [
-        {"action": "hi", "observation": "Error: ...", "call": None, "valid": False, "reward": 0.0},
-        {"action": 'Answer("True")', "observation": "ok", "call": 'Answer("True")', "valid": True, "reward": 1.0},
-    ]}
+    old = {
+        "env_id": "callgym/FOL-v0",
+        "index": 0,
+        "steps": [
+            {"action": "hi", "observation": "Error: ...", "call": None, "valid": False, "reward": 0.0},
+            {
+                "action": 'Answer("True")',
+                "observation": "ok",
+                "call": 'Answer("True")',
+                "valid": True,
+                "reward": 1.0,
+            },
+        ],
+    }
     path = tmp_path / "old.jsonl"
     path.write_text(json.dumps(old) + "\n", encoding="utf-8")
     (episode,) = read_episodes(path)

@@ -31,7 +31,13 @@ NAMES = ["Sum", "Answer", "Premise", "Prove", "Calculator", "Reasoning"]
 REPLIES = replies()
 ENVS = {
     "callgym/FOL-v0": {"max_steps": 1_000, "max_invalid": 1_000},
-    "callgym/GSM8K-v0": {"data": "gsm8k", "split": "test", "tools": "all", "max_steps": 1_000, "max_invalid": 1_000},
+    "callgym/GSM8K-v0": {
+        "data": "gsm8k",
+        "split": "test",
+        "tools": "all",
+        "max_steps": 1_000,
+        "max_invalid": 1_000,
+    },
 }
 
 
@@ -150,7 +156,9 @@ def test_the_prover_stops_within_its_counted_budget(monkeypatch: pytest.MonkeyPa
     except sat.ProverGaveUp as e:
         verdict = "gave up"
         assert "propagations" in str(e)  # the counter, not the clock: the same on any machine
-    assert verdict == {"implication chain": "True", "pigeonhole": "gave up", "wide grounding": "Unknown"}[name]
+    assert (
+        verdict == {"implication chain": "True", "pigeonhole": "gave up", "wide grounding": "Unknown"}[name]
+    )
     assert spent and spent[0]["propagations"] <= 1.1 * sat.MAX_PROPAGATIONS
     assert spent[0]["conflicts"] <= sat.MAX_CONFLICTS + 1
 

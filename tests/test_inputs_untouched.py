@@ -24,12 +24,17 @@ def _sqlite(path: Path, *statements: str) -> None:
 
 def _inputs(tmp: Path) -> dict[str, Path]:
     """Files a user may point a command at by mistake."""
-    files = {name: tmp / name for name in ("notes.txt", "empty.db", "blank.db", "users.db", "meta.db", "half.jsonl")}
+    files = {
+        name: tmp / name
+        for name in ("notes.txt", "empty.db", "blank.db", "users.db", "meta.db", "half.jsonl")
+    }
     files["notes.txt"].write_text(NOTES)
     files["empty.db"].write_bytes(b"")
     _sqlite(files["blank.db"], "PRAGMA user_version = 7")  # a valid SQLite file without tables
     _sqlite(files["users.db"], "CREATE TABLE users (name TEXT)", "INSERT INTO users VALUES ('ada')")
-    _sqlite(files["meta.db"], "CREATE TABLE meta (key TEXT, value TEXT)", "INSERT INTO meta VALUES ('app', 'x')")
+    _sqlite(
+        files["meta.db"], "CREATE TABLE meta (key TEXT, value TEXT)", "INSERT INTO meta VALUES ('app', 'x')"
+    )
     # An episode file someone appended a note to: its last line is not a cut episode.
     files["half.jsonl"].write_text('{"env_id": "callgym/FOL-v0", "index": 0}\nremember to rerun this')
     return files
@@ -44,15 +49,27 @@ ROLLOUT = ["rollout", "--env", "callgym/FOL-v0", "--agent", "oracle", "--n", "2"
         ([*ROLLOUT, "notes.txt"], "holds something other than callgym episodes"),
         ([*ROLLOUT, "notes.txt", "--resume"], "holds something other than callgym episodes"),
         ([*ROLLOUT, "half.jsonl"], "last line is not a callgym episode"),
-        (["leaderboard", "show", "--db", "empty.db"], "not a callgym leaderboard (it holds no tables at all)"),
-        (["leaderboard", "show", "--db", "blank.db"], "not a callgym leaderboard (it holds no tables at all)"),
+        (
+            ["leaderboard", "show", "--db", "empty.db"],
+            "not a callgym leaderboard (it holds no tables at all)",
+        ),
+        (
+            ["leaderboard", "show", "--db", "blank.db"],
+            "not a callgym leaderboard (it holds no tables at all)",
+        ),
         (["leaderboard", "show", "--db", "users.db"], "not a callgym leaderboard (it holds other tables)"),
         (["leaderboard", "show", "--db", "meta.db"], "its meta table does not name callgym"),
         (["leaderboard", "show", "--db", "notes.txt"], "not a callgym leaderboard"),
         (["leaderboard", "export", "--db", "blank.db", "--md", "out.md"], "not a callgym leaderboard"),
         (["compare", "1", "2", "--db", "users.db"], "not a callgym leaderboard"),
-        (["bench", "--agent", "oracle", "--n", "1", "--quiet", "--db", "meta.db", "--out", "b"], "meta table"),
-        (["bench", "--agent", "oracle", "--n", "1", "--quiet", "--db", "users.db", "--out", "b"], "other tables"),
+        (
+            ["bench", "--agent", "oracle", "--n", "1", "--quiet", "--db", "meta.db", "--out", "b"],
+            "meta table",
+        ),
+        (
+            ["bench", "--agent", "oracle", "--n", "1", "--quiet", "--db", "users.db", "--out", "b"],
+            "other tables",
+        ),
     ],
 )
 def test_refused_inputs_stay_byte_identical(tmp_path, capsys, monkeypatch, argv, message):
@@ -72,12 +89,17 @@ def test_refused_inputs_stay_byte_identical(tmp_path, capsys, monkeypatch, argv,
 def test_a_database_that_is_not_a_regular_file_is_refused_at_once(tmp_path, capsys):
     fifo = tmp_path / "lb.db"
     os.mkfifo(fifo)  # opening it would block until a writer came along
-    for argv in (["leaderboard", "show"], ["bench", "--agent", "oracle", "--n", "1", "--quiet", "--out", str(tmp_path / "b")]):
+    for argv in (
+        ["leaderboard", "show"],
+        ["bench", "--agent", "oracle", "--n", "1", "--quiet", "--out", str(tmp_path / "b")],
+    ):
         code, _, err = run(capsys, *argv, "--db", str(fifo))
         assert code == 2 and "is not a regular file" in err, err
 
 
-@pytest.mark.parametrize("argv", [["leaderboard", "show"], ["leaderboard", "export", "--md", "lb.md"], ["compare", "1", "2"]])
+@pytest.mark.parametrize(
+    "argv", [["leaderboard", "show"], ["leaderboard", "export", "--md", "lb.md"], ["compare", "1", "2"]]
+)
 def test_read_only_commands_do_not_create_a_missing_database(tmp_path, capsys, monkeypatch, argv):
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, *argv, "--db", "missing.db")
@@ -88,7 +110,9 @@ def test_read_only_commands_do_not_create_a_missing_database(tmp_path, capsys, m
 def test_read_only_commands_leave_a_real_leaderboard_byte_identical(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for agent in ("oracle", "random"):
-        code, _, _ = run(capsys, "bench", "--agent", agent, "--n", "3", "--db", "lb.db", "--out", agent, "--quiet")
+        code, _, _ = run(
+            capsys, "bench", "--agent", agent, "--n", "3", "--db", "lb.db", "--out", agent, "--quiet"
+        )
         assert code == 0
     db = tmp_path / "lb.db"
     episodes = tmp_path / "oracle" / "callgym_FOL-v0.jsonl"
@@ -116,7 +140,9 @@ def test_a_torn_episode_tail_is_still_repaired(tmp_path, capsys):
 
 def test_an_output_flag_naming_an_input_is_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, _ = run(capsys, "bench", "--agent", "oracle", "--n", "2", "--db", "lb.db", "--out", "b", "--quiet")
+    code, _, _ = run(
+        capsys, "bench", "--agent", "oracle", "--n", "2", "--db", "lb.db", "--out", "b", "--quiet"
+    )
     assert code == 0
     episodes = "b/callgym_FOL-v0.jsonl"
     inputs = [tmp_path / "lb.db", tmp_path / episodes]

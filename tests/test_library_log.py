@@ -39,8 +39,13 @@ def _run(tmp_path: Path, mode: str) -> tuple[subprocess.CompletedProcess[str], s
 def test_libraries_write_to_the_log_and_callgym_to_the_terminal(tmp_path: Path) -> None:
     done, log = _run(tmp_path, "ok")
     assert done.returncode == 0, done.stderr
-    for line in ("python print from a library", "C-level stderr write", "child process output", "library warning",
-                 "printed under a progress bar"):
+    for line in (
+        "python print from a library",
+        "C-level stderr write",
+        "child process output",
+        "library warning",
+        "printed under a progress bar",
+    ):
         assert line in log and line not in done.stdout + done.stderr
     assert "stage header" in done.stdout and "stage header" not in log
     assert "callgym warning" in done.stdout and "callgym warning" in log  # shown, and kept

@@ -60,7 +60,10 @@ def read_samples(folder: Path) -> list[int]:
 
 def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capfd):
     db, out = tmp_path / "lb.db", tmp_path / "out"
-    assert main(["pipeline", "--config", str(write_config(tmp_path, tiny)), "--db", str(db), "--out", str(out)]) == 0
+    assert (
+        main(["pipeline", "--config", str(write_config(tmp_path, tiny)), "--db", str(db), "--out", str(out)])
+        == 0
+    )
     for stage in STAGES:
         assert (out / stage / "DONE.json").exists(), stage
     with Leaderboard(db) as board:
@@ -75,7 +78,10 @@ def test_every_stage_runs_publishes_and_reports(tmp_path, tiny, capfd):
     assert (out / "callgym.log").is_file()
 
     # A rerun skips every finished stage and adds no rows.
-    assert main(["pipeline", "--config", str(write_config(tmp_path, tiny)), "--db", str(db), "--out", str(out)]) == 0
+    assert (
+        main(["pipeline", "--config", str(write_config(tmp_path, tiny)), "--db", str(db), "--out", str(out)])
+        == 0
+    )
     assert capfd.readouterr().out.count("done in an earlier run, skipped") == len(STAGES)
     with Leaderboard(db) as board:
         assert len(board.runs()) == 2
@@ -114,19 +120,32 @@ def test_a_changed_rollout_setting_reruns_exactly_that_stage_and_downstream(tmp_
     config = str(write_config(tmp_path, tmp_path / "no-such-model"))
     argv = ["pipeline", "--config", config, "--db", str(db), "--out", str(out)]
     assert main(argv) == 2
-    assert stages_run(capfd.readouterr().out) == (["bench-before", "rollout-teacher", "rollout-student", "pairs"], [])
+    assert stages_run(capfd.readouterr().out) == (
+        ["bench-before", "rollout-teacher", "rollout-student", "pairs"],
+        [],
+    )
     assert read_samples(out / "rollout-student") == sorted([0, 1] * 10)
 
     assert main([*argv, "rollouts.samples=3"]) == 2
-    assert stages_run(capfd.readouterr().out) == (["rollout-student", "pairs"], ["bench-before", "rollout-teacher"])
-    assert read_samples(out / "rollout-student") == sorted([0, 1, 2] * 10)  # not the earlier run's episodes too
+    assert stages_run(capfd.readouterr().out) == (
+        ["rollout-student", "pairs"],
+        ["bench-before", "rollout-teacher"],
+    )
+    # not the earlier run's episodes too
+    assert read_samples(out / "rollout-student") == sorted([0, 1, 2] * 10)
     (aside,) = out.glob("rollout-student.*")
     assert read_samples(aside) == sorted([0, 1] * 10)  # kept, not deleted
 
     assert main([*argv, "rollouts.samples=3"]) == 2
-    assert stages_run(capfd.readouterr().out) == ([], ["bench-before", "rollout-teacher", "rollout-student", "pairs"])
+    assert stages_run(capfd.readouterr().out) == (
+        [],
+        ["bench-before", "rollout-teacher", "rollout-student", "pairs"],
+    )
     assert main([*argv, "rollouts.samples=3", "teacher.bootstrap=['Reasoning(\"x\")']"]) == 2
-    assert stages_run(capfd.readouterr().out) == (["rollout-teacher", "pairs"], ["bench-before", "rollout-student"])
+    assert stages_run(capfd.readouterr().out) == (
+        ["rollout-teacher", "pairs"],
+        ["bench-before", "rollout-student"],
+    )
 
 
 def test_the_default_run_folder_follows_the_config_file(tmp_path, capfd, monkeypatch):

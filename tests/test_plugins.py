@@ -45,12 +45,23 @@ def site(tmp_path_factory) -> Path:
 
 def test_the_installed_plugin_runs_through_every_command(site, tmp_path):
     assert UNITS in run(["envs"], [site], tmp_path).stdout
-    out = run(["rollout", "--env", UNITS, "--agent", "oracle", "--n", "6", "--out", "oracle.jsonl"], [site], tmp_path)
+    out = run(
+        ["rollout", "--env", UNITS, "--agent", "oracle", "--n", "6", "--out", "oracle.jsonl"],
+        [site],
+        tmp_path,
+    )
     assert "accuracy 6/6" in out.stdout
-    run(["rollout", "--env", UNITS, "--agent", "random", "--n", "6", "--out", "random.jsonl"], [site], tmp_path)
+    run(
+        ["rollout", "--env", UNITS, "--agent", "random", "--n", "6", "--out", "random.jsonl"],
+        [site],
+        tmp_path,
+    )
     suite = site / "unitgym" / "suite.yaml"
-    bench = run(["bench", "--suite", str(suite), "--agent", "oracle", "--n", "6", "--db", "lb.sqlite", "--quiet"],
-                [site], tmp_path)
+    bench = run(
+        ["bench", "--suite", str(suite), "--agent", "oracle", "--n", "6", "--db", "lb.sqlite", "--quiet"],
+        [site],
+        tmp_path,
+    )
     assert UNITS in bench.stdout
     pairs = run(["pairs", "oracle.jsonl", "random.jsonl", "--out", "pairs", "--rejected-agents", "random"],
                 [site], tmp_path)
@@ -64,7 +75,9 @@ def test_a_module_on_the_path_enters_with_import_and_imports(tmp_path):
     source = [EXAMPLE]  # on the path, not installed: no entry point
     assert UNITS not in run(["envs"], source, tmp_path).stdout
     assert UNITS in run(["envs", "--import", "unitgym"], source, tmp_path).stdout
-    out = run(["rollout", "--env", UNITS, "--agent", "oracle", "--n", "3", "--import", "unitgym"], source, tmp_path)
+    out = run(
+        ["rollout", "--env", UNITS, "--agent", "oracle", "--n", "3", "--import", "unitgym"], source, tmp_path
+    )
     assert "accuracy 3/3" in out.stdout
     out = run(["rollout", "--env", f"unitgym:{UNITS}", "--agent", "oracle", "--n", "3"], source, tmp_path)
     assert "accuracy 3/3" in out.stdout  # gymnasium's module:id form
@@ -106,10 +119,19 @@ def test_plugin_agents_and_backends_enter_through_entry_points(tmp_path):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: myagents\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[callgym.agents]\necho = myagents:Echo\n"
                                            "[callgym.backends]\nnone = myagents:NoSuchBackend\n")
-    out = run(["rollout", "--env", "callgym/FOL-v0", "--agent", "echo", "--n", "2", "--out", "e.jsonl"], [site], tmp_path)
+    out = run(
+        ["rollout", "--env", "callgym/FOL-v0", "--agent", "echo", "--n", "2", "--out", "e.jsonl"],
+        [site],
+        tmp_path,
+    )
     assert "accuracy 2/2" in out.stdout
     assert json.loads((tmp_path / "e.jsonl").read_text().splitlines()[0])["agent"] == "echo"
-    bad = run(["rollout", "--env", "callgym/FOL-v0", "--agent", "student", "--backend", "none"], [site], tmp_path, ok=False)
+    bad = run(
+        ["rollout", "--env", "callgym/FOL-v0", "--agent", "student", "--backend", "none"],
+        [site],
+        tmp_path,
+        ok=False,
+    )
     assert bad.returncode == 2 and "myagents:NoSuchBackend" in bad.stderr
 
 
@@ -143,7 +165,9 @@ def test_pipeline_yaml_imports_register_envs_before_the_config_is_checked(monkey
 
     monkeypatch.syspath_prepend(str(EXAMPLE))
     config = tmp_path / "units.yaml"
-    config.write_text(f"name: units\nimports: [unitgym]\nenvs:\n  - id: {UNITS}\n    test_kwargs: {{split: test}}\n")
+    config.write_text(
+        f"name: units\nimports: [unitgym]\nenvs:\n  - id: {UNITS}\n    test_kwargs: {{split: test}}\n"
+    )
     loaded = load_pipeline_config(config)
     assert loaded.imports == ["unitgym"] and UNITS in callgym_env_ids()
     config.write_text(f"name: units\nimports: unitgym\nenvs:\n  - id: {UNITS}\n")

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SUITE = "name: tiny\nversion: 1\nenvs:\n  - id: callgym/FOL-v0\n    kwargs: {split: test, max_steps: 2}\n    n: 3\n"
+SUITE = (
+    "name: tiny\nversion: 1\nenvs:\n"
+    "  - id: callgym/FOL-v0\n    kwargs: {split: test, max_steps: 2}\n    n: 3\n"
+)
 
 
 def study_block() -> str:
@@ -26,7 +29,8 @@ def scaled_down(code: str, model: Path, suite: Path) -> str:
         'bench("smoke"': f"bench({str(suite)!r}",
         "n=16": "n=3",
         "Sampling(temperature=0.8)": "Sampling(temperature=0.8, max_tokens=8)",
-        "max_steps=16, sft_warmup_steps=12": "max_steps=2, sft_warmup_steps=1, max_length=8192",  # its tokenizer is tiny too
+        # its tokenizer is tiny too
+        "max_steps=16, sft_warmup_steps=12": "max_steps=2, sft_warmup_steps=1, max_length=8192",
     }
     for old, new in substitutions.items():
         assert old in code, f"the README's study no longer holds {old!r}; update this test"

@@ -91,7 +91,10 @@ def test_signature_help_and_schema() -> None:
     assert Label.example == 'Label(text="cat", tags=["a"])'
     assert Label.signature == "Label(text: str, tags: list[str], weight: float, count: int, strict: bool)"
     assert Label.schema()["function"]["parameters"]["required"] == ["text", "tags"]
-    assert Label.schema()["function"]["parameters"]["properties"]["tags"] == {"type": "array", "items": {"type": "string"}}
+    assert Label.schema()["function"]["parameters"]["properties"]["tags"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
     assert Tool.from_function(Echo).example == "Echo(...)"
 
 
@@ -111,7 +114,10 @@ def test_run_parses_executes_and_formats() -> None:
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
-        ("Sum(1, 2, 3)", "Sum takes 2 argument(s), got 3. Usage: Sum(a: number, b: number), for example Sum(a=2, b=3)."),
+        (
+            "Sum(1, 2, 3)",
+            "Sum takes 2 argument(s), got 3. Usage: Sum(a: number, b: number), for example Sum(a=2, b=3).",
+        ),
         ("Sum(a=1, c=2)", "Sum has no argument 'c'."),
         ("Sum(1, a=2)", "Sum got argument 'a' twice."),
         ("Sum(a=1)", "Sum is missing argument 'b'."),
@@ -173,9 +179,20 @@ def test_duplicate_tool_names_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("value", "number"),
-    [(5, 5), (2.5, Fraction(5, 2)), (0.1, Fraction(1, 10)), (-0.25, Fraction(-1, 4)), (1e20, 10**20), (1e-7, Fraction(1, 10**7)),
-     ("$1,000.50", Fraction(2001, 2)), ("3/4", Fraction(3, 4)), ("12%", Fraction(3, 25)), ("-7", -7), (" 1_000 ", 1000),
-     (Fraction(1, 3), Fraction(1, 3))],
+    [
+        (5, 5),
+        (2.5, Fraction(5, 2)),
+        (0.1, Fraction(1, 10)),
+        (-0.25, Fraction(-1, 4)),
+        (1e20, 10**20),
+        (1e-7, Fraction(1, 10**7)),
+        ("$1,000.50", Fraction(2001, 2)),
+        ("3/4", Fraction(3, 4)),
+        ("12%", Fraction(3, 25)),
+        ("-7", -7),
+        (" 1_000 ", 1000),
+        (Fraction(1, 3), Fraction(1, 3)),
+    ],
 )
 def test_to_number(value: object, number: Fraction) -> None:
     assert to_number(value) == number
@@ -183,9 +200,17 @@ def test_to_number(value: object, number: Fraction) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(5, "5"), (Fraction(5, 2), "2.5"), (Fraction(1, 3), "0.3333333333"), (Fraction(-1, 8), "-0.125"), (2.0, "2"),
-     (Fraction(1, 10**12), "1e-12"), (Fraction(10**350, 3), "3.333333333e+349"), (Fraction(-1, 10**5), "-0.00001"),
-     (Fraction(10**20, 3), "3.333333333e+19")],
+    [
+        (5, "5"),
+        (Fraction(5, 2), "2.5"),
+        (Fraction(1, 3), "0.3333333333"),
+        (Fraction(-1, 8), "-0.125"),
+        (2.0, "2"),
+        (Fraction(1, 10**12), "1e-12"),
+        (Fraction(10**350, 3), "3.333333333e+349"),
+        (Fraction(-1, 10**5), "-0.00001"),
+        (Fraction(10**20, 3), "3.333333333e+19"),
+    ],
 )
 def test_format_number(value: object, text: str) -> None:
     assert format_number(value) == text  # type: ignore[arg-type]

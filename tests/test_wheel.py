@@ -38,7 +38,9 @@ def installed(tmp_path_factory) -> Path:
 
 def run(site: Path, cwd: Path, *args: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200"}
-    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, (args, done.stdout, done.stderr)
     return done.stdout
 
@@ -46,7 +48,9 @@ def run(site: Path, cwd: Path, *args: str) -> str:
 def test_the_installed_wheel_runs_outside_a_clone(installed, tmp_path):
     where = run(installed, tmp_path, "-c", "import callgym; print(callgym.__file__)")
     assert where.startswith(str(installed))
-    assert "--config" in run(installed, tmp_path, "-m", "callgym.cli", "pipeline", "--config", "demo", "--help")
+    assert "--config" in run(
+        installed, tmp_path, "-m", "callgym.cli", "pipeline", "--config", "demo", "--help"
+    )
     assert "callgym/FOL-v0" in run(installed, tmp_path, "-m", "callgym.cli", "envs")
     name = run(installed, tmp_path, "-c", "from callgym.pipeline_config import load_pipeline_config as load; "
                                           "print(load('demo').name, load('study-gpu').name)")

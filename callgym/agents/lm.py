@@ -26,6 +26,11 @@ PROTOCOLS = ("text", "native")
 NO_TOOL_SYSTEM = "Answer the question. Think briefly, then end with 'The answer is X.'"
 
 
+def _parameters(method: Any, *names: str) -> set[str]:
+    """Which of ``names`` a backend method accepts."""
+    return set(names) & set(inspect.signature(method).parameters)
+
+
 def _check_protocol(protocol: str) -> None:
     if protocol not in PROTOCOLS:
         raise ConfigError(f"protocol={protocol!r}; use one of {', '.join(PROTOCOLS)}")
@@ -58,8 +63,10 @@ class LMAgent:
         self.protocol = protocol
         self.bootstrap = tuple(bootstrap)
         self._waiting: dict[Hashable, Turn] = {}
-        # Backends written before per-turn seeds (third-party ones) are called as before.
-        self._seeds_per_turn = "seed_offsets" in inspect.signature(backend.generate).parameters
+        # Backends written before per-turn seeds and call names (third-party ones) are called as before.
+        self._generate_takes = _parameters(backend.generate, "seed_offsets", "call_names")
+        submit = getattr(backend, "submit", None)
+        self._submit_takes = _parameters(submit, "call_names") if callable(submit) else set()
 
     @classmethod
     def from_options(cls, options: AgentOptions) -> LMAgent:
@@ -71,10 +78,12 @@ class LMAgent:
     def act(self, turns: list[Turn]) -> list[Reply]:
         tools = self._tools(turns[0]) if turns else None
         chats = [self._chat(t) for t in turns]
-        if self._seeds_per_turn:
-            replies = self.backend.generate(chats, self.sampling, tools, seed_offsets=[t.seed_offset for t in turns])
-        else:
-            replies = self.backend.generate(chats, self.sampling, tools)
+        per_turn = {
+            "seed_offsets": [t.seed_offset for t in turns],
+            "call_names": [self._call_names(t) for t in turns],
+        }
+        replies = self.backend.generate(chats, self.sampling, tools,
+                                        **{k: v for k, v in per_turn.items() if k in self._generate_takes})
         for turn, reply in zip(turns, replies):
             self._finish(turn, reply)
         return replies
@@ -88,7 +97,8 @@ class LMAgent:
 
     def submit(self, key: Hashable, turn: Turn, seed_offset: int = 0) -> None:
         self._waiting[key] = turn
-        self.backend.submit(key, self._chat(turn), self.sampling, self._tools(turn), seed_offset)
+        names = {"call_names": self._call_names(turn)} if "call_names" in self._submit_takes else {}
+        self.backend.submit(key, self._chat(turn), self.sampling, self._tools(turn), seed_offset, **names)
 
     def poll(self) -> list[tuple[Hashable, Reply]]:
         done = self.backend.poll()
@@ -102,6 +112,15 @@ class LMAgent:
 
     def _tools(self, turn: Turn) -> list[dict[str, Any]] | None:
         return turn.tools if self.protocol == "native" else None
+
+    def _call_names(self, turn: Turn) -> frozenset[str]:
+        """The functions whose complete call ends a reply: the env's own, when a reply holds
+        one call. An env that takes several calls per reply (BFCL) gets none, so the backend
+        does not cut a reply after its first call and drop the rest."""
+        env = turn.env
+        if env.toolset is None or env.max_calls_per_reply != 1:
+            return frozenset()
+        return frozenset(env.toolset.callable_names)
 
     def _finish(self, turn: Turn, reply: Reply) -> None:
         """Post-process a reply in place (the no-tool baseline turns prose into a call)."""
@@ -134,6 +153,9 @@ class NoToolAgent(LMAgent):
 
     def _tools(self, turn: Turn) -> None:
         return None
+
+    def _call_names(self, turn: Turn) -> frozenset[str]:
+        return frozenset()  # prose: never cut at something like f(3)
 
     def _chat(self, turn: Turn) -> list[dict[str, Any]]:
         return [{"role": "system", "content": NO_TOOL_SYSTEM}, turn.messages[1]]

@@ -100,7 +100,11 @@ def rollout(
     env_kwargs = dict(env_kwargs or {})
     bootstrap = bootstrap or tuple(getattr(agent, "bootstrap", ()))
     queue = deque((i, k) for i in indices for k in range(samples))
-    skipped = _drop_finished(queue, env_id, env_kwargs, out, _identity(agent.describe(), seed)) if resume and out else 0
+    skipped = (
+        _drop_finished(queue, env_id, env_kwargs, out, _identity(agent.describe(), seed))
+        if resume and out
+        else 0
+    )
     writer = EpisodeWriter(out) if out else None
     engine = _Engine(env_id, env_kwargs, agent, seed, bootstrap, writer, on_episode)
     try:
@@ -114,7 +118,11 @@ def rollout(
 
 
 def _drop_finished(
-    queue: deque[tuple[int, int]], env_id: str, env_kwargs: dict[str, Any], out: str | Path, identity: tuple[Any, ...]
+    queue: deque[tuple[int, int]],
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    out: str | Path,
+    identity: tuple[Any, ...],
 ) -> int:
     """Drop the (problem, sample) pairs ``out`` already holds; they must come from the same run."""
     if not Path(out).exists():
@@ -124,10 +132,13 @@ def _drop_finished(
     for e in read_episodes(out):
         if e.key[:2] != probe.key[:2]:
             continue  # another env or env config: not this run's business
-        theirs = _identity({"agent": e.agent, "model": e.model, "backend": e.backend, "sampling": e.sampling}, e.seed)
+        theirs = _identity(
+            {"agent": e.agent, "model": e.model, "backend": e.backend, "sampling": e.sampling}, e.seed
+        )
         if theirs != identity:  # resuming would mix two runs' episodes in one file
             raise ConfigError(
-                f"{out} holds {env_id} episodes of another run ({_show(theirs)}); --resume continues only the "
+                f"{out} holds {env_id} episodes of another run ({_show(theirs)}); "
+                "--resume continues only the "
                 f"same agent, model, sampling and seed ({_show(identity)}): pass another --out"
             )
         done.add(e.key)
@@ -141,7 +152,13 @@ def _drop_finished(
 def _identity(described: dict[str, Any], seed: int | None) -> tuple[Any, ...]:
     """What decides a run's episodes besides the env: agent, model, backend, sampling, seed."""
     sampling = json.dumps(described.get("sampling", {}), sort_keys=True, default=str)
-    return (described.get("agent", ""), described.get("model", ""), described.get("backend", ""), sampling, seed)
+    return (
+        described.get("agent", ""),
+        described.get("model", ""),
+        described.get("backend", ""),
+        sampling,
+        seed,
+    )
 
 
 def _show(identity: tuple[Any, ...]) -> str:

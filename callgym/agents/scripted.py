@@ -73,7 +73,10 @@ class RandomAgent:
         return agent
 
     def act(self, turns: list[Turn]) -> list[Reply]:
-        return [Reply(self._random_call(t, random.Random(f"{self.seed}/{t.index}/{t.sample}/{t.step}"))) for t in turns]
+        return [
+            Reply(self._random_call(t, random.Random(f"{self.seed}/{t.index}/{t.sample}/{t.step}")))
+            for t in turns
+        ]
 
     def _random_call(self, turn: Turn, rng: random.Random) -> str:
         if turn.env.answer_tool is None and rng.random() < self.answer_prob:

@@ -122,7 +122,9 @@ def _outcomes(episodes: list[Episode], label: str) -> dict[tuple[str, str, int, 
     return outcomes
 
 
-def _paired(config: tuple[str, str], episodes_a: dict[tuple, Episode], episodes_b: dict[tuple, Episode]) -> PairedResult:
+def _paired(
+    config: tuple[str, str], episodes_a: dict[tuple, Episode], episodes_b: dict[tuple, Episode]
+) -> PairedResult:
     keys_a = {k for k in episodes_a if k[:2] == config}
     keys_b = {k for k in episodes_b if k[:2] == config}
     both = sorted(keys_a & keys_b)

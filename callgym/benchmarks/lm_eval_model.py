@@ -90,7 +90,9 @@ class CallgymLM(LM):
         )
 
     @classmethod
-    def create_from_arg_obj(cls, arg_dict: dict[str, Any], additional_config: dict[str, Any] | None = None) -> CallgymLM:
+    def create_from_arg_obj(
+        cls, arg_dict: dict[str, Any], additional_config: dict[str, Any] | None = None
+    ) -> CallgymLM:
         """``--model_args`` win over lm-eval's own ``--batch_size`` (whose default, 1, would
         otherwise play one episode at a time)."""
         args = dict(arg_dict)
@@ -100,7 +102,9 @@ class CallgymLM(LM):
         return cls(**args)
 
     @classmethod
-    def create_from_arg_string(cls, arg_string: str, additional_config: dict[str, Any] | None = None) -> CallgymLM:
+    def create_from_arg_string(
+        cls, arg_string: str, additional_config: dict[str, Any] | None = None
+    ) -> CallgymLM:
         from lm_eval.utils import simple_parse_args_string
 
         return cls.create_from_arg_obj(simple_parse_args_string(arg_string), additional_config)
@@ -122,9 +126,11 @@ class CallgymLM(LM):
             samples = 1 + max(sample for _, sample in keys)
             result = rollout(
                 env_id, json.loads(env_kwargs), self.agent, indices, samples=samples, seed=self.seed,
-                out=self.episodes, resume=bool(self.episodes), batch_size=self.batch_size, progress=not disable_tqdm,
+                out=self.episodes, resume=bool(self.episodes), batch_size=self.batch_size,
+                progress=not disable_tqdm,
             )
-            episodes = result.episodes + (_earlier(self.episodes, env_id, env_kwargs) if result.skipped else [])
+            earlier = _earlier(self.episodes, env_id, env_kwargs) if result.skipped else []
+            episodes = result.episodes + earlier
             for ep in episodes:
                 results[(env_id, env_kwargs, ep.index, ep.sample)] = episode_result.dumps(ep)
         return [results.get(key, "") for key in _request_keys(requests)]
@@ -137,7 +143,9 @@ class CallgymLM(LM):
 
     # --apply_chat_template: the context is not what the model reads (the env writes the
     # chat), so the template is the identity and the cache key names callgym.
-    def apply_chat_template(self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+    def apply_chat_template(
+        self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
+    ) -> str:
         return "\n\n".join(str(m.get("content", "")) for m in chat_history)
 
     @property
@@ -188,8 +196,14 @@ def _plan(requests: Sequence[Any]) -> dict[tuple[str, str, str], list[tuple[int,
     """Requests grouped by env config and generation settings: one rollout each."""
     plan: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
     for request, (env_id, kwargs, index, sample) in zip(requests, _request_keys(requests)):
-        gen_kwargs = request.arguments[1] if len(request.arguments) > 1 and isinstance(request.arguments[1], dict) else {}
-        plan.setdefault((env_id, kwargs, json.dumps(gen_kwargs, sort_keys=True, default=str)), []).append((index, sample))
+        gen_kwargs = (
+            request.arguments[1]
+            if len(request.arguments) > 1 and isinstance(request.arguments[1], dict)
+            else {}
+        )
+        plan.setdefault((env_id, kwargs, json.dumps(gen_kwargs, sort_keys=True, default=str)), []).append(
+            (index, sample)
+        )
     return plan
 
 
@@ -207,7 +221,11 @@ def _earlier(path: str | None, env_id: str, env_kwargs: str) -> list[Any]:
     from callgym.benchmarks.metrics import kwargs_key
     from callgym.episode import read_episodes
 
-    return [e for e in read_episodes(path) if e.env_id == env_id and kwargs_key(e.env_kwargs) == env_kwargs] if path else []
+    return (
+        [e for e in read_episodes(path) if e.env_id == env_id and kwargs_key(e.env_kwargs) == env_kwargs]
+        if path
+        else []
+    )
 
 
 def main(argv: Sequence[str]) -> int:

@@ -96,7 +96,10 @@ class GroupMetrics:
         if self.difficulty == ALL:  # the curve and the breakdown are per env config only
             rows.append(("calls", float(self.calls), None, None))
             rows += [(f"{BUDGET_METRIC}{k}", value, low, high) for k, value, low, high in self.budget_curve]
-            rows += [(f"{ERROR_METRIC}{name}", float(count), None, None) for name, count in self.error_counts.items()]
+            rows += [
+                (f"{ERROR_METRIC}{name}", float(count), None, None)
+                for name, count in self.error_counts.items()
+            ]
         return rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -141,7 +144,9 @@ def used_problems(episodes: Iterable[Episode | dict[str, Any]]) -> set[UsedKey]:
     return {e.problem_key for e in as_episodes(episodes)}
 
 
-def exclude(episodes: Iterable[Episode | dict[str, Any]], used: Iterable[UsedKey]) -> tuple[list[Episode], int]:
+def exclude(
+    episodes: Iterable[Episode | dict[str, Any]], used: Iterable[UsedKey]
+) -> tuple[list[Episode], int]:
     """Drop episodes of problems in ``used``; returns ``(kept, number excluded)``.
 
     Args:
@@ -153,7 +158,9 @@ def exclude(episodes: Iterable[Episode | dict[str, Any]], used: Iterable[UsedKey
     one_config: set[tuple[str, str, int]] = set()
     for key in used:
         if not isinstance(key, (tuple, list)):
-            raise DataError(f"used problem {key!r} must be a tuple (env_id, index) or (env_id, env_kwargs, index)")
+            raise DataError(
+                f"used problem {key!r} must be a tuple (env_id, index) or (env_id, env_kwargs, index)"
+            )
         if len(key) == 2:
             any_config.add((key[0], key[1]))
         elif len(key) == 3:
@@ -188,7 +195,8 @@ def compute_metrics(
     for e in kept:
         groups[(e.env_id, kwargs_key(e.env_kwargs))].append(e)
     result = []
-    for (env_id, _), members in sorted(groups.items(), key=lambda item: item[0][0]):  # configs: first seen first
+    # configs: first seen first
+    for (env_id, _), members in sorted(groups.items(), key=lambda item: item[0][0]):
         result.append(group_metrics(env_id, ALL, members, z=z))
         if by_difficulty:
             result.extend(group_metrics(env_id, level, eps, z=z) for level, eps in _by_difficulty(members))

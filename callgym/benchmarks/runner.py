@@ -102,7 +102,9 @@ def _model_size(agent: Any) -> int | None:
     return count_parameters(path) if path else None
 
 
-def _held_out(env_id: str, env_kwargs: dict[str, Any], indices: range, used: set[UsedKey]) -> tuple[list[int], int]:
+def _held_out(
+    env_id: str, env_kwargs: dict[str, Any], indices: range, used: set[UsedKey]
+) -> tuple[list[int], int]:
     kept = [i for i in indices if problem_key(env_id, env_kwargs, i) not in used]
     return kept, len(indices) - len(kept)
 

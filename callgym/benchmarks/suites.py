@@ -59,7 +59,9 @@ def suite_names() -> list[str]:
 def load_suite(name_or_path: str | Path) -> Suite:
     """Load a shipped suite by name (``smoke``, ``default``) or any suite YAML file."""
     path = shipped_or_path(name_or_path, SUITES_DIR, "suite")
-    data = read_yaml_mapping(path, f"pass a shipped suite name ({', '.join(suite_names())}) or a YAML path", "suite file")
+    data = read_yaml_mapping(
+        path, f"pass a shipped suite name ({', '.join(suite_names())}) or a YAML path", "suite file"
+    )
     return _suite_from_dict(data, path)
 
 
@@ -72,7 +74,10 @@ def _suite_from_dict(data: dict[str, Any], path: Path) -> Suite:
     check_fields(_SuiteFile, data, label=f"{path}: ")
     import_yaml_modules(data.get("imports"), path)  # plugins' env ids, before they are checked
     if not data.get("envs"):
-        raise DataError(f"{path}: 'envs' is missing or empty; list at least one env, see callgym/benchmarks/suites/smoke.yaml")
+        raise DataError(
+            f"{path}: 'envs' is missing or empty; list at least one env, "
+            "see callgym/benchmarks/suites/smoke.yaml"
+        )
     envs = []
     for i, env in enumerate(data["envs"]):
         where = f"{path}: envs[{i}]"
@@ -88,7 +93,8 @@ def _suite_from_dict(data: dict[str, Any], path: Path) -> Suite:
             raise ConfigError(f"{where}: {e}") from e
     return Suite(
         name=data.get("name", path.stem), version=data.get("version", 1), envs=tuple(envs),
-        seed=data.get("seed", 0), description=data.get("description", ""), metrics=tuple(data.get("metrics", ())),
+        seed=data.get("seed", 0), description=data.get("description", ""),
+        metrics=tuple(data.get("metrics", ())),
     )
 
 

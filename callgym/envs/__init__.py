@@ -66,7 +66,9 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
 
         import_modules([module], where=f"env {env_id!r}: module")
         if bare_id not in gym.registry:
-            raise UnknownNameError(f"importing {module} did not register {bare_id!r}: {ENVS.unknown_message(bare_id)}")
+            raise UnknownNameError(
+                f"importing {module} did not register {bare_id!r}: {ENVS.unknown_message(bare_id)}"
+            )
     elif env_id not in ENVS and env_id not in gym.registry:
         raise UnknownNameError(ENVS.unknown_message(env_id))
     return gym.make(env_id, **kwargs)

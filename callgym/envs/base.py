@@ -174,7 +174,9 @@ class ToolEnv(gym.Env[str, str]):
 
     # ------------------------------------------------------------------ gymnasium API
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)
         self.problem = self.load_problem(self._choose_index(options or {}))
         self.toolset = self.make_toolset(self.problem)
@@ -226,7 +228,9 @@ class ToolEnv(gym.Env[str, str]):
     def system_prompt(self) -> str:
         assert self.toolset is not None  # set in reset() before this is called
         toolset = self.toolset
-        protocol = PROTOCOL.format(example=toolset.example, answer_tool=self.answer_tool, help=toolset.help_text())
+        protocol = PROTOCOL.format(
+            example=toolset.example, answer_tool=self.answer_tool, help=toolset.help_text()
+        )
         return f"{self.instructions}\n\n{protocol}" if self.instructions else protocol
 
     def native_system_prompt(self) -> str:
@@ -241,7 +245,9 @@ class ToolEnv(gym.Env[str, str]):
         if "index" in options:
             index = options["index"]
             if not isinstance(index, int) or index < 0 or (total is not None and index >= total):
-                raise ConfigError(f"options['index']={index!r} is out of range; use 0..{(total or 2**31) - 1}")
+                raise ConfigError(
+                    f"options['index']={index!r} is out of range; use 0..{(total or 2**31) - 1}"
+                )
             return index
         return int(self.np_random.integers(total if total else 2**31))
 

@@ -129,7 +129,9 @@ def _reproducible(factory: Callable[[], gym.Env], indices: range, seed: int) -> 
                             "build problem i from (seed, i) alone, e.g. random.Random(f'{seed}-{i}')")
         without_index = [factory().reset(seed=seed)[1].get("index") for _ in range(2)]
         if without_index[0] != without_index[1]:
-            problems.append(f"reset(seed={seed}) without an index chose {without_index}; choose with self.np_random")
+            problems.append(
+                f"reset(seed={seed}) without an index chose {without_index}; choose with self.np_random"
+            )
             break
     return problems
 
@@ -169,8 +171,10 @@ def _oracle_scores_one(env: gym.Env, indices: range, seed: int) -> list[str]:
                 ended = terminated
                 break
         if not ended or reward != 1.0 or info.get("correct") is not True:
-            problems.append(f"problem {index}: the gold chain scored {reward} (terminated={ended}, "
-                            f"correct={info.get('correct')!r}); it must end with the answer call and score 1.0")
+            problems.append(
+                f"problem {index}: the gold chain scored {reward} (terminated={ended}, "
+                f"correct={info.get('correct')!r}); it must end with the answer call and score 1.0"
+            )
         else:
             problems += _missing(info, INFO_AT_END, "the last step")
         if problems:
@@ -180,7 +184,11 @@ def _oracle_scores_one(env: gym.Env, indices: range, seed: int) -> list[str]:
 
 def _missing(info: dict[str, Any], keys: tuple[str, ...], where: str) -> list[str]:
     absent = [k for k in keys if k not in info]
-    return [f"info at {where} lacks {', '.join(absent)} (rollouts, pairs and the leaderboard read them)"] if absent else []
+    return (
+        [f"info at {where} lacks {', '.join(absent)} (rollouts, pairs and the leaderboard read them)"]
+        if absent
+        else []
+    )
 
 
 def _hostile_replies(env: gym.Env, seed: int) -> list[str]:
@@ -200,7 +208,9 @@ def _bounded(env: gym.Env, seed: int, corpus: list[str]) -> list[str]:
         obs = env.step(reply)[0]
         seconds = time.perf_counter() - started
         if not isinstance(obs, str) or seconds > STEP_SECONDS:
-            problems.append(f"reply {_shown(reply)} took {seconds:.2f} s (limit {STEP_SECONDS} s) or gave no text")
+            problems.append(
+                f"reply {_shown(reply)} took {seconds:.2f} s (limit {STEP_SECONDS} s) or gave no text"
+            )
     return problems
 
 
@@ -220,11 +230,17 @@ def _refused(env: gym.Env, seed: int) -> list[str]:
             if not isinstance(obs, str) or reward != 0.0:
                 problems.append(f"reply {shown} must give a text observation and reward 0.0")
         elif not (isinstance(obs, str) and obs.startswith("Error:")) or reward != 0.0 or terminated:
-            problems.append(f"reply {shown} was not refused with an 'Error: ...' observation (got {_first_line(obs)!r})")
+            problems.append(
+                f"reply {shown} was not refused with an 'Error: ...' observation (got {_first_line(obs)!r})"
+            )
         elif info.get("invalid_calls") != 1 or info.get("call") is not None:
-            problems.append(f"reply {shown}: info must count it as an invalid call (invalid_calls=1, call=None)")
+            problems.append(
+                f"reply {shown}: info must count it as an invalid call (invalid_calls=1, call=None)"
+            )
         if seconds > STEP_SECONDS:
-            problems.append(f"reply {shown} took {seconds:.2f} s (limit {STEP_SECONDS} s); bound every parse and tool")
+            problems.append(
+                f"reply {shown} took {seconds:.2f} s (limit {STEP_SECONDS} s); bound every parse and tool"
+            )
     return problems
 
 

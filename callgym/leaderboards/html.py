@@ -78,32 +78,48 @@ def _json_for_script(data: Any) -> str:
 def _rankings(groups: list[tuple[str, list[RunRecord]]], keys: dict[int, str]) -> str:
     cards = [_table_card(i, label, ranked, keys) for i, (label, ranked) in enumerate(groups)]
     empty = '<p class="empty">No runs yet: <code>callgym bench</code> adds them.</p>'
-    return ('<section id="rankings"><h2>Rankings</h2><p class="hint">Runs are ranked only against runs of the same '
-            "benchmark (env and version, suite and version, env settings). Click a column header to sort; click a row "
-            f"to read that run's episodes.</p>{''.join(cards) or empty}</section>")
+    return (
+        '<section id="rankings"><h2>Rankings</h2><p class="hint">Runs are ranked only against runs of '
+        "the same benchmark (env and version, suite and version, env settings). Click a column header "
+        f"to sort; click a row to read that run's episodes.</p>{''.join(cards) or empty}</section>"
+    )
 
 
 def _table_card(index: int, label: str, ranked: list[RunRecord], keys: dict[int, str]) -> str:
     head = "".join(f'<th data-type="{kind}" scope="col"><button type="button">{escape(name)}</button></th>'
                    for name, kind in _HEADERS)
     rows = "".join(_table_row(position, run, keys[id(run)]) for position, run in enumerate(ranked, 1))
-    return (f'<div class="card"><h3>{escape(label)}</h3><div class="table-scroll">'
-            f'<table class="board" id="board-{index}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-            "</div></div>")
+    return (
+        f'<div class="card"><h3>{escape(label)}</h3><div class="table-scroll">'
+        f'<table class="board" id="board-{index}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+        "</div></div>"
+    )
 
 
 def _table_row(position: int, run: RunRecord, key: str) -> str:
     acc = run.metric("accuracy")
     value, low, high = (acc.value, acc.ci_low, acc.ci_high) if acc else (0.0, None, None)
-    bar = (f'<span class="acc"><span class="acc-bar"><span class="acc-ci" style="left:{100 * (low or 0):.1f}%;'
-           f'width:{100 * ((high or 0) - (low or 0)):.1f}%"></span><span class="acc-fill" style="width:{100 * value:.1f}%">'
-           f"</span></span><span>{escape(fmt_ci(value, low, high))}</span></span>")
-    n_text = f"{run.n}" + (f' <span class="muted" title="training problems excluded">−{run.excluded}</span>' if run.excluded else "")
+    bar = (
+        f'<span class="acc"><span class="acc-bar"><span class="acc-ci" style="left:{100 * (low or 0):.1f}%;'
+        f'width:{100 * ((high or 0) - (low or 0)):.1f}%"></span>'
+        f'<span class="acc-fill" style="width:{100 * value:.1f}%">'
+        f"</span></span><span>{escape(fmt_ci(value, low, high))}</span></span>"
+    )
+    n_text = f"{run.n}" + (
+        f' <span class="muted" title="training problems excluded">−{run.excluded}</span>'
+        if run.excluded
+        else ""
+    )
     tag = f'<span class="tag">{escape(run.tag)}</span>' if run.tag else ""
     cells = [
-        (position, str(position)), (run.display_name, f'<span class="model">{escape(run.display_name)}</span>'),
-        (run.model_size or 0, fmt_params(run.model_size)), (run.agent, escape(run.agent or "–")),
-        (run.backend, escape(run.backend or "–")), (run.tag, tag), (run.n, n_text), (value, bar),
+        (position, str(position)),
+        (run.display_name, f'<span class="model">{escape(run.display_name)}</span>'),
+        (run.model_size or 0, fmt_params(run.model_size)),
+        (run.agent, escape(run.agent or "–")),
+        (run.backend, escape(run.backend or "–")),
+        (run.tag, tag),
+        (run.n, n_text),
+        (value, bar),
         (run.value("valid_call_rate") or 0, fmt_pct(run.value("valid_call_rate"))),
         (run.value("mean_steps") or 0, fmt_num(run.value("mean_steps"))),
         (run.value("mean_tokens_out") or 0, fmt_num(run.value("mean_tokens_out"), 0)),
@@ -118,8 +134,14 @@ def _table_row(position: int, run: RunRecord, key: str) -> str:
 
 
 def _plots(runs: list[RunRecord], groups: list[tuple[str, list[RunRecord]]]) -> str:
-    figures = [_figure(f"Accuracy · {label}", plots.accuracy_bars([_estimate(r) for r in ranked], title=label),
-                       "accuracy") for label, ranked in groups]
+    figures = [
+        _figure(
+            f"Accuracy · {label}",
+            plots.accuracy_bars([_estimate(r) for r in ranked], title=label),
+            "accuracy",
+        )
+        for label, ranked in groups
+    ]
     figures.append(_before_after_figure(runs))
     figures.append(_size_figure(groups))
     figures += [_difficulty_figure(label, ranked) for label, ranked in groups]
@@ -130,7 +152,10 @@ def _plots(runs: list[RunRecord], groups: list[tuple[str, list[RunRecord]]]) -> 
 
 def _figure(caption: str, svg: str | None, kind: str, empty: str = "") -> str:
     inner = svg if svg else f'<p class="empty">{escape(empty)}</p>'
-    return f'<figure class="card plot" data-plot="{kind}"><figcaption>{escape(caption)}</figcaption>{inner}</figure>'
+    return (
+        f'<figure class="card plot" data-plot="{kind}"><figcaption>{escape(caption)}</figcaption>'
+        f"{inner}</figure>"
+    )
 
 
 def _estimate(run: RunRecord, difficulty: str = ALL, label: str | None = None) -> Estimate:
@@ -157,7 +182,9 @@ def _short_group(run: RunRecord) -> str:
 
 
 def _before_after_figure(runs: list[RunRecord]) -> str:
-    pairs = [Pair(b.lineage, _short_group(b), _estimate(b), _estimate(a)) for b, a in before_after_pairs(runs)]
+    pairs = [
+        Pair(b.lineage, _short_group(b), _estimate(b), _estimate(a)) for b, a in before_after_pairs(runs)
+    ]
     svg = plots.before_after(pairs, title="before and after") if pairs else None
     return _figure("Before → after (runs tagged before-X / after-X of one lineage)", svg, "before-after",
                    "No before/after pairs yet: tag runs before-dpo and after-dpo (same lineage).")
@@ -168,7 +195,9 @@ def _size_figure(groups: list[tuple[str, list[RunRecord]]]) -> str:
               for label, ranked in groups}
     series = {label: points for label, points in series.items() if points}
     svg = plots.size_scatter(series, title="accuracy against model size") if series else None
-    return _figure("Accuracy against model size", svg, "size", "No run records its model size (parameters) yet.")
+    return _figure(
+        "Accuracy against model size", svg, "size", "No run records its model size (parameters) yet."
+    )
 
 
 def _difficulty_figure(label: str, ranked: list[RunRecord]) -> str:
@@ -178,8 +207,12 @@ def _difficulty_figure(label: str, ranked: list[RunRecord]) -> str:
         points = [(d, _estimate(run, d)) for d in levels if run.metric("accuracy", d)]
         if points:
             series[f"{_short_name(run)} (run {run.id})" if run.id is not None else _short_name(run)] = points
-    svg = plots.difficulty_lines(series, levels, title=f"accuracy per difficulty, {label}") if series else None
-    return _figure(f"Accuracy per difficulty · {label}", svg, "difficulty", "This benchmark has no difficulty levels.")
+    svg = (
+        plots.difficulty_lines(series, levels, title=f"accuracy per difficulty, {label}") if series else None
+    )
+    return _figure(
+        f"Accuracy per difficulty · {label}", svg, "difficulty", "This benchmark has no difficulty levels."
+    )
 
 
 def _budget_figures(label: str, ranked: list[RunRecord]) -> list[str]:
@@ -191,8 +224,12 @@ def _budget_figures(label: str, ranked: list[RunRecord]) -> list[str]:
             lineages.setdefault(run.lineage or run.display_name, []).append(run)
     figures = []
     for lineage, runs in lineages.items():
-        runs = sorted(runs, key=lambda r: (r.created, r.id or 0))[-8:]  # the latest, as many as there are colours
-        series = {_series_name(run): [(k, _metric_estimate(run, row)) for k, row in run.budget_curve()] for run in runs}
+        # the latest, as many as there are colours
+        runs = sorted(runs, key=lambda r: (r.created, r.id or 0))[-8:]
+        series = {
+            _series_name(run): [(k, _metric_estimate(run, row)) for k, row in run.budget_curve()]
+            for run in runs
+        }
         dashed = frozenset(_series_name(r) for r in runs if r.tag.partition("-")[0] == "before")
         svg = plots.budget_lines(series, title=f"accuracy by step budget, {lineage}, {label}", dashed=dashed)
         figures.append(_figure(f"Accuracy by step budget · {lineage} · {label}", svg, "budget"))

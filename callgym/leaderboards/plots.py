@@ -45,7 +45,8 @@ def _clip(text: str, chars: int) -> str:
 
 def _tooltip(e: Estimate) -> str:
     extra = f" · {e.note}" if e.note else ""
-    return f"<title>{escape(e.label)}: {100 * e.value:.1f}% (95% CI {100 * e.low:.1f}–{100 * e.high:.1f}){extra}</title>"
+    interval = f"95% CI {100 * e.low:.1f}–{100 * e.high:.1f}"
+    return f"<title>{escape(e.label)}: {100 * e.value:.1f}% ({interval}){extra}</title>"
 
 
 def _x_axis(x0: float, x1: float, y_top: float, y_bottom: float) -> list[str]:
@@ -69,13 +70,17 @@ def _y_axis(x0: float, x1: float, y_top: float, y_bottom: float) -> list[str]:
 
 
 def _whisker_h(x_low: float, x_high: float, y: float, cap: float = 5) -> str:
-    return (f'<path class="whisker" d="M{x_low:.1f},{y:.1f}H{x_high:.1f}M{x_low:.1f},{y - cap:.1f}V{y + cap:.1f}'
-            f'M{x_high:.1f},{y - cap:.1f}V{y + cap:.1f}"/>')
+    return (
+        f'<path class="whisker" d="M{x_low:.1f},{y:.1f}H{x_high:.1f}M{x_low:.1f},{y - cap:.1f}V{y + cap:.1f}'
+        f'M{x_high:.1f},{y - cap:.1f}V{y + cap:.1f}"/>'
+    )
 
 
 def _whisker_v(x: float, y_low: float, y_high: float, cap: float = 4) -> str:
-    return (f'<path class="whisker" d="M{x:.1f},{y_low:.1f}V{y_high:.1f}M{x - cap:.1f},{y_low:.1f}H{x + cap:.1f}'
-            f'M{x - cap:.1f},{y_high:.1f}H{x + cap:.1f}"/>')
+    return (
+        f'<path class="whisker" d="M{x:.1f},{y_low:.1f}V{y_high:.1f}M{x - cap:.1f},{y_low:.1f}H{x + cap:.1f}'
+        f'M{x - cap:.1f},{y_high:.1f}H{x + cap:.1f}"/>'
+    )
 
 
 def accuracy_bars(estimates: list[Estimate], *, title: str) -> str:
@@ -109,7 +114,10 @@ class Pair:
 
 def before_after(pairs: list[Pair], *, title: str) -> str:
     """A dumbbell per pair: before (hollow) to after (filled), both with intervals, and Δ."""
-    widest = max((max(min(len(p.label), 34) * CHAR_PX, min(len(p.sublabel), 44) * SMALL_CHAR_PX) for p in pairs), default=20)
+    widest = max(
+        (max(min(len(p.label), 34) * CHAR_PX, min(len(p.sublabel), 44) * SMALL_CHAR_PX) for p in pairs),
+        default=20,
+    )
     x0, x1, row, top = min(260, widest + 14), WIDTH - 64, 44, 8
     bottom = top + row * len(pairs)
     body = _x_axis(x0, x1, top, bottom)
@@ -118,16 +126,28 @@ def before_after(pairs: list[Pair], *, title: str) -> str:
         y = top + i * row + row / 2
         gain = pair.after.value - pair.before.value
         body.append(_text(x0 - 8, y - 2, _clip(pair.label, 34), cls="label", anchor="end"))
-        body.append(_text(x0 - 8, y + 12, _clip(pair.sublabel, int((x0 - 14) / SMALL_CHAR_PX)), cls="tick", anchor="end"))
+        body.append(
+            _text(
+                x0 - 8, y + 12, _clip(pair.sublabel, int((x0 - 14) / SMALL_CHAR_PX)), cls="tick", anchor="end"
+            )
+        )
         for e, cls, dy in ((pair.before, "before", -6), (pair.after, "after", 6)):
-            body.append(f'<g class="mark {cls}">{_tooltip(e)}{_whisker_h(x0 + scale * e.low, x0 + scale * e.high, y + dy, 3)}'
-                        f'<circle class="point {cls}" cx="{x0 + scale * e.value:.1f}" cy="{y + dy:.1f}" r="5"/></g>')
+            body.append(
+                f'<g class="mark {cls}">{_tooltip(e)}'
+                f"{_whisker_h(x0 + scale * e.low, x0 + scale * e.high, y + dy, 3)}"
+                f'<circle class="point {cls}" cx="{x0 + scale * e.value:.1f}" cy="{y + dy:.1f}" r="5"/></g>'
+            )
         body.append(f'<line class="link" x1="{x0 + scale * pair.before.value:.1f}" y1="{y - 6:.1f}" '
                     f'x2="{x0 + scale * pair.after.value:.1f}" y2="{y + 6:.1f}"/>')
-        body.append(_text(x1 + 6, y + 4, f"{100 * gain:+.1f} pts", cls="value gain" if gain >= 0 else "value loss"))
-    legend = [f'<circle class="key before" cx="{x0 + 6}" cy="{bottom + 30}" r="5"/>',
-              _text(x0 + 16, bottom + 34, "before"),
-              f'<circle class="key after" cx="{x0 + 76}" cy="{bottom + 30}" r="5"/>', _text(x0 + 86, bottom + 34, "after")]
+        body.append(
+            _text(x1 + 6, y + 4, f"{100 * gain:+.1f} pts", cls="value gain" if gain >= 0 else "value loss")
+        )
+    legend = [
+        f'<circle class="key before" cx="{x0 + 6}" cy="{bottom + 30}" r="5"/>',
+        _text(x0 + 16, bottom + 34, "before"),
+        f'<circle class="key after" cx="{x0 + 76}" cy="{bottom + 30}" r="5"/>',
+        _text(x0 + 86, bottom + 34, "after"),
+    ]
     return _svg(bottom + 44, body + legend, title)
 
 
@@ -142,15 +162,19 @@ def size_scatter(series: dict[str, list[tuple[int, Estimate]]], *, title: str) -
         x = x0 + (x1 - x0) * (power - lo) / (hi - lo)
         body.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}"/>')
         body.append(_text(x, bottom + 16, _power_label(power), anchor="middle"))
-    body.append(_text((x0 + x1) / 2, bottom + 34, "parameters (log scale)", cls="axis-title", anchor="middle"))
+    body.append(
+        _text((x0 + x1) / 2, bottom + 34, "parameters (log scale)", cls="axis-title", anchor="middle")
+    )
     for s, points in enumerate(series.values()):
         colour = PALETTE[s % len(PALETTE)]
         offset = (s - (len(series) - 1) / 2) * 5  # nudge sets apart: one model often runs on several
         for size, e in points:
             x = x0 + (x1 - x0) * (math.log10(size) - lo) / (hi - lo) + offset
             y_of = lambda v: bottom - (bottom - top) * v  # noqa: E731 - local scale
-            body.append(f'<g class="mark">{_tooltip(e)}{_whisker_v(x, y_of(e.low), y_of(e.high))}'
-                        f'<circle class="point" cx="{x:.1f}" cy="{y_of(e.value):.1f}" r="5" fill="{colour}"/></g>')
+            body.append(
+                f'<g class="mark">{_tooltip(e)}{_whisker_v(x, y_of(e.low), y_of(e.high))}'
+                f'<circle class="point" cx="{x:.1f}" cy="{y_of(e.value):.1f}" r="5" fill="{colour}"/></g>'
+            )
     return _svg(bottom + 44 + 18 * len(series), body + _legend(list(series), x0, bottom + 54), title)
 
 
@@ -179,7 +203,9 @@ def _legend(names: list[str], x: float, y: float) -> list[str]:
     body = []
     for i, name in enumerate(names):
         colour = PALETTE[i % len(PALETTE)]
-        body.append(f'<rect x="{x:.1f}" y="{y + 18 * i - 9:.1f}" width="10" height="10" rx="2" fill="{colour}"/>')
+        body.append(
+            f'<rect x="{x:.1f}" y="{y + 18 * i - 9:.1f}" width="10" height="10" rx="2" fill="{colour}"/>'
+        )
         body.append(_text(x + 16, y + 18 * i, _clip(name, 90), cls="legend"))
     return body
 
@@ -191,7 +217,9 @@ def _power_label(power: int) -> str:
     return f"{10 ** power:g}"
 
 
-def budget_lines(series: dict[str, list[tuple[int, Estimate]]], *, title: str, dashed: frozenset[str] = frozenset()) -> str:
+def budget_lines(
+    series: dict[str, list[tuple[int, Estimate]]], *, title: str, dashed: frozenset[str] = frozenset()
+) -> str:
     """Accuracy against the step budget k (1 .. the longest curve): a line per run with its
     95% interval as a band; ``dashed`` names the runs drawn dashed (the "before" of a pair)."""
     longest = max((points[-1][0] for points in series.values() if points), default=1)
@@ -201,7 +229,15 @@ def budget_lines(series: dict[str, list[tuple[int, Estimate]]], *, title: str, d
     body = _y_axis(x0, x1, top, bottom)
     ticks = sorted({1, longest, *range(5, longest + 1, 5)})
     body += [_text(x_of(k), bottom + 16, str(k), anchor="middle") for k in ticks]
-    body.append(_text((x0 + x1) / 2, bottom + 34, "step budget k (accuracy within k steps)", cls="axis-title", anchor="middle"))
+    body.append(
+        _text(
+            (x0 + x1) / 2,
+            bottom + 34,
+            "step budget k (accuracy within k steps)",
+            cls="axis-title",
+            anchor="middle",
+        )
+    )
     for s, (name, points) in enumerate(series.items()):
         colour = PALETTE[s % len(PALETTE)]
         upper = "L".join(f"{x_of(k):.1f},{y_of(e.high):.1f}" for k, e in points)
@@ -249,9 +285,11 @@ def error_stacks(bars: list[ErrorBar], types: list[str], *, title: str) -> str:
                 continue
             width = (x1 - x0) * count / invalid
             share = f"{100 * count / invalid:.1f}% of invalid replies"
-            body.append(f'<g class="mark"><title>{escape(bar.label)} · {escape(name)}: {count} ({share})</title>'
-                        f'<rect class="segment" data-type="{escape(name)}" data-count="{count}" x="{x:.1f}" '
-                        f'y="{y + 5:.1f}" width="{width:.1f}" height="{row - 10:.1f}" fill="{colour[name]}"/></g>')
+            body.append(
+                f'<g class="mark"><title>{escape(bar.label)} · {escape(name)}: {count} ({share})</title>'
+                f'<rect class="segment" data-type="{escape(name)}" data-count="{count}" x="{x:.1f}" '
+                f'y="{y + 5:.1f}" width="{width:.1f}" height="{row - 10:.1f}" fill="{colour[name]}"/></g>'
+            )
             x += width
         rate = f" ({100 * invalid / bar.calls:.0f}% of replies)" if bar.calls else ""
         body.append(_text(x1 + 6, y + row / 2 + 4, f"{invalid}{rate}" if invalid else "no invalid replies",
@@ -259,6 +297,9 @@ def error_stacks(bars: list[ErrorBar], types: list[str], *, title: str) -> str:
     legend = []
     for j, name in enumerate(types):  # two columns of keys under the axis
         lx, ly = x0 + (j % 2) * 220, bottom + 40 + 18 * (j // 2)
-        legend.append(f'<rect class="key" x="{lx:.1f}" y="{ly - 9:.1f}" width="10" height="10" rx="2" fill="{colour[name]}"/>')
+        legend.append(
+            f'<rect class="key" x="{lx:.1f}" y="{ly - 9:.1f}" width="10" height="10" rx="2" '
+            f'fill="{colour[name]}"/>'
+        )
         legend.append(_text(lx + 16, ly, name, cls="legend"))
     return _svg(bottom + 40 + 18 * ((len(types) + 1) // 2), body + legend, title)

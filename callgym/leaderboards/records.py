@@ -106,8 +106,13 @@ class RunRecord:
 
     def budget_curve(self) -> list[tuple[int, MetricRow]]:
         """``(k, accuracy within k steps)`` for every stored step budget, k ascending."""
-        rows = [(int(m.name[len(BUDGET_METRIC):]), m) for m in self.metrics
-                if m.difficulty == ALL and m.name.startswith(BUDGET_METRIC) and m.name[len(BUDGET_METRIC):].isdigit()]
+        rows = [
+            (int(m.name[len(BUDGET_METRIC) :]), m)
+            for m in self.metrics
+            if m.difficulty == ALL
+            and m.name.startswith(BUDGET_METRIC)
+            and m.name[len(BUDGET_METRIC) :].isdigit()
+        ]
         return sorted(rows, key=lambda row: row[0])
 
     def error_counts(self) -> dict[str, int]:
@@ -130,7 +135,9 @@ class RunRecord:
     def group_label(self) -> str:
         parts = [f"{self.env_id} (env v{self.env_version})"]
         if self.suite:
-            parts.append(f"suite {self.suite} v{self.suite_version}" if self.suite_version else f"suite {self.suite}")
+            parts.append(
+                f"suite {self.suite} v{self.suite_version}" if self.suite_version else f"suite {self.suite}"
+            )
         if self.env_kwargs:
             parts.append(", ".join(f"{k}={v}" for k, v in sorted(self.env_kwargs.items())))
         return " · ".join(parts)
@@ -248,7 +255,9 @@ def _record(episodes: list[Episode], *, samples: int, **fields: Any) -> RunRecor
 def _outcome(e: Episode) -> Outcome:
     difficulty = None if e.difficulty is None else str(e.difficulty)
     valid = sum(bool(s.valid) for s in e.steps)
-    return Outcome(e.index, e.sample, bool(e.correct), difficulty, len(e.steps), valid, e.tokens_out, e.seconds)
+    return Outcome(
+        e.index, e.sample, bool(e.correct), difficulty, len(e.steps), valid, e.tokens_out, e.seconds
+    )
 
 
 def pick_samples(episodes: list[Episode], k: int) -> list[Episode]:

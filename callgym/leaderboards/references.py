@@ -40,7 +40,9 @@ def load_run(ref: str | Path, *, db: str | Path | None = None) -> RunEpisodes:
     """
     run = _load_run(str(ref), db)
     if not run.episodes:
-        raise DataError(f"{ref}: holds no episodes; pass a file or run that `callgym rollout` or `callgym bench` filled")
+        raise DataError(
+            f"{ref}: holds no episodes; pass a file or run that `callgym rollout` or `callgym bench` filled"
+        )
     return run
 
 
@@ -54,7 +56,8 @@ def _load_run(text: str, db: str | Path | None) -> RunEpisodes:
     if not _RUN_IDS.match(text):
         raise DataError(
             f"{text!r} is neither an episodes file, a folder of them nor a leaderboard run id; pass a "
-            "JSONL path, a `callgym bench --out` folder or ids such as 12 or 12,13 (see `callgym leaderboard show`)"
+            "JSONL path, a `callgym bench --out` folder or ids such as 12 or 12,13 "
+            "(see `callgym leaderboard show`)"
         )
     with Leaderboard(db, readonly=True) as board:
         runs = [board.get_run(int(run_id)) for run_id in text.split(",")]

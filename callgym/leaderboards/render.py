@@ -27,13 +27,21 @@ if TYPE_CHECKING:
 
 # "constant %": what always giving the most common gold answer scores on the same problems,
 # beside every accuracy so that a model collapsed to one label never reads as a gain
-_COLUMNS = ("#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "constant %", "valid calls %",
-            "steps", "tokens", "s/ep", "run", "date")
-_TERMINAL_COLUMNS = ("#", "model", "agent", "backend", "tag", "n", "accuracy %", "constant %", "valid calls %",
-                     "steps", "tokens", "s/ep", "run")
-_SHORT = {"accuracy %": "acc %", "constant %": "const %", "valid calls %": "valid %", "tokens": "tok", "run": "id"}
-_NUMERIC = frozenset(("#", "params", "n", "accuracy %", "constant %", "valid calls %", "steps", "tokens", "s/ep",
-                      "run"))
+_COLUMNS = (
+    "#", "model", "params", "agent", "backend", "tag", "n", "accuracy %", "constant %", "valid calls %",
+    "steps", "tokens", "s/ep", "run", "date",
+)
+_TERMINAL_COLUMNS = tuple(c for c in _COLUMNS if c not in ("params", "date"))  # a terminal is narrow
+_SHORT = {
+    "accuracy %": "acc %",
+    "constant %": "const %",
+    "valid calls %": "valid %",
+    "tokens": "tok",
+    "run": "id",
+}
+_NUMERIC = frozenset(
+    ("#", "params", "n", "accuracy %", "constant %", "valid calls %", "steps", "tokens", "s/ep", "run")
+)
 
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:
@@ -70,12 +78,21 @@ def run_cells(position: int, run: RunRecord) -> list[str]:
     """One run's cells, in :data:`_COLUMNS` order (shared by the terminal and Markdown)."""
     acc = run.metric("accuracy")
     return [
-        str(position), run.display_name, fmt_params(run.model_size), run.agent or "–", run.backend or "–",
-        run.tag or "–", str(run.n) + (f" (−{run.excluded})" if run.excluded else ""),
+        str(position),
+        run.display_name,
+        fmt_params(run.model_size),
+        run.agent or "–",
+        run.backend or "–",
+        run.tag or "–",
+        str(run.n) + (f" (−{run.excluded})" if run.excluded else ""),
         fmt_ci(acc.value if acc else None, acc.ci_low if acc else None, acc.ci_high if acc else None),
-        fmt_pct(run.value("constant_accuracy")), fmt_pct(run.value("valid_call_rate")), fmt_num(run.value("mean_steps")),
-        fmt_num(run.value("mean_tokens_out"), 0), fmt_num(run.value("seconds_per_episode"), 2),
-        str(run.id if run.id is not None else "–"), run.created[:10],
+        fmt_pct(run.value("constant_accuracy")),
+        fmt_pct(run.value("valid_call_rate")),
+        fmt_num(run.value("mean_steps")),
+        fmt_num(run.value("mean_tokens_out"), 0),
+        fmt_num(run.value("seconds_per_episode"), 2),
+        str(run.id if run.id is not None else "–"),
+        run.created[:10],
     ]
 
 
@@ -93,7 +110,9 @@ def leaderboard_table(runs: Iterable[RunRecord], *, title: str = "callgym leader
         rows = [dict(zip(_COLUMNS, run_cells(position, run))) for position, run in enumerate(ranked, 1)]
         # Columns that say nothing for this set (no tags, say) give their width to the rest.
         columns = [c for c in _TERMINAL_COLUMNS if any(row[c] != "–" for row in rows)]
-        table = Table(title=label, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+        table = Table(
+            title=label, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
+        )
         for name in columns:
             table.add_column(_SHORT.get(name, name), justify="right" if name in _NUMERIC else "left",
                              style="cyan" if name == "accuracy %" else None, no_wrap=name != "model",
@@ -101,7 +120,9 @@ def leaderboard_table(runs: Iterable[RunRecord], *, title: str = "callgym leader
         for row in rows:
             table.add_row(*(row[name] for name in columns))
         tables.append(table)
-    tables.append(Text("accuracy: 95% Wilson interval as ± · n (−k): k training problems excluded", style="dim"))
+    tables.append(
+        Text("accuracy: 95% Wilson interval as ± · n (−k): k training problems excluded", style="dim")
+    )
     return Group(*tables)
 
 
@@ -115,8 +136,15 @@ def metrics_table(report: MetricsReport, *, title: str = "benchmark") -> Table:
     for g in report.groups:
         top = "–" if g.top_answer is None else f"{g.top_answer[:12]} {fmt_pct(g.top_answer_share, 0)}%"
         table.add_row(
-            g.env_id, g.difficulty, str(g.n), fmt_ci(g.accuracy, g.ci_low, g.ci_high), fmt_pct(g.valid_call_rate),
-            fmt_num(g.mean_steps), fmt_num(g.mean_tokens_out, 0), fmt_num(g.seconds_per_episode, 2), top,
+            g.env_id,
+            g.difficulty,
+            str(g.n),
+            fmt_ci(g.accuracy, g.ci_low, g.ci_high),
+            fmt_pct(g.valid_call_rate),
+            fmt_num(g.mean_steps),
+            fmt_num(g.mean_tokens_out, 0),
+            fmt_num(g.seconds_per_episode, 2),
+            top,
             style="bold" if g.difficulty == "all" else "dim",
         )
     return table
@@ -166,8 +194,13 @@ def _per_run_table(runs: list[RunRecord], title: str, caption: str, columns: lis
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
     tagged = any(run.tag for run in runs)
     for name in ("env", "model", *(["tag"] if tagged else []), *columns):
-        table.add_column(name, justify="left" if name in ("env", "model", "tag") else "right", no_wrap=name != "model",
-                         min_width=10 if name == "model" else None, overflow="fold")
+        table.add_column(
+            name,
+            justify="left" if name in ("env", "model", "tag") else "right",
+            no_wrap=name != "model",
+            min_width=10 if name == "model" else None,
+            overflow="fold",
+        )
     for run in runs:
         label = [run.env_id.rpartition("/")[2], run.display_name, *([run.tag or "–"] if tagged else [])]
         table.add_row(*label, *cells(run))
@@ -186,8 +219,13 @@ def error_table(runs: Iterable[RunRecord], *, title: str = "invalid replies by e
     """Counts and shares of each error type, one row per run (``callgym bench``, ``leaderboard show``)."""
     runs = list(runs)
     types = error_types_of(runs)
-    return _per_run_table(runs, title, "count (% of replies; per type: % of invalid ones)", ["invalid", *types],
-                          lambda run: error_cells(run, types))
+    return _per_run_table(
+        runs,
+        title,
+        "count (% of replies; per type: % of invalid ones)",
+        ["invalid", *types],
+        lambda run: error_cells(run, types),
+    )
 
 
 def difficulty_table(runs: Iterable[RunRecord], *, title: str = "accuracy % by difficulty (95% CI)") -> Table:
@@ -201,10 +239,16 @@ def difficulty_table(runs: Iterable[RunRecord], *, title: str = "accuracy % by d
     for run in runs:
         for level in ["all", *run.difficulties()]:
             acc = run.metric("accuracy", level)
-            table.add_row(run.env_id.rpartition("/")[2], run.display_name, level, fmt_num(run.value("n", level), 0),
-                          fmt_ci(acc.value, acc.ci_low, acc.ci_high) if acc else "–",
-                          fmt_pct(run.value("constant_accuracy", level)), tool_cell(run, level),
-                          style="bold" if level == "all" else None)
+            table.add_row(
+                run.env_id.rpartition("/")[2],
+                run.display_name,
+                level,
+                fmt_num(run.value("n", level), 0),
+                fmt_ci(acc.value, acc.ci_low, acc.ci_high) if acc else "–",
+                fmt_pct(run.value("constant_accuracy", level)),
+                tool_cell(run, level),
+                style="bold" if level == "all" else None,
+            )
     return table
 
 
@@ -238,7 +282,9 @@ def comparison_table(comparison: Comparison) -> Table:
 
 
 def _comparison_cells(row: PairedResult) -> list[str]:
-    env = row.env_id + (f" ({', '.join(f'{k}={v}' for k, v in sorted(row.env_kwargs.items()))})" if row.env_kwargs else "")
+    env = row.env_id + (
+        f" ({', '.join(f'{k}={v}' for k, v in sorted(row.env_kwargs.items()))})" if row.env_kwargs else ""
+    )
     return [
         env, str(row.n), fmt_pct(row.acc_a), fmt_pct(row.acc_b), fmt_pct(row.constant),
         f"{100 * row.difference:+.1f}", str(row.b), str(row.c),
@@ -260,7 +306,12 @@ def leaderboard_markdown(runs: Iterable[RunRecord]) -> str:
              "Accuracy in percent with the 95% Wilson interval as ± half-width; "
              "n (−k): k training problems excluded.", ""]
     for label, ranked in group_runs(runs):
-        lines += [f"## {md_text(label)}", "", _md_row(_COLUMNS), _md_row(["---:" if c in _NUMERIC else "---" for c in _COLUMNS])]
+        lines += [
+            f"## {md_text(label)}",
+            "",
+            _md_row(_COLUMNS),
+            _md_row(["---:" if c in _NUMERIC else "---" for c in _COLUMNS]),
+        ]
         lines += [_md_row(run_cells(position, run)) for position, run in enumerate(ranked, 1)]
         lines.append("")
         lines += _budget_markdown(ranked) + _errors_markdown(ranked)
@@ -272,9 +323,17 @@ def _budget_markdown(runs: list[RunRecord]) -> list[str]:
     if not budgets:
         return []
     head = ["model", "tag", *(f"acc % @{k} steps" for k in budgets)]
-    rows = [_md_row([run.display_name, run.tag or "–", *(budget_cell(run, k) for k in budgets)]) for run in runs]
-    return ["Accuracy within k steps (95% CI):", "", _md_row(head), _md_row(["---"] * 2 + ["---:"] * len(budgets)),
-            *rows, ""]
+    rows = [
+        _md_row([run.display_name, run.tag or "–", *(budget_cell(run, k) for k in budgets)]) for run in runs
+    ]
+    return [
+        "Accuracy within k steps (95% CI):",
+        "",
+        _md_row(head),
+        _md_row(["---"] * 2 + ["---:"] * len(budgets)),
+        *rows,
+        "",
+    ]
 
 
 def _errors_markdown(runs: list[RunRecord]) -> list[str]:
@@ -289,7 +348,10 @@ def _errors_markdown(runs: list[RunRecord]) -> list[str]:
 
 def comparison_markdown(comparison: Comparison) -> str:
     """A paired comparison as a Markdown table."""
-    head = ["env", "paired n", "acc A %", "acc B %", "constant %", "Δ (B−A) pts", "b", "c", "McNemar p", "unpaired A/B"]
+    head = [
+        "env", "paired n", "acc A %", "acc B %", "constant %", "Δ (B−A) pts", "b", "c", "McNemar p",
+        "unpaired A/B",
+    ]
     rows = [*comparison.rows, *([comparison.total] if comparison.total else [])]
     lines = [f"A = {md_text(comparison.label_a)}; B = {md_text(comparison.label_b)}.", "", _md_row(head),
              _md_row(["---"] * len(head))]
@@ -322,12 +384,20 @@ def leaderboard_data(runs: Iterable[RunRecord], *, samples: bool = False) -> dic
     """The leaderboard as plain data: comparable groups of ranked runs, and before/after pairs."""
     runs = list(runs)
     groups = [
-        {"label": label, "runs": [{"rank": i, **run.to_dict(samples=samples)} for i, run in enumerate(ranked, 1)]}
+        {
+            "label": label,
+            "runs": [{"rank": i, **run.to_dict(samples=samples)} for i, run in enumerate(ranked, 1)],
+        }
         for label, ranked in group_runs(runs)
     ]
     pairs = [{"before": b.id, "after": a.id, "group": b.group_label, "lineage": b.lineage, "tag": a.tag}
              for b, a in before_after_pairs(runs)]
-    return {"generated": now_iso(), "callgym_version": callgym.__version__, "groups": groups, "before_after": pairs}
+    return {
+        "generated": now_iso(),
+        "callgym_version": callgym.__version__,
+        "groups": groups,
+        "before_after": pairs,
+    }
 
 
 def leaderboard_json(runs: Iterable[RunRecord]) -> str:

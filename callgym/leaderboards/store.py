@@ -84,7 +84,8 @@ CREATE TABLE samples (
 
 _RUN_COLUMNS = (
     "suite", "suite_version", "env_id", "env_version", "env_kwargs", "model", "model_size", "lineage",
-    "backend", "agent", "sampling", "seed", "n", "problems", "excluded", "package_version", "created", "tag", "notes",
+    "backend", "agent", "sampling", "seed", "n", "problems", "excluded", "package_version", "created", "tag",
+    "notes",
 )
 
 
@@ -114,9 +115,13 @@ class Leaderboard:
         self.path = Path(path).expanduser() if path is not None else default_db_path()
         self.readonly = readonly
         if not self.path.exists() and readonly:
-            raise DataError(f"{self.path}: no leaderboard here yet; run `callgym bench` first or pass --db PATH")
+            raise DataError(
+                f"{self.path}: no leaderboard here yet; run `callgym bench` first or pass --db PATH"
+            )
         if self.path.is_dir():
-            raise DataError(f"{self.path} is a directory; pass --db a file path such as {self.path / DB_NAME}")
+            raise DataError(
+                f"{self.path} is a directory; pass --db a file path such as {self.path / DB_NAME}"
+            )
         if self.path.exists() and not self.path.is_file():  # a FIFO would block the open forever
             raise DataError(f"{self.path} is not a regular file; pass --db a SQLite file path")
         try:
@@ -201,8 +206,10 @@ class Leaderboard:
         if meta.get("application") != APPLICATION:
             raise DataError(self._not_ours("its meta table does not name callgym"))
         if not str(meta.get("schema_version", "")).isdigit():
-            raise DataError(f"{self.path}: schema_version {meta.get('schema_version')!r} is not a number: the file is "
-                            "damaged; restore it from a backup or pass --db another file")
+            raise DataError(
+                f"{self.path}: schema_version {meta.get('schema_version')!r} is not a number: the file is "
+                "damaged; restore it from a backup or pass --db another file"
+            )
         if int(meta["schema_version"]) > SCHEMA_VERSION:
             raise DataError(
                 f"{self.path}: leaderboard schema v{meta['schema_version']} is newer than this callgym "
@@ -210,7 +217,11 @@ class Leaderboard:
             )
 
     def _cannot(self, error: sqlite3.OperationalError) -> str:
-        hint = "another process held the write lock longer than the timeout; retry" if "locked" in str(error) else "check the path"
+        hint = (
+            "another process held the write lock longer than the timeout; retry"
+            if "locked" in str(error)
+            else "check the path"
+        )
         return f"{self.path}: SQLite cannot use it ({error}); {hint}"
 
     def _not_ours(self, why: str) -> str:
@@ -280,7 +291,12 @@ class Leaderboard:
     # ------------------------------------------------------------------ reading
 
     def runs(
-        self, *, env_id: str | None = None, model: str | None = None, tag: str | None = None, samples: bool = False
+        self,
+        *,
+        env_id: str | None = None,
+        model: str | None = None,
+        tag: str | None = None,
+        samples: bool = False,
     ) -> list[RunRecord]:
         """Runs with their metrics (oldest first), optionally filtered; ``samples`` loads transcripts."""
         where, params = [], []
@@ -289,7 +305,9 @@ class Leaderboard:
                 where.append(f"runs.{column} = ?")
                 params.append(value)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        runs = self._readable(_run_from_row, self._conn.execute(f"SELECT * FROM runs {clause} ORDER BY id", params))
+        runs = self._readable(
+            _run_from_row, self._conn.execute(f"SELECT * FROM runs {clause} ORDER BY id", params)
+        )
         runs = self._attach_metrics(runs, clause, params)
         if samples:
             for run in runs:
@@ -306,39 +324,53 @@ class Leaderboard:
         except DataError as e:
             raise DataError(f"{self.path}: {e}; repair that row or pass --db another file") from None
         if not self._attach_metrics([run], "WHERE runs.id = ?", (run_id,)):
-            raise DataError(f"{self.path}: run {run_id} has damaged metrics; repair them or pass --db another file")
+            raise DataError(
+                f"{self.path}: run {run_id} has damaged metrics; repair them or pass --db another file"
+            )
         if samples:
             run.samples = self.samples(run_id)
         return run
 
     def samples(self, run_id: int) -> list[dict[str, Any]]:
         """The full transcripts kept for a run (Episode dicts)."""
-        rows = self._conn.execute("SELECT run_id, position, episode FROM samples WHERE run_id = ? ORDER BY position", (run_id,))
+        rows = self._conn.execute(
+            "SELECT run_id, position, episode FROM samples WHERE run_id = ? ORDER BY position", (run_id,)
+        )
         return self._readable(_sample_from_row, rows)
 
     def outcomes(self, run_id: int) -> list[Episode]:
         """Every episode of a run as a light Episode (no transcript): enough to pair runs."""
         run = self.get_run(run_id)
-        rows = list(self._conn.execute("SELECT * FROM outcomes WHERE run_id = ? ORDER BY idx, sample", (run_id,)))
+        rows = list(
+            self._conn.execute("SELECT * FROM outcomes WHERE run_id = ? ORDER BY idx, sample", (run_id,))
+        )
         for row in rows:
             if not (_is_int(row["idx"]) and _is_int(row["sample"]) and row["correct"] in (0, 1)):
-                raise DataError(f"{self.path}: run {run_id} holds a damaged outcome (idx {row['idx']!r}, correct "
-                                f"{row['correct']!r}); repair that row or pass --db another file")
+                raise DataError(
+                    f"{self.path}: run {run_id} holds a damaged outcome (idx {row['idx']!r}, correct "
+                    f"{row['correct']!r}); repair that row or pass --db another file"
+                )
         return [
-            Episode(env_id=run.env_id, index=row["idx"], sample=row["sample"], env_kwargs=dict(run.env_kwargs),
-                    seed=run.seed, agent=run.agent, model=run.model, backend=run.backend,
-                    difficulty=row["difficulty"], correct=bool(row["correct"]), reward=float(row["correct"]),
-                    tokens_out=row["tokens_out"], seconds=row["seconds"], version=run.version)
+            Episode(
+                env_id=run.env_id, index=row["idx"], sample=row["sample"], env_kwargs=dict(run.env_kwargs),
+                seed=run.seed, agent=run.agent, model=run.model, backend=run.backend,
+                difficulty=row["difficulty"], correct=bool(row["correct"]), reward=float(row["correct"]),
+                tokens_out=row["tokens_out"], seconds=row["seconds"], version=run.version,
+            )
             for row in rows
         ]
 
     def count(self, table: str = "runs") -> int:
         """Rows in one of the store's tables."""
         if table not in ("runs", "metrics", "outcomes", "samples"):
-            raise DataError(f"table {table!r} is not a leaderboard table; use runs, metrics, outcomes or samples")
+            raise DataError(
+                f"table {table!r} is not a leaderboard table; use runs, metrics, outcomes or samples"
+            )
         return int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
-    def _attach_metrics(self, runs: list[RunRecord], where: str = "", params: Iterable[Any] = ()) -> list[RunRecord]:
+    def _attach_metrics(
+        self, runs: list[RunRecord], where: str = "", params: Iterable[Any] = ()
+    ) -> list[RunRecord]:
         """Fill ``runs`` with their metrics, selected by the same filter that chose the runs;
         return the runs whose metrics are all readable (the others are skipped with a warning)."""
         by_id = {run.id: run for run in runs}
@@ -371,12 +403,25 @@ class Leaderboard:
 
 def _run_values(run: RunRecord) -> tuple[Any, ...]:
     data = {
-        "suite": run.suite, "suite_version": str(run.suite_version), "env_id": run.env_id,
-        "env_version": run.env_version, "env_kwargs": json.dumps(run.env_kwargs, sort_keys=True, default=str),
-        "model": run.model, "model_size": run.model_size, "lineage": run.lineage, "backend": run.backend,
-        "agent": run.agent, "sampling": json.dumps(run.sampling, sort_keys=True, default=str), "seed": run.seed,
-        "n": run.n, "problems": run.problems, "excluded": run.excluded, "package_version": run.version,
-        "created": run.created, "tag": run.tag, "notes": run.notes,
+        "suite": run.suite,
+        "suite_version": str(run.suite_version),
+        "env_id": run.env_id,
+        "env_version": run.env_version,
+        "env_kwargs": json.dumps(run.env_kwargs, sort_keys=True, default=str),
+        "model": run.model,
+        "model_size": run.model_size,
+        "lineage": run.lineage,
+        "backend": run.backend,
+        "agent": run.agent,
+        "sampling": json.dumps(run.sampling, sort_keys=True, default=str),
+        "seed": run.seed,
+        "n": run.n,
+        "problems": run.problems,
+        "excluded": run.excluded,
+        "package_version": run.version,
+        "created": run.created,
+        "tag": run.tag,
+        "notes": run.notes,
     }
     # SQLite stores UTF-8, which a lone surrogate (say from a non-UTF-8 --tag) cannot enter.
     return tuple(without_surrogates(data[column]) for column in _RUN_COLUMNS)
@@ -414,10 +459,11 @@ def _run_from_row(row: sqlite3.Row) -> RunRecord:
     check_fields(RunRecord, {**data, "version": data["package_version"]}, label="column ")
     return RunRecord(
         id=data["id"], env_id=data["env_id"], env_version=data["env_version"], env_kwargs=data["env_kwargs"],
-        suite=data["suite"], suite_version=data["suite_version"], model=data["model"], model_size=data["model_size"],
-        lineage=data["lineage"], backend=data["backend"], agent=data["agent"], sampling=data["sampling"],
-        seed=data["seed"], n=data["n"], problems=data["problems"], excluded=data["excluded"],
-        version=data["package_version"], created=data["created"], tag=data["tag"], notes=data["notes"],
+        suite=data["suite"], suite_version=data["suite_version"], model=data["model"],
+        model_size=data["model_size"], lineage=data["lineage"], backend=data["backend"], agent=data["agent"],
+        sampling=data["sampling"], seed=data["seed"], n=data["n"], problems=data["problems"],
+        excluded=data["excluded"], version=data["package_version"], created=data["created"], tag=data["tag"],
+        notes=data["notes"],
     )
 
 

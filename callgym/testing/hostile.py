@@ -78,7 +78,9 @@ _STRUCTURES: dict[str, Shape] = {
     "json many calls": _repeat('{"name": "Sum", "arguments": {"a": 1, "b": 2}} '),
     "json huge integer": _around('{"name": "Sum", "arguments": {"a": ', "9", ', "b": 1}}'),
     "json string arguments": _around('{"name": "Sum", "arguments": "{\\"a\\": \\"', "x", '\\"}"}'),
-    "json in a code fence": _around('```json\n{"name": "Reasoning", "arguments": {"thought": "', "(", '"}}\n```'),
+    "json in a code fence": _around(
+        '```json\n{"name": "Reasoning", "arguments": {"thought": "', "(", '"}}\n```'
+    ),
     "tool_calls nesting": _around('{"tool_calls": [', '{"function": ', "]}"),
 }
 

@@ -88,9 +88,13 @@ class ProgressCallback(TrainerCallback):
             redirect_stdout=bars_take_prints(), redirect_stderr=bars_take_prints(),
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.phase, total=state.max_steps, completed=state.global_step, stats="")
+        self._task = self._progress.add_task(
+            self.phase, total=state.max_steps, completed=state.global_step, stats=""
+        )
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         if self._progress is not None and logs:
             stats = "  ".join(f"{short} {_fmt(logs[key])}" for key, short in SHOWN[:3] if key in logs)
             self._progress.update(self._task, stats=stats)

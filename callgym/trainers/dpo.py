@@ -72,7 +72,11 @@ def train_dpo(config: DPOConfig) -> Path:
 
 
 def _dpo(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any, seconds: dict[str, float]) -> tuple:
-    """Prepare and run DPO, save the model into ``output_dir``: (trainer, dataset, train output, checkpoint)."""
+    """Prepare and run DPO, save the model into ``output_dir``.
+
+    Returns:
+        (trainer, dataset, train output, checkpoint).
+    """
     out = Path(config.output_dir)
     with _timed(seconds, "dpo_prepare"):  # token masks, tokenization, reference log-probs
         trainer, dataset = _dpo_trainer(config, model_path, tokenizer, pairs)

@@ -141,9 +141,9 @@ class DPOConfig:
     packing: bool = field(
         default=True,
         metadata={
-            "help": "Pack each batch (SFT and DPO) as a prefix tree, every distinct prefix computed once, and "
-            "compute reference log-probs once per unique chain; same log-probs, loss and gradients as TRL's "
-            "padded rows up to float rounding. false: TRL's padded rows."
+            "help": "Pack each batch (SFT and DPO) as a prefix tree, every distinct prefix computed once, "
+            "and compute reference log-probs once per unique chain; same log-probs, loss and gradients as "
+            "TRL's padded rows up to float rounding. false: TRL's padded rows."
         },
     )
     precompute_ref_log_probs: bool = field(

@@ -67,7 +67,9 @@ def tree_tensors(tree: PrefixTree, length: int) -> dict[str, torch.Tensor]:
     }
 
 
-def pack_rows(input_ids: torch.Tensor, lengths: torch.Tensor, counted: torch.Tensor) -> dict[str, torch.Tensor]:
+def pack_rows(
+    input_ids: torch.Tensor, lengths: torch.Tensor, counted: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """Pack padded rows (``lengths`` real tokens each; ``counted`` 0/1 per token) as a tree."""
     rows = [ids[:n].tolist() for ids, n in zip(input_ids, lengths.tolist(), strict=True)]
     flags = [mask[:n].tolist() for mask, n in zip(counted, lengths.tolist(), strict=True)]

@@ -260,7 +260,9 @@ def to_chain(ep: Episode) -> Chain | None:
         return None
     last = max(i for i, m in enumerate(messages) if m["role"] == "assistant")
     kinds = dict.fromkeys(t for t in map(error_type_of, ep.steps) if t is not None)
-    return Chain(messages[:first], messages[first : last + 1], ep.agent, ep.model, ep.sample, _reason(ep), tuple(kinds))
+    return Chain(
+        messages[:first], messages[first : last + 1], ep.agent, ep.model, ep.sample, _reason(ep), tuple(kinds)
+    )
 
 
 def _message(m: dict[str, Any]) -> Message:

@@ -53,7 +53,9 @@ def precompute_unique_ref_logps(trainer: Any, dataset: Dataset, name: str, batch
     return concatenate_datasets([dataset, Dataset.from_file(cache_file)], axis=1)
 
 
-def unique_rows(collator: DataCollatorForMaskedPreference, dataset: Dataset) -> tuple[list[Row], list[tuple[int, int]]]:
+def unique_rows(
+    collator: DataCollatorForMaskedPreference, dataset: Dataset
+) -> tuple[list[Row], list[tuple[int, int]]]:
     """The distinct (ids, completion mask) rows of the dataset, and each pair's two row numbers."""
     seen: dict[Row, int] = {}
     pairs: list[tuple[int, int]] = []

@@ -17,9 +17,11 @@ TIMINGS = ("seconds", "timestamp")
 
 
 def _rollout(out: Path, batch_size: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "callgym.cli", "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=train",
-            "--agent", "random", "--seed", "3", "--n", "150", "--samples", "2", "--batch-size", str(batch_size),
-            "--out", str(out), "--quiet", *extra]
+    return [
+        sys.executable, "-m", "callgym.cli", "rollout", "--env", "callgym/FOL-v0", "--env-arg", "split=train",
+        "--agent", "random", "--seed", "3", "--n", "150", "--samples", "2", "--batch-size", str(batch_size),
+        "--out", str(out), "--quiet", *extra,
+    ]
 
 
 def _without_timings(path: Path) -> list[dict]:
@@ -41,7 +43,9 @@ def test_kill_9_then_resume_writes_the_uninterrupted_file(tmp_path):
     subprocess.run(_rollout(full, 16), env=env, check=True, capture_output=True, timeout=600)
     assert _lines(full) == 300
 
-    victim = subprocess.Popen(_rollout(cut, 16), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(
+        _rollout(cut, 16), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 300
     while _lines(cut) < 60 and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

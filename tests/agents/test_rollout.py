@@ -41,7 +41,10 @@ def test_oracle_solves_every_problem_and_records_everything(tmp_path):
     ep = episodes[0]
     assert ep.agent == "oracle" and ep.terminated and not ep.truncated and ep.invalid_calls == 0
     assert [s.call for s in ep.steps] == [f"Sum(a={ep.index}, b=1)", f"Answer({ep.index + 1})"]
-    assert ep.messages[0]["role"] == "system" and ep.messages[-2] == {"role": "assistant", "content": ep.steps[-1].action}
+    assert ep.messages[0]["role"] == "system" and ep.messages[-2] == {
+        "role": "assistant",
+        "content": ep.steps[-1].action,
+    }
 
 
 def test_the_oracle_plays_its_gold_chain_after_bootstrap_calls():
@@ -60,7 +63,9 @@ def test_episodes_advance_together_in_batches():
 def test_samples_and_resume_neither_lose_nor_repeat(tmp_path):
     out = tmp_path / "e.jsonl"
     first = rollout(TOY_ENV, {}, RandomAgent(seed=1), range(5), samples=2, out=out, progress=False)
-    again = rollout(TOY_ENV, {}, RandomAgent(seed=1), range(8), samples=2, out=out, resume=True, progress=False)
+    again = rollout(
+        TOY_ENV, {}, RandomAgent(seed=1), range(8), samples=2, out=out, resume=True, progress=False
+    )
     assert len(first.episodes) == 10 and again.skipped == 10 and len(again.episodes) == 6
     keys = [(e.index, e.sample) for e in read_episodes(out)]
     assert sorted(keys) == [(i, k) for i in range(8) for k in range(2)]
@@ -142,7 +147,9 @@ def test_streaming_agents_get_each_next_turn_as_soon_as_its_reply_is_in(tmp_path
     out = tmp_path / "e.jsonl"
     result = rollout(TOY_ENV, {}, agent, range(9), samples=2, batch_size=4, out=out, progress=False)
     assert result.accuracy == 1.0 and agent.most_in_flight == 4 and not agent.waiting
-    assert sorted((e.index, e.sample) for e in read_episodes(out)) == [(i, k) for i in range(9) for k in range(2)]
+    assert sorted((e.index, e.sample) for e in read_episodes(out)) == [
+        (i, k) for i in range(9) for k in range(2)
+    ]
 
 
 def test_a_failing_streaming_agent_cancels_what_is_in_flight():

@@ -1,4 +1,7 @@
-"""Paired before/after comparison with the exact McNemar test (references: tests/leaderboards/test_references.py)."""
+"""Paired before/after comparison with the exact McNemar test.
+
+Runs named by path or leaderboard id: tests/leaderboards/test_references.py.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +66,9 @@ def test_a_problem_twice_in_one_run_is_an_error() -> None:
 
 def test_the_constant_answer_baseline_sits_beside_both_accuracies() -> None:
     golds = ["True", "True", "False", "Unknown"]
-    before = [Episode(env_id=FOL, index=i, gold=g, answer="True", correct=g == "True") for i, g in enumerate(golds)]
+    before = [
+        Episode(env_id=FOL, index=i, gold=g, answer="True", correct=g == "True") for i, g in enumerate(golds)
+    ]
     after = [Episode(env_id=FOL, index=i, gold=g, correct=True) for i, g in enumerate(golds)]
     (row,) = compare(before, after).rows
     assert row.acc_a == row.constant == 0.5  # "always True" is all the before run does

@@ -118,10 +118,15 @@ def test_parity_with_bench_for_a_seeded_agent(tmp_path) -> None:
     n = 6
     results = _evaluate("agent=random", n)
     bench = _bench(tmp_path, _suite_envs(n), "--agent", "random")
-    for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
+    for task, env_id in (
+        ("callgym_fol_agent", "callgym/FOL-v0"),
+        ("callgym_gsm8k_agent", "callgym/GSM8K-v0"),
+    ):
         episodes = bench[env_id]
         assert len(episodes) == n
-        assert results["results"][task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)
+        assert results["results"][task]["accuracy,none"] == pytest.approx(
+            sum(e.correct for e in episodes) / n
+        )
         answers = _answers(results["samples"][task])
         assert answers == {e.index: final_answer_call(e) for e in episodes}
     assert len(set(answers.values())) > 1  # distinct random episodes, not one answer everywhere
@@ -154,7 +159,9 @@ def test_episodes_are_kept_and_a_rerun_resumes(tmp_path) -> None:
 
 
 def test_settings_come_from_model_args_and_gen_kwargs() -> None:
-    lm = CallgymLM.create_from_arg_string("agent=oracle", {"batch_size": 1, "device": "cpu", "max_batch_size": None})
+    lm = CallgymLM.create_from_arg_string(
+        "agent=oracle", {"batch_size": 1, "device": "cpu", "max_batch_size": None}
+    )
     assert lm.batch_size == 32  # lm-eval's default batch of 1 would play one episode at a time
     assert CallgymLM.create_from_arg_string("agent=oracle", {"batch_size": 8}).batch_size == 8
     assert CallgymLM.create_from_arg_string("agent=oracle,batch_size=4", {"batch_size": 8}).batch_size == 4
@@ -172,6 +179,19 @@ def test_callgym_lm_eval_passes_flags_on_and_bad_input_is_one_line(capsys) -> No
                      "--tasks", "callgym_fol_agent", "--include_path", task_dir(), "--limit", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "batch_size=0 must be a positive integer" in err and "Traceback" not in err
+
+
+def test_the_oracle_solves_every_env_through_the_callgym_lm_eval_command(tmp_path, capsys) -> None:
+    """The command users run: lm-eval's CLI merges --model_args (agent=...) into every task's
+    metadata, which the doc loaders must take in their stride."""
+    tasks = "callgym_gsm8k_agent,callgym_bfcl_multi_turn_base_agent,callgym_bfcl_multi_turn_miss_param_agent"
+    code = cli_main(["lm-eval", "--model", "callgym", "--model_args", "agent=oracle", "--tasks", tasks,
+                     "--include_path", task_dir(), "--limit", "2", "--output_path", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err[-2000:]
+    (results_file,) = tmp_path.glob("*/results_*.json")
+    results = json.loads(results_file.read_text())["results"]
+    assert [results[task]["accuracy,none"] for task in tasks.split(",")] == [1.0, 1.0, 1.0]
+    assert "callgym_bfcl_multi_turn_base_agent" in capsys.readouterr().out  # lm-eval's table
 
 
 # ----------------------------------------------------------------------------- the embedded model
@@ -195,7 +215,10 @@ def test_parity_with_bench_on_the_embedded_model(tmp_path) -> None:
     results = json.loads(results_file.read_text())["results"]
     bench = _bench(tmp_path, _suite_envs(n, max_steps=max_steps), "--agent", "student",
                    "--model", "smollm2-135m", "--backend", "hf", "--max-tokens", str(tokens))
-    for task, env_id in (("callgym_fol_agent", "callgym/FOL-v0"), ("callgym_gsm8k_agent", "callgym/GSM8K-v0")):
+    for task, env_id in (
+        ("callgym_fol_agent", "callgym/FOL-v0"),
+        ("callgym_gsm8k_agent", "callgym/GSM8K-v0"),
+    ):
         episodes = bench[env_id]
         assert len(episodes) == n and all(e.model.endswith("smollm2-135m") for e in episodes)
         assert results[task]["accuracy,none"] == pytest.approx(sum(e.correct for e in episodes) / n)

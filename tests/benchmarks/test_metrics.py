@@ -139,9 +139,18 @@ def test_budget_curve_by_hand() -> None:
         episode(index=3, correct=True, valid=(True,)),  # solved at step 1
     ]
     (group,) = compute_metrics(eps).groups
-    assert [(k, v) for k, v, _, _ in group.budget_curve] == [(1, 0.25), (2, 0.5), (3, 0.5), (4, 0.75), (5, 0.75)]
+    assert [(k, v) for k, v, _, _ in group.budget_curve] == [
+        (1, 0.25),
+        (2, 0.5),
+        (3, 0.5),
+        (4, 0.75),
+        (5, 0.75),
+    ]
     assert group.budget_curve[-1][1] == group.accuracy
-    assert all(group.budget_curve[i][2:] == wilson_interval(round(v * 4), 4) for i, (_, v, *_) in enumerate(group.budget_curve))
+    assert all(
+        group.budget_curve[i][2:] == wilson_interval(round(v * 4), 4)
+        for i, (_, v, *_) in enumerate(group.budget_curve)
+    )
     names = [name for name, *_ in group.metric_rows()]
     assert [n for n in names if n.startswith("accuracy@")] == [f"accuracy@{k}" for k in range(1, 6)]
 
@@ -150,7 +159,9 @@ def test_budget_curve_by_hand() -> None:
 def test_accuracy_at_k_is_what_a_run_limited_to_k_steps_scores(budget: int) -> None:
     """The curve's claim, checked for real: the same agent run again with max_steps=k."""
     long_run = compute_metrics(play("m", skill=0.6, n=40, sloppiness=0.5)).overall()[0]
-    short_run = compute_metrics(play("m", skill=0.6, n=40, sloppiness=0.5, env_kwargs={"max_steps": budget})).overall()[0]
+    short_run = compute_metrics(
+        play("m", skill=0.6, n=40, sloppiness=0.5, env_kwargs={"max_steps": budget})
+    ).overall()[0]
     at_k = dict((k, v) for k, v, _, _ in long_run.budget_curve)[budget]
     assert at_k == short_run.accuracy
     assert 0 < at_k < long_run.accuracy or budget == 3  # at 2 steps the sloppy episodes have not answered yet
@@ -160,7 +171,10 @@ def test_error_counts_by_type_from_real_episodes() -> None:
     eps = play("m", skill=0.5, n=30, sloppiness=0.5)
     (overall,) = compute_metrics(eps).overall()
     sloppy = [e for e in eps if e.invalid_calls]
-    expected = {"syntax_error": sum(e.index % 2 for e in sloppy), "unknown_function": sum(1 - e.index % 2 for e in sloppy)}
+    expected = {
+        "syntax_error": sum(e.index % 2 for e in sloppy),
+        "unknown_function": sum(1 - e.index % 2 for e in sloppy),
+    }
     assert overall.error_counts == expected and all(expected.values())
     rows = {name: value for name, value, *_ in overall.metric_rows()}
     assert rows["error:syntax_error"] == expected["syntax_error"] and rows["calls"] == overall.calls
@@ -189,7 +203,8 @@ def test_constant_baseline_and_tool_use_per_difficulty() -> None:
     ]
     overall, level1, level2 = compute_metrics(episodes).groups
     assert overall.constant_accuracy == pytest.approx(2 / 3) and level1.constant_accuracy == 1.0
-    assert overall.tool_use == pytest.approx({"Answer": 1.0, "Premise": 2 / 3, "Prove": 1 / 3})  # invalid calls do not count
+    # invalid calls do not count
+    assert overall.tool_use == pytest.approx({"Answer": 1.0, "Premise": 2 / 3, "Prove": 1 / 3})
     assert level2.tool_use == {"Premise": 1.0, "Answer": 1.0}
     rows = {name: value for name, value, _, _ in overall.metric_rows()}
     assert rows["constant_accuracy"] == pytest.approx(2 / 3) and rows["uses:Prove"] == pytest.approx(1 / 3)

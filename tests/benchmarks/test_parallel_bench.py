@@ -33,8 +33,14 @@ def test_eight_parallel_benchmarks_land_eight_complete_runs(tmp_path):
     workers = 8
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "callgym.cli", *BENCH, "--tag", f"w{w}"], cwd=tmp_path, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "callgym.cli", *BENCH, "--tag", f"w{w}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for w in range(workers)
     ]
     results = [p.communicate(timeout=600) for p in procs]
@@ -50,7 +56,9 @@ def test_eight_parallel_benchmarks_land_eight_complete_runs(tmp_path):
         assert board.count("outcomes") == workers * len(ENVS) * 4
 
 
-def test_an_identical_rerun_resumes_a_killed_run_and_a_finished_one_is_never_reused(tmp_path, capsys, monkeypatch):
+def test_an_identical_rerun_resumes_a_killed_run_and_a_finished_one_is_never_reused(
+    tmp_path, capsys, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, *BENCH)
     assert code == 0, err
@@ -79,7 +87,9 @@ def test_an_explicit_out_in_use_is_refused(tmp_path, capsys, monkeypatch):
     with claim_folder(tmp_path / "mine"):  # another run holds it
         code, _, err = run(capsys, *BENCH, "--out", "mine")
     assert code == 2 and "is in use by another callgym run" in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "lb.db").exists() and list((tmp_path / "mine").iterdir()) == [tmp_path / "mine" / ".lock"]
+    assert not (tmp_path / "lb.db").exists() and list((tmp_path / "mine").iterdir()) == [
+        tmp_path / "mine" / ".lock"
+    ]
 
 
 def test_a_folder_with_duplicate_episodes_from_older_versions_still_publishes(tmp_path, capsys, monkeypatch):

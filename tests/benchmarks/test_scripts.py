@@ -19,7 +19,9 @@ def test_rollout_throughput_prints_its_table_and_ratios() -> None:
     script = REPO / "benchmarks" / "rollout_throughput.py"
     args = ["--n", "2", "--max-steps", "2", "--max-tokens", "8", "--skip", "sequential", "hf"]
     env = {**os.environ, "CALLGYM_GSM8K_DIR": ""}  # the bundled GSM-Symbolic sample: no data needed
-    done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=600, env=env)
+    done = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=600, env=env
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "(c) callgym vllm (streamed)" in done.stdout and "(d) raw vllm.LLM.generate" in done.stdout
     assert "of raw vLLM tokens/s" in done.stdout and "inside the vLLM engine's step()" in done.stdout

@@ -18,7 +18,9 @@ class Unseeded(ToyEnv):
     """Problem i changes from one reset to the next."""
 
     def load_problem(self, index: int) -> Problem:
-        return Problem(index, f"What is {index} + 1? ({random.random()})", index + 1, (f"Answer({index + 1})",))
+        return Problem(
+            index, f"What is {index} + 1? ({random.random()})", index + 1, (f"Answer({index + 1})",)
+        )
 
 
 class WrongGold(ToyEnv):
@@ -26,7 +28,9 @@ class WrongGold(ToyEnv):
 
     def load_problem(self, index: int) -> Problem:
         problem = super().load_problem(index)
-        return Problem(index, problem.prompt, problem.answer, ("Answer(0)",) if index == 2 else problem.gold_calls)
+        return Problem(
+            index, problem.prompt, problem.answer, ("Answer(0)",) if index == 2 else problem.gold_calls
+        )
 
 
 class Crashes(ToyEnv):

@@ -50,9 +50,18 @@ class Browser:
         self.log = profile / "chromium.log"
         profile.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [binary, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", f"--window-size={width},{height}"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log.open("wb"),
-            preexec_fn=wire_fds, close_fds=False,
+            [
+                binary,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-pipe",
+                f"--window-size={width},{height}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("wb"),
+            preexec_fn=wire_fds,
+            close_fds=False,
         )
         for fd in (to_browser_r, from_browser_w, high_r, high_w):
             os.close(fd)
@@ -84,7 +93,9 @@ class Browser:
             details = params["exceptionDetails"]
             self.exceptions.append(details.get("exception", {}).get("description") or details.get("text", ""))
         elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
-            self.console_errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+            self.console_errors.append(
+                " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+            )
         elif method == "Network.requestWillBeSent":
             self.requests.append(params["request"]["url"])
 
@@ -107,16 +118,27 @@ class Browser:
 
     def _open_page(self, width: int, height: int) -> str:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=None)["targetId"]
-        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=None)["sessionId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=None)[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Network"):
             self.send(f"{domain}.enable", session=session)
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         return session
 
     # ------------------------------------------------------------------ page helpers
 
-    def open(self, path: Path, *, fragment: str = "", ready: str = "document.documentElement.dataset.ready === 'true'") -> None:
+    def open(
+        self,
+        path: Path,
+        *,
+        fragment: str = "",
+        ready: str = "document.documentElement.dataset.ready === 'true'",
+    ) -> None:
         """Load a file (``fragment``: the part after ``#``) and wait until ``ready`` (JS) holds."""
         self.send("Page.navigate", {"url": "about:blank"})  # a fresh document even when only the hash changes
         self.send("Page.navigate", {"url": path.resolve().as_uri() + (f"#{fragment}" if fragment else "")})
@@ -128,7 +150,9 @@ class Browser:
 
     def eval(self, expression: str) -> Any:
         """Evaluate JS in the page and return its (JSON) value."""
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
+        result = self.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"JS error in {expression!r}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -136,15 +160,22 @@ class Browser:
     def click(self, selector: str) -> None:
         """A real mouse click (press and release) at the centre of the first matching element."""
         box = self.eval(
-            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.scrollIntoView({{block: 'center'}});"
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " e.scrollIntoView({block: 'center'});"
             " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
         )
         for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1})
+            self.send(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
+            )
 
     def press_escape(self) -> None:
         for kind in ("keyDown", "keyUp"):
-            self.send("Input.dispatchKeyEvent", {"type": kind, "key": "Escape", "code": "Escape", "windowsVirtualKeyCode": 27})
+            self.send(
+                "Input.dispatchKeyEvent",
+                {"type": kind, "key": "Escape", "code": "Escape", "windowsVirtualKeyCode": 27},
+            )
 
     def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
         params: dict[str, Any] = {"format": "png"}

@@ -24,8 +24,14 @@ def build_runs(n: int = 30) -> list[RunRecord]:
     runs = []
     for model, skill, size, tag, lineage in MODELS:
         for kwargs, suite_version, harder in (({}, 1, 0.0), ({"max_steps": 4}, 2, 0.08)):
-            episodes = play(model, max(0.0, skill - harder), n, env_kwargs=kwargs, agent="random" if tag == "baseline" else "student",
-                            sloppiness=0.25 if "135M" in model else 0.05)
+            episodes = play(
+                model,
+                max(0.0, skill - harder),
+                n,
+                env_kwargs=kwargs,
+                agent="random" if tag == "baseline" else "student",
+                sloppiness=0.25 if "135M" in model else 0.05,
+            )
             runs += runs_from_episodes(episodes, suite="smoke", suite_version=suite_version, tag=tag,
                                        model_size=size, lineage=lineage)
     return runs

@@ -24,8 +24,16 @@ class SkilledAgent:
     episodes starts with an invalid call, as small models do (a syntax error on odd problems,
     a call to an unknown function on even ones)."""
 
-    def __init__(self, model: str, skill: float, sloppiness: float = 0.2, tokens: int = 12, agent: str = "student") -> None:
-        self.model, self.skill, self.sloppiness, self.tokens, self.name = model, skill, sloppiness, tokens, agent
+    def __init__(
+        self, model: str, skill: float, sloppiness: float = 0.2, tokens: int = 12, agent: str = "student"
+    ) -> None:
+        self.model, self.skill, self.sloppiness, self.tokens, self.name = (
+            model,
+            skill,
+            sloppiness,
+            tokens,
+            agent,
+        )
 
     def act(self, turns: list[Turn]) -> list[Reply]:
         return [Reply(self._reply(t), tokens_in=200, tokens_out=self.tokens) for t in turns]
@@ -42,12 +50,19 @@ class SkilledAgent:
         return f"Answer({index + 1 if solves else index + 2})"
 
     def describe(self) -> dict[str, Any]:
-        return {"agent": self.name, "model": self.model, "backend": "scripted", "sampling": {"temperature": 0.0}}
+        return {
+            "agent": self.name,
+            "model": self.model,
+            "backend": "scripted",
+            "sampling": {"temperature": 0.0},
+        }
 
 
 def play(model: str, skill: float, n: int = 30, *, env_kwargs: dict[str, Any] | None = None,
          start: int = 0, samples: int = 1, **agent_kwargs: Any) -> list[Episode]:
     """Roll out ``n`` toy problems with a :class:`SkilledAgent`."""
     agent = SkilledAgent(model, skill, **agent_kwargs)
-    result = rollout(TOY_ENV, env_kwargs or {}, agent, range(start, start + n), samples=samples, progress=False)
+    result = rollout(
+        TOY_ENV, env_kwargs or {}, agent, range(start, start + n), samples=samples, progress=False
+    )
     return result.episodes

@@ -84,7 +84,10 @@ def test_rows_and_plots_render(browser: Browser, site: dict) -> None:
     assert count(browser, "[data-plot=difficulty] path.line") == len(runs)
     assert count(browser, "[data-plot=difficulty] circle.point") == 3 * len(runs)  # the toy env's 3 levels
     # laid out for real: marks have size on screen, the widest bar belongs to the best model
-    widths = browser.eval("[...document.querySelectorAll('[data-plot=accuracy] rect.bar')].map(r => r.getBoundingClientRect().width)")
+    widths = browser.eval(
+        "[...document.querySelectorAll('[data-plot=accuracy] rect.bar')]"
+        ".map(r => r.getBoundingClientRect().width)"
+    )
     assert all(w >= 0 for w in widths) and max(widths) > 100
     assert browser.exceptions == [] and browser.console_errors == []
     assert {url.split(":")[0] for url in browser.requests} <= {"file", "data"}
@@ -95,12 +98,18 @@ def test_headers_sort_the_table(browser: Browser, site: dict) -> None:
     browser.open(site["index"])
     models = "[...document.querySelectorAll('#board-0 tbody tr')].map(r => r.cells[1].textContent)"
     browser.click("#board-0 th:nth-child(2) button")
-    assert browser.eval(models) == sorted(browser.eval(models), key=str.casefold)  # localeCompare ignores case
+    # localeCompare ignores case
+    assert browser.eval(models) == sorted(browser.eval(models), key=str.casefold)
     browser.click("#board-0 th:nth-child(2) button")
     assert browser.eval(models) == sorted(browser.eval(models), key=str.casefold, reverse=True)
-    assert browser.eval("document.querySelector('#board-0 th:nth-child(2)').getAttribute('aria-sort')") == "descending"
+    assert (
+        browser.eval("document.querySelector('#board-0 th:nth-child(2)').getAttribute('aria-sort')")
+        == "descending"
+    )
     browser.click("#board-0 th:nth-child(8) button")  # accuracy: numbers sort high to low first
-    accuracy = browser.eval("[...document.querySelectorAll('#board-0 tbody tr')].map(r => +r.cells[7].dataset.sort)")
+    accuracy = browser.eval(
+        "[...document.querySelectorAll('#board-0 tbody tr')].map(r => +r.cells[7].dataset.sort)"
+    )
     assert accuracy == sorted(accuracy, reverse=True)
     assert browser.eval(models)[0] == "Llama-3-70B-Instruct"
 
@@ -123,8 +132,16 @@ def test_clicking_a_row_shows_its_transcripts(browser: Browser, site: dict) -> N
     verdict = "ok" if first["correct"] else "fail"
     assert count(browser, f"#viewer .verdict.{verdict}") == 1
     browser.click("#viewer .samples button:nth-child(3)")
-    assert browser.eval("document.querySelector('#viewer .samples button:nth-child(3)').getAttribute('aria-pressed')") == "true"
-    assert browser.eval("document.querySelector('#viewer .msg.task pre').textContent") == run.samples[2]["messages"][1]["content"]
+    assert (
+        browser.eval(
+            "document.querySelector('#viewer .samples button:nth-child(3)').getAttribute('aria-pressed')"
+        )
+        == "true"
+    )
+    assert (
+        browser.eval("document.querySelector('#viewer .msg.task pre').textContent")
+        == run.samples[2]["messages"][1]["content"]
+    )
     browser.screenshot(site["root"] / "viewer.png", full_page=False)
     browser.press_escape()
     assert browser.eval("document.getElementById('viewer').hidden") is True
@@ -163,23 +180,31 @@ def test_step_budget_curves_per_model_with_before_and_after_on_one_plot(browser:
     browser.open(site["index"])
     runs = site["runs"]
     lineages = {(r.group_key, r.lineage) for r in runs}
-    assert count(browser, "[data-plot=budget]") == len(lineages) == 2 * (len(MODELS) - 1) + 1  # the DPO pair shares one
-    captions = browser.eval("[...document.querySelectorAll('[data-plot=budget] figcaption')].map(c => c.textContent)")
+    # the DPO pair shares one
+    assert count(browser, "[data-plot=budget]") == len(lineages) == 2 * (len(MODELS) - 1) + 1
+    captions = browser.eval(
+        "[...document.querySelectorAll('[data-plot=budget] figcaption')].map(c => c.textContent)"
+    )
     pair = [i for i, c in enumerate(captions) if "· SmolLM2-135M-Instruct ·" in c]
     assert len(pair) == 2  # one per benchmark
     figure = f"document.querySelectorAll('[data-plot=budget]')[{pair[0]}]"
     assert browser.eval(f"{figure}.querySelectorAll('path.line').length") == 2
-    assert browser.eval(f"{figure}.querySelectorAll('path.line[stroke-dasharray]').length") == 1  # before: dashed
+    dashed = browser.eval(f"{figure}.querySelectorAll('path.line[stroke-dasharray]').length")
+    assert dashed == 1  # the before run's curve
     # laid out for real: each curve never falls as the budget grows (screen y grows downwards)
     heights = browser.eval(
         f"(() => {{ const pts = [...{figure}.querySelectorAll('circle.point')]; const by = {{}};"
-        " pts.forEach(c => { (by[c.getAttribute('fill')] ||= []).push(c.getBoundingClientRect().y); }); return Object.values(by); })()"
+        " pts.forEach(c => { (by[c.getAttribute('fill')] ||= []).push(c.getBoundingClientRect().y); });"
+        " return Object.values(by); })()"
     )
     assert len(heights) == 2 and all(ys == sorted(ys, reverse=True) and ys[0] > ys[-1] for ys in heights)
     tips = browser.eval(f"[...{figure}.querySelectorAll('g.mark title')].map(t => t.textContent)")
     after = next(r for r in runs if r.tag == "after-dpo" and not r.env_kwargs)
-    assert any(t.startswith(f"SmolLM2-135M-Instruct-dpo [after-dpo]: {100 * after.accuracy:.1f}%") and "accuracy@3" in t
-               for t in tips)
+    assert any(
+        t.startswith(f"SmolLM2-135M-Instruct-dpo [after-dpo]: {100 * after.accuracy:.1f}%")
+        and "accuracy@3" in t
+        for t in tips
+    )
     assert browser.exceptions == []
 
 
@@ -199,11 +224,14 @@ def test_error_types_as_stacked_bars(browser: Browser, site: dict) -> None:
     # each run's segments fill the same full width: shares of its invalid replies
     totals = browser.eval(
         "[...document.querySelectorAll('[data-plot=errors] svg')].map(svg => { const rows = {};"
-        " svg.querySelectorAll('rect.segment').forEach(r => { rows[r.getAttribute('y')] = (rows[r.getAttribute('y')] || 0)"
+        " svg.querySelectorAll('rect.segment').forEach(r => {"
+        " rows[r.getAttribute('y')] = (rows[r.getAttribute('y')] || 0)"
         " + r.getBoundingClientRect().width; }); return Object.values(rows); })"
     )
     widths = [w for per_plot in totals for w in per_plot]
     assert widths and max(widths) - min(widths) < 1.0
-    legend = browser.eval("[...document.querySelectorAll('[data-plot=errors] text.legend')].map(t => t.textContent)")
+    legend = browser.eval(
+        "[...document.querySelectorAll('[data-plot=errors] text.legend')].map(t => t.textContent)"
+    )
     assert set(legend) == {"syntax_error", "unknown_function"}
     assert browser.exceptions == []

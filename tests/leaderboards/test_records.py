@@ -22,7 +22,13 @@ def test_one_run_per_env_config_and_model_config() -> None:
     assert sorted((r.model, tuple(r.env_kwargs.items())) for r in runs) == [
         ("a", ()), ("a", (("max_steps", 3),)), ("b", ())]
     run = runs[0]
-    assert (run.env_version, run.suite_version, run.n, run.problems, run.lineage) == ("0", "2", 10, 10, run.model)
+    assert (run.env_version, run.suite_version, run.n, run.problems, run.lineage) == (
+        "0",
+        "2",
+        10,
+        10,
+        run.model,
+    )
     assert run.version and run.created.endswith("Z")
     assert {m.difficulty for m in run.metrics} == {"all", "0", "1", "2"}
     assert run.difficulties() == ["0", "1", "2"]
@@ -68,11 +74,14 @@ def test_rank_breaks_ties_on_the_lower_bound() -> None:
 
 
 def test_before_after_pairs_follow_tags_and_lineage() -> None:
-    def run(model: str, tag: str, lineage: str = "", created: str = "2026-01-01T00:00:00Z", **kw: object) -> RunRecord:
+    def run(
+        model: str, tag: str, lineage: str = "", created: str = "2026-01-01T00:00:00Z", **kw: object
+    ) -> RunRecord:
         return RunRecord(env_id="e-v0", model=model, tag=tag, lineage=lineage, created=created, **kw)
 
     runs = [
-        run("small", "before-dpo"), run("small", "before-dpo", created="2026-01-02T00:00:00Z", notes="latest"),
+        run("small", "before-dpo"),
+        run("small", "before-dpo", created="2026-01-02T00:00:00Z", notes="latest"),
         run("out/small-dpo", "after-dpo", lineage="small"),
         run("other", "before-dpo"),  # no after run: no pair
         run("out/x", "after-dpo", lineage="small", env_kwargs={"split": "x"}),  # another benchmark

@@ -44,7 +44,9 @@ def test_compare_leaderboard_run_ids_and_their_exclusions(tmp_path: Path) -> Non
     after = play("student-dpo", 0.7, 40)
     with Leaderboard(db) as board:
         (before_id,) = board.add_runs(runs_from_episodes(before, tag="before-dpo"))
-        (after_id,) = board.add_runs(runs_from_episodes(after, tag="after-dpo", used={("callgym-test/Toy-v0", i) for i in range(5)}))
+        (after_id,) = board.add_runs(
+            runs_from_episodes(after, tag="after-dpo", used={("callgym-test/Toy-v0", i) for i in range(5)})
+        )
     result = compare_runs(str(before_id), str(after_id), db=db)
     row = result.rows[0]
     assert (row.n, row.unpaired_a, result.excluded_b) == (35, 5, 5)
@@ -56,7 +58,9 @@ def test_compare_leaderboard_run_ids_and_their_exclusions(tmp_path: Path) -> Non
 
 
 def test_bad_references_say_what_to_pass(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="neither an episodes file, a folder of them nor a leaderboard run id"):
+    with pytest.raises(
+        DataError, match="neither an episodes file, a folder of them nor a leaderboard run id"
+    ):
         load_run(tmp_path / "missing.jsonl")
     with pytest.raises(DataError, match="a `callgym bench --out` folder"):
         load_run(tmp_path)  # a folder without episodes files

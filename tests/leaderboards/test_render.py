@@ -38,7 +38,12 @@ def text_of(table: Any) -> str:
 def test_formatting() -> None:
     assert fmt_ci(0.62, 0.578, 0.66) == "62.0 ±4.1"
     assert fmt_ci(None, None, None) == "–"
-    assert [fmt_params(v) for v in (None, 134_500_000, 7_240_000_000, 70_600_000_000)] == ["–", "134M", "7.2B", "71B"]
+    assert [fmt_params(v) for v in (None, 134_500_000, 7_240_000_000, 70_600_000_000)] == [
+        "–",
+        "134M",
+        "7.2B",
+        "71B",
+    ]
 
 
 def test_terminal_table_groups_and_ranks(board_path: Path) -> None:
@@ -48,7 +53,10 @@ def test_terminal_table_groups_and_ranks(board_path: Path) -> None:
     assert text.count("Llama-3-70B-Instruct") == 2  # once per comparable set
     assert "suite smoke v1" in text and "suite smoke v2 · max_steps=4" in text
     first_set = text.split("suite smoke v2")[0]
-    order = [first_set.index(model) for model in ("Llama-3-70B", "Mistral-7B", "SmolLM2-135M-Instruct-dpo", "random-calls")]
+    order = [
+        first_set.index(model)
+        for model in ("Llama-3-70B", "Mistral-7B", "SmolLM2-135M-Instruct-dpo", "random-calls")
+    ]
     assert order == sorted(order)
     assert "±" in text
 
@@ -67,15 +75,19 @@ def test_json_describes_every_run(board_path: Path) -> None:
         data = json.loads(json.dumps(leaderboard_data(board.runs())))
     assert [len(g["runs"]) for g in data["groups"]] == [len(MODELS), len(MODELS)]
     run = data["groups"][0]["runs"][0]
-    for field in ("env_id", "env_version", "env_kwargs", "suite", "suite_version", "model", "agent", "backend",
-                  "sampling", "seed", "n", "version", "created", "metrics", "rank"):
+    for field in (
+        "env_id", "env_version", "env_kwargs", "suite", "suite_version", "model", "agent", "backend",
+        "sampling", "seed", "n", "version", "created", "metrics", "rank",
+    ):
         assert field in run
     assert len(data["before_after"]) == 2
 
 
 def test_export_writes_each_requested_file(board_path: Path, tmp_path: Path) -> None:
     with Leaderboard(board_path) as board:
-        written = export(board, md=tmp_path / "out" / "lb.md", json_path=tmp_path / "lb.json", html_dir=tmp_path / "site")
+        written = export(
+            board, md=tmp_path / "out" / "lb.md", json_path=tmp_path / "lb.json", html_dir=tmp_path / "site"
+        )
     assert [p.name for p in written] == ["lb.md", "lb.json", "index.html"]
     assert all(p.stat().st_size > 0 for p in written)
     assert export([], md=tmp_path / "empty.md") == [tmp_path / "empty.md"]
@@ -100,7 +112,8 @@ def test_step_budget_and_error_tables(board_path: Path) -> None:
         runs = board.runs(env_id="callgym-test/Toy-v0")
     assert shown_budgets(runs) == [1, 2, 3]  # the toy episodes take at most 3 steps
     budgets = text_of(budget_table(runs))
-    assert "@1" in budgets and "@3" in budgets and "@5" not in budgets and "0.0 ±" in budgets  # nobody answers at step 1
+    # nobody answers at step 1
+    assert "@1" in budgets and "@3" in budgets and "@5" not in budgets and "0.0 ±" in budgets
     smol = next(r for r in runs if r.model == "SmolLM2-135M-Instruct")
     counts = smol.error_counts()
     invalid = sum(counts.values())
@@ -132,7 +145,9 @@ def test_markdown_keeps_names_and_tags_as_text(board_path: Path, tmp_path: Path,
     for run in runs:
         run.model, run.tag = name, name
     written = export(runs, md=tmp_path / "lb.md")[0].read_text(encoding="utf-8")
-    comparison = comparison_markdown(compare(play("s", 0.3, 10), play("t", 0.5, 10), label_a=name, label_b=name))
+    comparison = comparison_markdown(
+        compare(play("s", 0.3, 10), play("t", 0.5, 10), label_a=name, label_b=name)
+    )
     for md in (written, comparison):
         assert "<script" not in md and "<img" not in md and "\ud800" not in md
         assert not re.search(r"(?<!\\)\]\(", md)  # no link or image syntax

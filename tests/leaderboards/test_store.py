@@ -24,9 +24,11 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
         run_id = board.add_run(run)
         got = board.get_run(run_id, samples=True)
     assert got.id == run_id == run.id
-    for name in ("env_id", "env_version", "env_kwargs", "suite", "suite_version", "model", "model_size", "lineage",
-                 "agent", "backend", "sampling", "seed", "n", "problems", "version", "created", "tag", "notes",
-                 "excluded", "metrics", "samples"):
+    for name in (
+        "env_id", "env_version", "env_kwargs", "suite", "suite_version", "model", "model_size", "lineage",
+        "agent", "backend", "sampling", "seed", "n", "problems", "version", "created", "tag", "notes",
+        "excluded", "metrics", "samples",
+    ):
         assert getattr(got, name) == getattr(run, name), name
     assert (got.env_version, got.suite_version, got.excluded, got.n) == ("0", "3", 1, 19)
     assert got.metric("accuracy").ci_low is not None
@@ -37,7 +39,9 @@ def test_outcomes_come_back_as_pairable_episodes(tmp_path: Path) -> None:
     with Leaderboard(tmp_path / "lb.db") as board:
         (run_id,) = board.add_runs(runs_from_episodes(episodes))
         back = board.outcomes(run_id)
-    assert [(e.index, e.sample, e.correct) for e in back] == sorted((e.index, e.sample, e.correct) for e in episodes)
+    assert [(e.index, e.sample, e.correct) for e in back] == sorted(
+        (e.index, e.sample, e.correct) for e in episodes
+    )
     assert {e.env_id for e in back} == {"callgym-test/Toy-v0"}
 
 
@@ -171,7 +175,9 @@ def test_the_step_budget_curve_and_error_counts_are_stored(tmp_path: Path) -> No
     curve = [(k, row.value) for k, row in got.budget_curve()]
     longest = max(e.num_steps for e in episodes)
     assert [k for k, _ in curve] == list(range(1, longest + 1))
-    assert curve == [(k, sum(e.correct and e.num_steps <= k for e in episodes) / 24) for k in range(1, longest + 1)]
+    assert curve == [
+        (k, sum(e.correct and e.num_steps <= k for e in episodes) / 24) for k in range(1, longest + 1)
+    ]
     assert curve[-1][1] == got.accuracy and all(row.ci_low is not None for _, row in got.budget_curve())
     invalid = [s.error_type for e in episodes for s in e.steps if not s.valid]
     assert got.error_counts() == {t: invalid.count(t) for t in ("syntax_error", "unknown_function")}

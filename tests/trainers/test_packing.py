@@ -20,7 +20,13 @@ LR = 1e-2
 
 
 def _dpo_step(
-    model: Path, pairs: Path, out: Path, packing: bool, trl_args: dict | None = None, batch_size: int = 0, **changes
+    model: Path,
+    pairs: Path,
+    out: Path,
+    packing: bool,
+    trl_args: dict | None = None,
+    batch_size: int = 0,
+    **changes,
 ):
     """One SGD step of DPO (default: all pairs in one batch): (trainer, weight change / lr)."""
     config = DPOConfig(
@@ -111,7 +117,9 @@ def _sft_step(model: Path, pairs: Path, out: Path, packing: bool):
         dataloader_pin_memory=False,
     )
     trainer_class, extra = _sft_classes(packing, tokenizer)
-    trainer = trainer_class(model=str(model), args=args, train_dataset=dataset, processing_class=tokenizer, **extra)
+    trainer = trainer_class(
+        model=str(model), args=args, train_dataset=dataset, processing_class=tokenizer, **extra
+    )
     return trainer, _train_one_step(trainer)
 
 

@@ -137,7 +137,10 @@ def test_conversational_format():
 def test_turns_both_chains_share_move_into_the_prompt():
     boot = "Reasoning('step by step')"
     record = build_pairs(
-        [episode(2, [boot, *gold(2)], correct=True, agent="oracle"), episode(2, [boot, "Answer(5)"], correct=False)]
+        [
+            episode(2, [boot, *gold(2)], correct=True, agent="oracle"),
+            episode(2, [boot, "Answer(5)"], correct=False),
+        ]
     )[0]
     assert [m["role"] for m in record["prompt"]] == ["system", "user", "assistant", "user"]
     assert record["prompt"][2]["content"] == boot
@@ -244,7 +247,9 @@ def test_pairs_select_rejected_chains_by_error_type(played, tmp_path):
     assert set(dataset["index"]) == syntax and set(dataset["rejected_error_type"]) == {"syntax_error"}
     both = build_pairs(runs, rejected_error_types="syntax_error, unknown_function")
     assert {r["rejected_error_type"] for r in both} == {"syntax_error", "unknown_function"}
-    assert json.loads((tmp_path / "p" / "summary.json").read_text())["settings"]["rejected_error_types"] == ["syntax_error"]
+    assert json.loads((tmp_path / "p" / "summary.json").read_text())["settings"]["rejected_error_types"] == [
+        "syntax_error"
+    ]
     with pytest.raises(DataError, match="with an invalid reply of type tool_error"):
         build_pairs(runs, rejected_error_types=["tool_error"])
     with pytest.raises(ConfigError, match="Did you mean 'syntax_error'"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -53,16 +54,20 @@ class Reply:
 @runtime_checkable
 class Backend(Protocol):
     """What every backend provides. ``tools`` are OpenAI tool schemas, passed to the chat
-    template for native tool calling (None: the text protocol, tools described in the prompt)."""
+    template for native tool calling (None: the text protocol, tools described in the prompt).
+    ``call_names`` are, per chat, the functions whose complete call ends its reply (the
+    agent passes its env's toolset; see :mod:`callgym.agents.backends.stopping`)."""
 
     name: str
     model: str
 
     def generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None,
-                 seed_offsets: list[int] | None = None) -> list[Reply]:
+                 seed_offsets: list[int] | None = None,
+                 call_names: list[Collection[str]] | None = None) -> list[Reply]:
         """One reply per chat. A backend that seeds sampled decoding seeds chat *i* with
         ``sampling.seed + seed_offsets[i]`` (None: its position), so a reply never depends on
-        which other chats share its batch. (Backends that take no ``seed_offsets`` still work.)"""
+        which other chats share its batch. (Backends that take no ``seed_offsets`` or
+        ``call_names`` still work.)"""
         ...
 
     def close(self) -> None: ...

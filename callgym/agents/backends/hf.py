@@ -8,11 +8,18 @@ bracket), at EOS, or at ``max_tokens`` (finish_reason ``"length"``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, hits_stop, may_close_call
+from callgym.agents.backends.stopping import (
+    CallWatcher,
+    finish_text,
+    hits_stop,
+    may_close_call,
+    names_per_chat,
+)
 from callgym.cpu import cpu_dtype
 from callgym.errors import ConfigError
 
@@ -76,12 +83,14 @@ class HFBackend:
         self._eos = _eos_ids(self._lm, self._tokenizer)
 
     def generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None,
-                 seed_offsets: list[int] | None = None) -> list[Reply]:
-        """Return one reply per chat, in order (chat *i* sampled with ``seed + seed_offsets[i]``)."""
+                 seed_offsets: list[int] | None = None,
+                 call_names: list[Collection[str]] | None = None) -> list[Reply]:
+        """Return one reply per chat, in order (chat *i* sampled with ``seed + seed_offsets[i]``,
+        stopped after its first complete call to one of ``call_names[i]``)."""
         if not chats:
             return []
         prompts = [render_chat(self._tokenizer, chat, tools, self.model) for chat in chats]
-        names = [call_names(chat, tools) for chat in chats]
+        names = names_per_chat(chats, tools, call_names)
         offsets = list(seed_offsets or range(len(chats)))
         lengths = [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: -lengths[i])

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Collection
 from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import render_chat
-from callgym.agents.backends.stopping import call_names, finish_text
+from callgym.agents.backends.stopping import finish_text, names_per_chat
 from callgym.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,9 @@ class LMEvalBackend:
         sampling: Sampling,
         tools: list[dict[str, Any]] | None = None,
         seed_offsets: list[int] | None = None,
+        call_names: list[Collection[str]] | None = None,
     ) -> list[Reply]:
-        """Return one reply per chat, in order.
+        """Return one reply per chat, in order, trimmed after its first call to one of ``call_names[i]``.
 
         lm-eval models sample with torch's global generator, one batch at a time; so seeded
         sampled decoding asks for one chat at a time, seeded ``seed + seed_offsets[i]``, which
@@ -75,10 +77,13 @@ class LMEvalBackend:
         contexts = [self._render(chat, tools) for chat in chats]
         if sampling.temperature > 0 and sampling.seed is not None:
             offsets = seed_offsets or range(len(chats))
-            outputs = [self._generate_until([ctx], sampling, sampling.seed + o)[0] for ctx, o in zip(contexts, offsets)]
+            outputs = [
+                self._generate_until([ctx], sampling, sampling.seed + o)[0]
+                for ctx, o in zip(contexts, offsets)
+            ]
         else:
             outputs = self._generate_until(contexts, sampling, sampling.seed)
-        names = [call_names(chat, tools) for chat in chats]
+        names = names_per_chat(chats, tools, call_names)
         return [
             self._reply(ctx, out, n, sampling) for ctx, out, n in zip(contexts, outputs, names, strict=True)
         ]

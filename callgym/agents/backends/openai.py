@@ -28,14 +28,14 @@ import logging
 import os
 import random
 import threading
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
-from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, may_close_call
+from callgym.agents.backends.stopping import CallWatcher, finish_text, may_close_call, names_per_chat
 from callgym.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -119,8 +119,10 @@ class OpenAIBackend:
         self._clients = [self._client(url) for url in self.urls]
 
     def generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None,
-                 seed_offsets: list[int] | None = None) -> list[Reply]:
-        """Return one reply per chat, in order (chat *i* sent with seed ``seed + seed_offsets[i]``).
+                 seed_offsets: list[int] | None = None,
+                 call_names: list[Collection[str]] | None = None) -> list[Reply]:
+        """Return one reply per chat, in order (chat *i* sent with seed ``seed + seed_offsets[i]``,
+        ended after its first complete call to one of ``call_names[i]``).
 
         Raises:
             BackendError: the endpoint is down, refuses, or answers garbage (after retries).
@@ -129,7 +131,10 @@ class OpenAIBackend:
             raise ConfigError("this openai backend was closed; build a new one")
         if not chats:
             return []
-        return self._loop.run(self._generate(chats, sampling, tools, list(seed_offsets or range(len(chats)))))
+        names = names_per_chat(chats, tools, call_names)
+        return self._loop.run(
+            self._generate(chats, sampling, tools, list(seed_offsets or range(len(chats))), names)
+        )
 
     def close(self) -> None:
         """Close the HTTP clients and stop the event-loop thread."""
@@ -150,13 +155,19 @@ class OpenAIBackend:
     # ------------------------------------------------------------------ batch
 
     async def _generate(
-        self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None, seed_offsets: list[int]
+        self,
+        chats: list[Messages],
+        sampling: Sampling,
+        tools: list[dict[str, Any]] | None,
+        seed_offsets: list[int],
+        names: list[frozenset[str]],
     ) -> list[Reply]:
         if self._served is None:
             self._served = await self._resolve_model()
         gate = asyncio.Semaphore(self.concurrency)
-        names = [call_names(chat, tools) for chat in chats]
-        jobs = [self._one(gate, chat, sampling, tools, names[i], seed_offsets[i]) for i, chat in enumerate(chats)]
+        jobs = [
+            self._one(gate, chat, sampling, tools, names[i], seed_offsets[i]) for i, chat in enumerate(chats)
+        ]
         answers = await _all_or_nothing(jobs)
         bad = [a for a in answers if isinstance(a, _BadRequest)]
         if bad and len(bad) == len(answers):

@@ -41,7 +41,9 @@ def serve_argv(model: str, args: Sequence[str], on_cpu: bool) -> list[str]:
             if not _has_flag(args, flag):
                 argv += [flag, *value]
         # Seeded requests crash vLLM's CPU worker when a prefill is split (see the vllm backend).
-        if not (_has_flag(args, "--enable-chunked-prefill") or _has_flag(args, "--no-enable-chunked-prefill")):
+        if not (
+            _has_flag(args, "--enable-chunked-prefill") or _has_flag(args, "--no-enable-chunked-prefill")
+        ):
             argv += ["--no-enable-chunked-prefill"]
     return argv
 

@@ -7,10 +7,11 @@ so far (only when the newest piece closes a bracket, see :func:`may_close_call`)
 that sequence at once; the final text is trimmed to end right after the call
 (:func:`finish_text`), which is exactly the call :func:`callgym.calls.parse_call` reads.
 
-Which functions were offered (:func:`call_names`): the names of the ``tools`` schemas
-(native protocol), else the functions the system prompt's help text lists, one per line as
-``Name(args)`` (the text protocol, see :meth:`callgym.tools.Tool.help_text`). A chat that
-offers none (the no-tool baseline's prose) is never cut at something like ``f(3)``.
+Which functions count is the caller's to say: the agent passes, with each request, the
+functions its env offers (``call_names``, see :meth:`callgym.agents.lm.LMAgent.act`), and none
+for a chat that offers none (the no-tool baseline's prose is never cut at something like
+``f(3)``) or whose env takes several calls per reply. A caller that passes no names gets the
+names of the request's ``tools`` schemas (:func:`offered_names`), else no stop at a call.
 
 The check is conservative, because stopping too early cuts a reply before its real call
 while stopping too late only costs tokens: only offered names count (``think(hard)`` in
@@ -21,35 +22,41 @@ call (so ``"Man(x)"`` inside a JSON argument does not end it). ``names=None`` ac
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from callgym.calls import BracketScan, json_call_objects
+from callgym.calls import BracketScan, is_json_call
+from callgym.errors import ConfigError
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_HELP_LINE = re.compile(r"^[ \t]*(?:[-*] +)?`?([A-Za-z_][A-Za-z0-9_]*)\(", re.MULTILINE)
 _CLOSERS = (")", "}")
 
 
-def call_names(
-    chat: Iterable[dict[str, Any]], tools: Iterable[dict[str, Any]] | None = None
-) -> frozenset[str]:
-    """Return the function names a chat offers the model (empty: it offers none).
+def offered_names(tools: Iterable[dict[str, Any]] | None, names: Collection[str] | None) -> frozenset[str]:
+    """The functions whose complete call ends a reply (empty: none does).
 
     Args:
-        chat: the messages; the first system message's help text lists the functions.
-        tools: OpenAI tool schemas (native tool calling); they win when given.
+        tools: the request's OpenAI tool schemas (native tool calling), or None.
+        names: the names the caller passed (the env's toolset); they win when given.
     """
-    names = tool_names(tools)
-    if names:
-        return names
-    for message in chat:
-        if message.get("role") == "system" and isinstance(message.get("content"), str):
-            return frozenset(_HELP_LINE.findall(message["content"]))
-    return frozenset()
+    if names is not None:
+        return frozenset(names)
+    return tool_names(tools) or frozenset()
+
+
+def names_per_chat(
+    chats: list[Any], tools: Iterable[dict[str, Any]] | None, call_names: list[Collection[str]] | None
+) -> list[frozenset[str]]:
+    """:func:`offered_names` for each chat of a batch (``call_names``: one entry per chat)."""
+    if call_names is None:
+        return [offered_names(tools, None)] * len(chats)
+    if len(call_names) != len(chats):
+        raise ConfigError(
+            f"call_names has {len(call_names)} entries for {len(chats)} chats; pass one per chat"
+        )
+    return [frozenset(names) for names in call_names]
 
 
 def tool_names(tools: Iterable[dict[str, Any]] | None) -> frozenset[str] | None:
@@ -156,7 +163,7 @@ class CallWatcher:
         close = scan.run(text)
         if close is None:
             return True, self._wait(text, start, (kind, start, scan))
-        if kind == "call" or _is_json_call(text[start:close], self.names):
+        if kind == "call" or is_json_call(text[start:close], self.names):
             return True, close
         return False, close
 
@@ -235,17 +242,3 @@ def _starts_word(text: str, i: int) -> bool:
     if i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_."):
         return False
     return _IDENT.match(text, i) is not None
-
-
-def _is_json_call(source: str, names: Collection[str] | None) -> bool:
-    if '"name"' not in source:
-        return False
-    try:
-        obj = json.loads(source)
-    except ValueError:
-        return False
-    return _json_has_call(obj, names)
-
-
-def _json_has_call(obj: Any, names: Collection[str] | None) -> bool:
-    return any(names is None or call["name"] in names for call in json_call_objects(obj))

@@ -30,13 +30,19 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from callgym.agents.backends.base import Messages, Reply, Sampling
 from callgym.agents.backends.chat import encode_prompt, render_chat
-from callgym.agents.backends.stopping import CallWatcher, call_names, finish_text, may_close_call
+from callgym.agents.backends.stopping import (
+    CallWatcher,
+    finish_text,
+    may_close_call,
+    names_per_chat,
+    offered_names,
+)
 from callgym.cpu import cpu_dtype
 from callgym.errors import BackendError, ConfigError
 
@@ -114,13 +120,16 @@ class VLLMBackend:
         self._ready: list[_Pending] = []  # finished, not yet returned by poll()
 
     def generate(self, chats: list[Messages], sampling: Sampling, tools: list[dict[str, Any]] | None = None,
-                 seed_offsets: list[int] | None = None) -> list[Reply]:
-        """Return one reply per chat, in order (chat *i* seeded with ``seed + seed_offsets[i]``)."""
+                 seed_offsets: list[int] | None = None,
+                 call_names: list[Collection[str]] | None = None) -> list[Reply]:
+        """Return one reply per chat, in order (chat *i* seeded with ``seed + seed_offsets[i]``,
+        stopped after its first complete call to one of ``call_names[i]``)."""
         batch = next(_batches)
         keys = [(batch, i) for i in range(len(chats))]
         offsets = seed_offsets or range(len(chats))
-        for key, chat, offset in zip(keys, chats, offsets, strict=True):
-            self.submit(key, chat, sampling, tools, seed_offset=offset)
+        names = names_per_chat(chats, tools, call_names)
+        for key, chat, offset, chat_names in zip(keys, chats, offsets, names, strict=True):
+            self.submit(key, chat, sampling, tools, seed_offset=offset, call_names=chat_names)
         replies: dict[Hashable, Reply] = {}
         try:
             while len(replies) < len(keys):
@@ -139,8 +148,10 @@ class VLLMBackend:
         sampling: Sampling,
         tools: list[dict[str, Any]] | None = None,
         seed_offset: int = 0,
+        call_names: Collection[str] | None = None,
     ) -> None:
-        """Queue one request; its reply comes out of :meth:`poll` under ``key``.
+        """Queue one request; its reply comes out of :meth:`poll` under ``key``, stopped after
+        its first complete call to one of ``call_names`` (None: the names of ``tools``).
 
         The rollout engine submits each episode's next step the moment its previous reply is
         in, so the engine never waits for the slowest episode of a round.
@@ -149,7 +160,7 @@ class VLLMBackend:
             raise ConfigError("this vllm backend was closed; build a new one")
         tokens = encode_prompt(self._tokenizer, render_chat(self._tokenizer, chat, tools, self.model))
         rid = f"callgym-{next(_requests)}"
-        state = _Pending(key, len(tokens), call_names(chat, tools))
+        state = _Pending(key, len(tokens), offered_names(tools, call_names))
         room = self.max_model_len - len(tokens)
         if room < 1:
             log.warning("prompt of %d tokens does not fit max_model_len=%d", len(tokens), self.max_model_len)

@@ -57,7 +57,8 @@ def load_docs(
         start: the first problem index.
         imports: modules to import first (envs that are not installed as a plugin).
         whole_episodes: docs for the agent tasks (any env) instead of the single-turn ones,
-            which refuse a conversation env (BFCL); see :func:`load_agent_docs`.
+            which refuse a conversation env (BFCL); see :func:`load_agent_docs`. Not named
+            ``agent``: lm-eval's CLI merges ``--model_args`` (``agent=random``) into the metadata.
         **_ignored: the rest of lm-eval's metadata (``version``, the model args, ...).
     """
     env = _load_env(env_id, env_kwargs, imports)
@@ -71,10 +72,12 @@ def load_docs(
     return _dataset([doc(env, env_id, dict(env_kwargs or {}), i) for i in _indices(env, n, start)])
 
 
-def load_agent_docs(env_id: str, **metadata: Any) -> datasets.DatasetDict:
+def load_agent_docs(
+    env_id: str, env_kwargs: dict[str, Any] | None = None, **metadata: Any
+) -> datasets.DatasetDict:
     """The agent tasks' docs of any env, answer envs and conversation envs alike; arguments
     as :func:`load_docs`."""
-    return load_docs(env_id, whole_episodes=True, **metadata)
+    return load_docs(env_id, env_kwargs, whole_episodes=True, **metadata)
 
 
 def load_gsm8k_docs(
@@ -103,9 +106,11 @@ def load_gsm8k_docs(
     return load_docs(GSM8K_ENV, env_kwargs, n, start, **ignored)
 
 
-def load_gsm8k_agent_docs(**metadata: Any) -> datasets.DatasetDict:
+def load_gsm8k_agent_docs(
+    env_kwargs: dict[str, Any] | None = None, data: str | None = None, **metadata: Any
+) -> datasets.DatasetDict:
     """GSM8K docs for the agent task; arguments as :func:`load_gsm8k_docs`."""
-    return load_gsm8k_docs(whole_episodes=True, **metadata)
+    return load_gsm8k_docs(env_kwargs, data, whole_episodes=True, **metadata)
 
 
 def process_agent_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:

@@ -104,7 +104,9 @@ def to_problem(fol: FOLProblem, index: int, formal: bool = True) -> Problem:
     """The env's view of a FOL problem: prompt, label and the gold chain of calls
     (the gold formalisation and a proof query when ``formal``, else just the answer)."""
     premises = "\n".join(f"{i}. {p}" for i, p in enumerate(fol.premises, 1))
-    prompt = f"Premises:\n{premises}\n\nConclusion: {fol.conclusion}\n\nIs the conclusion True, False or Unknown?"
+    prompt = (
+        f"Premises:\n{premises}\n\nConclusion: {fol.conclusion}\n\nIs the conclusion True, False or Unknown?"
+    )
     gold: tuple[str, ...] = ()
     if formal:
         gold = tuple(f"Premise({json.dumps(f, ensure_ascii=False)})" for f in fol.premises_fol)

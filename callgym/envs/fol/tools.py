@@ -41,7 +41,9 @@ def Answer(label: str) -> str:
     """
     normalized = normalize_label(label)
     if normalized is None:
-        raise ToolError(f'{label!r} is not a label; answer "True", "False" or "Unknown".', ErrorType.ANSWER_FORMAT)
+        raise ToolError(
+            f'{label!r} is not a label; answer "True", "False" or "Unknown".', ErrorType.ANSWER_FORMAT
+        )
     return normalized
 
 
@@ -53,7 +55,8 @@ def make_tools(kind: str = "formal") -> list[Tool]:
 
     @tool(example='Premise("∀x (Man(x) → Mortal(x))")')
     def Premise(formula: str) -> str:
-        """Add a premise, written in first-order logic, to the knowledge base. Use ∀ ∃ ¬ ∧ ∨ → ↔ ⊕ or forall, exists, ~, &, |, ->, <->, ^.
+        """Add a premise, written in first-order logic, to the knowledge base.
+        Use ∀ ∃ ¬ ∧ ∨ → ↔ ⊕ or forall, exists, ~, &, |, ->, <->, ^.
 
         Example: Premise("∀x (Man(x) → Mortal(x))")
         """

@@ -29,6 +29,7 @@ CALL_CHAT = [
     {"role": "system", "content": PRINT_HELP},
     {"role": "user", "content": "Write the Python expression print(1) and explain what it does."},
 ]
+CALL_NAMES = [{"print"}]  # what CALL_CHAT offers, passed as an agent passes its env's toolset
 MAX_CHAT = [
     {"role": "user", "content": "Show me how to call the function max(3, 7) in Python and what it returns."}
 ]

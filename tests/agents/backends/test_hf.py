@@ -7,7 +7,7 @@ import pytest
 from callgym.agents.backends import Sampling, make_backend
 from callgym.calls import parse_call
 from callgym.errors import ConfigError
-from tests.agents.backends.prompts import CALL_CHAT, CHATS, MAX_CHAT, MAX_TOOL
+from tests.agents.backends.prompts import CALL_CHAT, CALL_NAMES, CHATS, MAX_CHAT, MAX_TOOL
 
 pytestmark = pytest.mark.slow
 
@@ -46,11 +46,13 @@ def test_reply_stops_right_after_an_offered_call(hf) -> None:
     sampling = Sampling(max_tokens=40)
     hf.stop_on_call = False
     try:
-        (free,) = hf.generate([CALL_CHAT], sampling)
+        (free,) = hf.generate([CALL_CHAT], sampling, call_names=CALL_NAMES)
     finally:
         hf.stop_on_call = True
-    (stopped,) = hf.generate([CALL_CHAT], sampling)
+    (stopped,) = hf.generate([CALL_CHAT], sampling, call_names=CALL_NAMES)
     assert "print(1)" in free.text and len(free.text) > len(stopped.text)  # the model goes on talking
+    (unnamed,) = hf.generate([CALL_CHAT], sampling)  # the help text alone names nothing to stop on
+    assert unnamed == free
     assert stopped.text.endswith("print(1)") and stopped.finish_reason == "stop"
     assert stopped.tokens_out < free.tokens_out
     assert parse_call(stopped.text, {"print"}).args == (1,)

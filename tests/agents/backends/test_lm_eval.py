@@ -8,7 +8,7 @@ import pytest
 
 from callgym.agents.backends import Sampling, make_backend
 from callgym.errors import ConfigError
-from tests.agents.backends.prompts import CALL_CHAT, CHATS
+from tests.agents.backends.prompts import CALL_CHAT, CALL_NAMES, CHATS
 
 pytestmark = [
     pytest.mark.slow,
@@ -38,7 +38,7 @@ def test_generate_until_answers_chats_in_order(lm_eval_backend) -> None:
 
 
 def test_replies_are_trimmed_to_the_first_offered_call(lm_eval_backend) -> None:
-    (reply,) = lm_eval_backend.generate([CALL_CHAT], Sampling(max_tokens=40))
+    (reply,) = lm_eval_backend.generate([CALL_CHAT], Sampling(max_tokens=40), call_names=CALL_NAMES)
     assert reply.text.endswith("print(1)") and reply.finish_reason == "stop"
 
 
@@ -54,7 +54,9 @@ def test_an_lm_instance_is_wrapped_as_is(lm_eval_backend) -> None:
 def test_a_seeded_sample_does_not_depend_on_its_batch(lm_eval_backend) -> None:
     sampling = Sampling(temperature=1.0, max_tokens=10, seed=7)
     together = lm_eval_backend.generate(CHATS[:2], sampling, seed_offsets=[5, 9])
-    alone = [lm_eval_backend.generate([chat], sampling, seed_offsets=[o])[0] for chat, o in zip(CHATS[:2], [5, 9])]
+    alone = [
+        lm_eval_backend.generate([chat], sampling, seed_offsets=[o])[0] for chat, o in zip(CHATS[:2], [5, 9])
+    ]
     assert [r.text for r in together] == [r.text for r in alone]
 
 

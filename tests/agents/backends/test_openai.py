@@ -13,7 +13,7 @@ import pytest
 from callgym.agents.backends import Sampling, make_backend
 from callgym.calls import parse_call
 from callgym.errors import BackendError, ConfigError
-from tests.agents.backends.prompts import CALL_CHAT, CHATS, MAX_CHAT, MAX_TOOL
+from tests.agents.backends.prompts import CALL_CHAT, CALL_NAMES, CHATS, MAX_CHAT, MAX_TOOL
 from tests.agents.backends.scripted_server import Answer, completion, models, scripted_server, stream_chunks
 
 HELLO = [[{"role": "user", "content": "hi"}]]
@@ -216,7 +216,7 @@ def test_a_vllm_stream_is_closed_at_the_first_complete_call() -> None:
     chat = [{"role": "system", "content": "Sum(a, b)\n    Add."}, {"role": "user", "content": "1+2"}]
     with scripted_server(script) as (url, _):
         backend = make_backend("openai", "m", base_url=url, **QUICK)
-        (reply,) = backend.generate([chat], Sampling(max_tokens=300))
+        (reply,) = backend.generate([chat], Sampling(max_tokens=300), call_names=[{"Sum"}])
         backend.close()
     assert (reply.text, reply.tokens_in, reply.tokens_out, reply.finish_reason) == (
         "I will add. Sum(a=1, b=2)",
@@ -261,7 +261,7 @@ def test_real_server_replies_with_exact_token_counts(vllm_server) -> None:
 def test_real_server_stops_at_the_first_offered_call(vllm_server) -> None:
     backend = make_backend("openai", "smollm2-135m", base_url=[vllm_server.base_url] * 2, concurrency=4)
     try:
-        (call,) = backend.generate([CALL_CHAT], Sampling(max_tokens=40))
+        (call,) = backend.generate([CALL_CHAT], Sampling(max_tokens=40), call_names=CALL_NAMES)
         (tool,) = backend.generate([MAX_CHAT], Sampling(max_tokens=40), tools=None)
     finally:
         backend.close()

@@ -8,8 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from callgym.agents.backends.stopping import CallWatcher, call_end, call_names, finish_text, may_close_call, tool_names
+from callgym.agents.backends.stopping import (
+    CallWatcher, call_end, finish_text, may_close_call, names_per_chat, offered_names, tool_names,
+)
 from callgym.calls import Call, parse_call
+from callgym.errors import ConfigError
 
 NAMES = frozenset({"Sum", "Answer", "Premise", "Reasoning"})
 HELP = """You solve the task by calling functions, one call per reply, for example Sum(a=2, b=3).
@@ -85,14 +88,19 @@ def test_an_empty_name_set_never_completes() -> None:
     assert finish_text("The answer is f(3) = 9.", frozenset()) == ("The answer is f(3) = 9.", False)
 
 
-def test_names_come_from_tools_or_from_the_help_text() -> None:
+def test_names_are_passed_or_read_from_the_tool_schemas_never_from_the_prompt() -> None:
     tools = [{"type": "function", "function": {"name": "Sum", "parameters": {}}}, {"name": "Answer"}]
     assert tool_names(tools) == {"Sum", "Answer"}
     assert tool_names(None) is None
-    chat = [{"role": "system", "content": HELP}, {"role": "user", "content": "2+3?"}]
-    assert call_names(chat) == {"Sum", "Answer"}
-    assert call_names(chat, [{"type": "function", "function": {"name": "Only"}}]) == {"Only"}
-    assert call_names([{"role": "user", "content": "Sum(a=1, b=2)"}]) == frozenset()
+    assert offered_names(tools, None) == {"Sum", "Answer"}
+    assert offered_names(tools, ["Only"]) == {"Only"}  # the caller's names win
+    assert offered_names(tools, []) == frozenset()  # an env that wants no stop at a call
+    assert offered_names(None, None) == frozenset()  # a help text in the prompt names nothing
+    chats = [[{"role": "system", "content": HELP}], [{"role": "user", "content": "2+3?"}]]
+    assert names_per_chat(chats, None, None) == [frozenset(), frozenset()]
+    assert names_per_chat(chats, tools, [{"Sum"}, set()]) == [{"Sum"}, frozenset()]
+    with pytest.raises(ConfigError, match="call_names has 1 entries for 2 chats"):
+        names_per_chat(chats, None, [{"Sum"}])
 
 
 def test_finish_text_trims_at_the_call_or_the_first_stop_string() -> None:
@@ -145,7 +153,9 @@ def test_a_watcher_rescans_when_earlier_text_changes() -> None:
     assert watcher.end("é Sum(a=1, b=2)") == len("é Sum(a=1, b=2)")
 
 
-@pytest.mark.parametrize("piece", ["a)", ")a", ")", "(", '"', "Sum(", 'Sum("', "{", '{"name": "Sum", "x": "', "Su ", "}"])
+@pytest.mark.parametrize(
+    "piece", ["a)", ")a", ")", "(", '"', "Sum(", 'Sum("', "{", '{"name": "Sum", "x": "', "Su ", "}"]
+)
 def test_watching_a_reply_grow_costs_linear_work(piece: str) -> None:
     """Every closing bracket re-checks the reply: each check must resume, not rescan."""
 

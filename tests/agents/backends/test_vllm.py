@@ -8,7 +8,7 @@ import pytest
 
 from callgym.agents.backends import Sampling, make_backend
 from callgym.errors import BackendError
-from tests.agents.backends.prompts import CALL_CHAT, CHATS, MAX_CHAT, MAX_TOOL
+from tests.agents.backends.prompts import CALL_CHAT, CALL_NAMES, CHATS, MAX_CHAT, MAX_TOOL
 
 pytestmark = [
     pytest.mark.slow,
@@ -41,7 +41,7 @@ def test_replies_stop_right_after_an_offered_call(vllm_backend) -> None:
         free = vllm_backend.generate([CALL_CHAT, MAX_CHAT], sampling, tools=None)
     finally:
         vllm_backend.stop_on_call = True
-    (call,) = vllm_backend.generate([CALL_CHAT], sampling)
+    (call,) = vllm_backend.generate([CALL_CHAT], sampling, call_names=CALL_NAMES)
     (tool,) = vllm_backend.generate([MAX_CHAT], sampling, tools=MAX_TOOL)
     assert (
         call.text.endswith("print(1)")
@@ -96,8 +96,12 @@ def test_rollouts_stream_through_vllm_and_match_the_round_engine(vllm_backend) -
         streams = False
 
     sampling = Sampling(max_tokens=16)
-    streamed = rollout(TOY_ENV, {"max_steps": 3}, LMAgent(vllm_backend, sampling), range(5), batch_size=3, progress=False)
-    rounds = rollout(TOY_ENV, {"max_steps": 3}, Rounds(vllm_backend, sampling), range(5), batch_size=3, progress=False)
+    streamed = rollout(
+        TOY_ENV, {"max_steps": 3}, LMAgent(vllm_backend, sampling), range(5), batch_size=3, progress=False
+    )
+    rounds = rollout(
+        TOY_ENV, {"max_steps": 3}, Rounds(vllm_backend, sampling), range(5), batch_size=3, progress=False
+    )
     key = lambda e: e.index  # noqa: E731
     assert [[s.action for s in e.steps] for e in sorted(streamed.episodes, key=key)] == [
         [s.action for s in e.steps] for e in sorted(rounds.episodes, key=key)

@@ -89,7 +89,12 @@ def test_folio_jsonl_problems(tmp_path):
         "label": "True",
     }
     path = tmp_path / "folio.jsonl"
-    path.write_text(json.dumps(record) + "\n" + json.dumps({**record, "label": "Uncertain", "conclusion-FOL": "Cat(rex)"}) + "\n")
+    path.write_text(
+        json.dumps(record)
+        + "\n"
+        + json.dumps({**record, "label": "Uncertain", "conclusion-FOL": "Cat(rex)"})
+        + "\n"
+    )
     env = gym.make("callgym/FOL-v0", data=str(path))
     assert env.unwrapped.num_problems() == 2
     for index, gold in ((0, "True"), (1, "Unknown")):
@@ -104,9 +109,13 @@ def test_folio_quantifier_groups_are_read_as_written(tmp_path):
     """FOLIO's release format (one string, a formula per line); '∃y (...)' scopes over its group."""
     rule = "∀x (Chef(x) ∧ ∃y (Owns(x, y) ∧ Restaurant(y)) → Busy(x))"
     record = {
-        "premises": "Every chef who owns a restaurant is busy.\nMia is a chef.\nMia owns Lupa.\nLupa is a restaurant.",
+        "premises": "Every chef who owns a restaurant is busy.\nMia is a chef.\nMia owns Lupa.\n"
+        "Lupa is a restaurant.",
         "premises-FOL": f"{rule}\nChef(mia)\nOwns(mia, lupa)\nRestaurant(lupa)",
-        "conclusion": "Mia is busy.", "conclusion-FOL": "Busy(mia)", "label": "True", "story_id": 1,
+        "conclusion": "Mia is busy.",
+        "conclusion-FOL": "Busy(mia)",
+        "label": "True",
+        "story_id": 1,
     }
     path = tmp_path / "folio.jsonl"
     path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")

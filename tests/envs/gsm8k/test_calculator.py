@@ -119,7 +119,11 @@ _NUMBERS = st.one_of(
 def _expressions() -> st.SearchStrategy[str]:
     leaf = _NUMBERS.map(lambda n: f"({n})")
     ops = st.sampled_from(["+", "-", "*", "/", "//", "%", "**"])
-    return st.recursive(leaf, lambda inner: st.tuples(inner, ops, inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"), max_leaves=8)
+    return st.recursive(
+        leaf,
+        lambda inner: st.tuples(inner, ops, inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        max_leaves=8,
+    )
 
 
 class _Skip(Exception):

@@ -21,10 +21,14 @@ from callgym.envs.gsm8k.data import (
 from callgym.errors import ConfigError, DataError
 
 GSM8K_DIR = os.environ.get("CALLGYM_GSM8K_DIR", "")
-needs_gsm8k = pytest.mark.skipif(not os.path.isfile(os.path.join(GSM8K_DIR, "test.jsonl")), reason="GSM8K files not present")
+needs_gsm8k = pytest.mark.skipif(
+    not os.path.isfile(os.path.join(GSM8K_DIR, "test.jsonl")), reason="GSM8K files not present"
+)
 
-GOOD = {"question": "Natalia sold 48 clips in April and half as many in May. How many in all?",
-        "answer": "In May she sold 48/2 = <<48/2=24>>24 clips.\nIn all 48+24 = <<48+24=72>>72 clips.\n#### 72"}
+GOOD = {
+    "question": "Natalia sold 48 clips in April and half as many in May. How many in all?",
+    "answer": "In May she sold 48/2 = <<48/2=24>>24 clips.\nIn all 48+24 = <<48+24=72>>72 clips.\n#### 72",
+}
 
 
 def write_jsonl(path: Path, lines: list[str]) -> Path:
@@ -42,13 +46,23 @@ def test_parse_number_reads_answers(text: object, value: Fraction) -> None:
     assert parse_number(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "abc", "18 dollars", "1/0", "1/2/3", True, None, float("nan"), float("inf"), [1], "9" * 200])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "18 dollars", "1/0", "1/2/3", True, None, float("nan"), float("inf"), [1], "9" * 200]
+)
 def test_parse_number_refuses_non_numbers(text: object) -> None:
     assert parse_number(text) is None
 
 
-@pytest.mark.parametrize(("value", "text"), [(Fraction(18), "18"), (Fraction(-5, 2), "-2.5"), (Fraction(1, 8), "0.125"),
-                                             (Fraction(-1, 20), "-0.05"), (Fraction(1, 3), "1/3")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Fraction(18), "18"),
+        (Fraction(-5, 2), "-2.5"),
+        (Fraction(1, 8), "0.125"),
+        (Fraction(-1, 20), "-0.05"),
+        (Fraction(1, 3), "1/3"),
+    ],
+)
 def test_number_text_is_exact(value: Fraction, text: str) -> None:
     assert number_text(value) == text
     assert parse_number(text) == value
@@ -84,8 +98,14 @@ def test_cache_notices_a_changed_file(tmp_path: Path) -> None:
         ("[1, 2]", r":2: expected a JSON object, got list"),
         (json.dumps({"question": "q"}), r":2: missing or empty field 'answer'"),
         (json.dumps({"question": "", "answer": "#### 1"}), r":2: missing or empty field 'question'"),
-        (json.dumps({"question": "q", "answer": "no final line"}), r":2: the answer has no final '#### <number>' line"),
-        (json.dumps({"question": "q", "answer": "#### many"}), r":2: the final line '#### many' is not a number"),
+        (
+            json.dumps({"question": "q", "answer": "no final line"}),
+            r":2: the answer has no final '#### <number>' line",
+        ),
+        (
+            json.dumps({"question": "q", "answer": "#### many"}),
+            r":2: the final line '#### many' is not a number",
+        ),
     ],
 )
 def test_malformed_lines_name_path_and_line(tmp_path: Path, line: str, message: str) -> None:

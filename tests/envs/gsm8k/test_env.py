@@ -23,8 +23,11 @@ needs_gsm8k = pytest.mark.skipif(not HAVE_GSM8K, reason="GSM8K files not present
 SOURCES = [
     pytest.param({"size": 20}, id="gsm_symbolic-all"),
     pytest.param({"data": "gsm8k", "tools": "study"}, id="gsm8k-dir-study", marks=needs_gsm8k),
-    pytest.param({"data": os.path.join(GSM8K_DIR, "test.jsonl"), "tools": "calculator"}, id="jsonl-calculator",
-                 marks=needs_gsm8k),
+    pytest.param(
+        {"data": os.path.join(GSM8K_DIR, "test.jsonl"), "tools": "calculator"},
+        id="jsonl-calculator",
+        marks=needs_gsm8k,
+    ),
     pytest.param({"data": GSM8K_DIR, "split": "train", "size": 100}, id="dir-train", marks=needs_gsm8k),
 ]
 
@@ -113,7 +116,7 @@ def test_score_compares_numbers(answer: object, gold: str, score: float) -> None
         ("__import__('os').system('touch {marker}')", "Error: "),
         ("Sum(a=open('{marker}', 'w'), b=1)", "Error: In Sum(...), argument 'a' is a nested call"),
         ("Sum(a=2, b=3", "Error: The call to Sum is missing its closing ')'"),
-        ('Reasoning(thought="unclosed)', "Error: The call to Reasoning has an unclosed \" quote"),
+        ('Reasoning(thought="unclosed)', 'Error: The call to Reasoning has an unclosed " quote'),
         ("Sum(a=().__class__, b=1)", "Error: In Sum(...), argument 'a' uses attribute access"),
         ("Calculator(expression=\"__import__('os').system('touch {marker}')\")", "Error: __import__"),
         ('Calculator(expression="9**99999999")', "Error: 9**99999999 would have about"),
@@ -123,10 +126,15 @@ def test_score_compares_numbers(answer: object, gold: str, score: float) -> None
         ("Power(a=9, b=99999999)", "Error: No function call found"),
         ("x" * 1_000_000, "Error: Your reply is 1,000,000 characters long"),
         ("Sum(" + "[" * 50 + "]" * 50 + ")", "Error: The call to Sum nests brackets"),
-        ('Reasoning(thought="' + "x" * 5000 + '")', "Error: Reasoning: argument 'thought' (str): the text is 5,000"),
+        (
+            'Reasoning(thought="' + "x" * 5000 + '")',
+            "Error: Reasoning: argument 'thought' (str): the text is 5,000",
+        ),
     ],
 )
-def test_hostile_replies_are_error_observations(env: GSM8KEnv, tmp_path: Path, reply: str, expected: str) -> None:
+def test_hostile_replies_are_error_observations(
+    env: GSM8KEnv, tmp_path: Path, reply: str, expected: str
+) -> None:
     marker = tmp_path / "side-effect"
     env.reset(options={"index": 0})
     obs, reward, terminated, truncated, info = env.step(reply.replace("{marker}", str(marker)))

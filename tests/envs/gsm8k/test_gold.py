@@ -81,7 +81,11 @@ def test_plain_text_calculations_count_only_when_exact() -> None:
     solution = ("The boots cost 99 + 5 = $104.\nSo 2/3 * x = 12.\nThen 10 x 3 = 30 and 7 - 2 = 4 (a typo).\n"
                 "It is $400,000 x 8/100 = $32,000.\n#### 104")
     steps = solution_steps(solution)
-    assert [(s.expression, s.result) for s in steps] == [("99 + 5", 104), ("10 * 3", 30), ("$400,000 * 8/100", 32000)]
+    assert [(s.expression, s.result) for s in steps] == [
+        ("99 + 5", 104),
+        ("10 * 3", 30),
+        ("$400,000 * 8/100", 32000),
+    ]
     assert not any(s.annotated for s in steps)
     assert difficulty(solution) == 4  # no annotations: the lines holding "="
 
@@ -103,7 +107,9 @@ def test_audit_explains_chains_that_do_not_derive_the_answer() -> None:
     assert audit("It is 5.\n#### 5", "5") == ["no calculation is annotated or written out"]
     assert audit("2*3=<<2*3=7>>7\n#### 7", "7") == [
         "annotation <<2*3=7>> computes 6", "no step computes the final answer 7 (last step: 2*3 = 6)"]
-    assert audit("<<x+1=2>>\n#### 2", "2")[0] == "annotation <<x+1=2>> is not arithmetic the calculator accepts"
+    assert (
+        audit("<<x+1=2>>\n#### 2", "2")[0] == "annotation <<x+1=2>> is not arithmetic the calculator accepts"
+    )
 
 
 def test_gold_chains_replay_on_symbolic_problems() -> None:

@@ -26,11 +26,20 @@ from callgym.tools import Number, Toolset, format_number as num, tool
 
 # Every unit as an exact multiple of its dimension's base unit (m, kg, s).
 UNITS: dict[str, tuple[str, Fraction]] = {
-    "mm": ("length", Fraction(1, 1000)), "cm": ("length", Fraction(1, 100)), "m": ("length", Fraction(1)),
-    "km": ("length", Fraction(1000)), "in": ("length", Fraction("0.0254")), "ft": ("length", Fraction("0.3048")),
-    "mi": ("length", Fraction("1609.344")), "g": ("mass", Fraction(1, 1000)), "kg": ("mass", Fraction(1)),
-    "lb": ("mass", Fraction("0.45359237")), "oz": ("mass", Fraction("0.45359237") / 16),
-    "s": ("time", Fraction(1)), "min": ("time", Fraction(60)), "h": ("time", Fraction(3600)),
+    "mm": ("length", Fraction(1, 1000)),
+    "cm": ("length", Fraction(1, 100)),
+    "m": ("length", Fraction(1)),
+    "km": ("length", Fraction(1000)),
+    "in": ("length", Fraction("0.0254")),
+    "ft": ("length", Fraction("0.3048")),
+    "mi": ("length", Fraction("1609.344")),
+    "g": ("mass", Fraction(1, 1000)),
+    "kg": ("mass", Fraction(1)),
+    "lb": ("mass", Fraction("0.45359237")),
+    "oz": ("mass", Fraction("0.45359237") / 16),
+    "s": ("time", Fraction(1)),
+    "min": ("time", Fraction(60)),
+    "h": ("time", Fraction(3600)),
 }
 METRIC = ("mm", "cm", "m", "km", "g", "kg")
 IMPERIAL = ("in", "ft", "mi", "lb", "oz")
@@ -93,7 +102,9 @@ class UnitsEnv(ToolEnv):
 
     instructions = "Convert the quantity. Use Factor for every conversion factor; do not recall them."
 
-    def __init__(self, split: str = "train", size: int = 1000, data: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, split: str = "train", size: int = 1000, data: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if split not in SPLITS:
             raise ConfigError(f"split={split!r}; use one of {', '.join(SPLITS)}")
@@ -120,11 +131,16 @@ class UnitsEnv(ToolEnv):
             per = to_per = ""
         return self._problem(index, level, value, (source, target), (per, to_per))
 
-    def _problem(self, index: int, level: int, value: Fraction, units: tuple[str, str], per: tuple[str, str]) -> Problem:
+    def _problem(
+        self, index: int, level: int, value: Fraction, units: tuple[str, str], per: tuple[str, str]
+    ) -> Problem:
         """The task and the oracle's chain: look the factors up, then compute with the numbers
         as the results show them (as a model would)."""
         factor = UNITS[units[0]][1] / UNITS[units[1]][1]
-        gold = [f"Factor(from_unit={units[0]!r}, to_unit={units[1]!r})", f"Multiply(a={num(value)}, b={num(factor)})"]
+        gold = [
+            f"Factor(from_unit={units[0]!r}, to_unit={units[1]!r})",
+            f"Multiply(a={num(value)}, b={num(factor)})",
+        ]
         result = Fraction(num(value)) * Fraction(num(factor))
         if per[0]:
             time_factor = UNITS[per[0]][1] / UNITS[per[1]][1]
@@ -154,7 +170,9 @@ def load_conversions(path: str) -> list[tuple[Fraction, str, str]]:
             value, source, target = Fraction(str(record["value"])), record["from"], record["to"]
             Factor.fn(source, target)  # known units of one dimension
         except (KeyError, TypeError, ValueError, ToolError) as e:
-            raise DataError(f'{path}:{number}: {e}; write {{"value": 3.5, "from": "km", "to": "m"}}') from None
+            raise DataError(
+                f'{path}:{number}: {e}; write {{"value": 3.5, "from": "km", "to": "m"}}'
+            ) from None
         records.append((value, source, target))
     if not records:
         raise DataError(f"{path}: no problems in the file")
