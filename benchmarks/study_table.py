@@ -16,22 +16,24 @@ from __future__ import annotations
 import argparse
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 # the tool whose use says "the model reasoned through the env" rather than guessed
 REASONING_TOOL = {"callgym/FOL-v0": "Prove", "callgym/GSM8K-v0": "Sum"}
 
 
 def _p(value: float | None) -> str:
-    return "–" if value is None else "< 0.0001" if value < 1e-4 else f"{value:.3g}"
+    from callgym.leaderboards.render import fmt_p
+
+    return "–" if value is None else fmt_p(value)
 
 
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def overall_table(runs: dict[str, list]) -> list[str]:
+def overall_table(runs: dict[str, list], reports: dict[str, Any]) -> list[str]:
     from callgym.benchmarks.compare import compare
-    from callgym.benchmarks.metrics import compute_metrics
 
     names = list(runs)
     reference = runs[names[0]]
@@ -40,7 +42,7 @@ def overall_table(runs: dict[str, list]) -> list[str]:
              "|" + "---|" * 11]
     for name in names:
         paired = {r.env_id: r for r in compare(reference, runs[name]).rows} if name != names[0] else {}
-        for g in compute_metrics(runs[name], by_difficulty=False).overall():
+        for g in reports[name].overall():
             tool = REASONING_TOOL.get(g.env_id)
             pr = paired.get(g.env_id)
             lines.append("| " + " | ".join([
@@ -54,14 +56,14 @@ def overall_table(runs: dict[str, list]) -> list[str]:
     return lines
 
 
-def difficulty_table(runs: dict[str, list], env_id: str = "callgym/FOL-v0") -> list[str]:
-    from callgym.benchmarks.metrics import ALL, compute_metrics, difficulty_order
+def difficulty_table(reports: dict[str, Any], env_id: str = "callgym/FOL-v0") -> list[str]:
+    from callgym.benchmarks.metrics import ALL, difficulty_order
 
     per_run = {
         name: {
-            g.difficulty: g for g in compute_metrics(eps).groups if g.env_id == env_id and g.difficulty != ALL
+            g.difficulty: g for g in report.groups if g.env_id == env_id and g.difficulty != ALL
         }
-        for name, eps in runs.items()
+        for name, report in reports.items()
     }
     levels = sorted({level for groups in per_run.values() for level in groups}, key=difficulty_order)
     if not levels:
@@ -103,10 +105,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=_named_folder, nargs="+", help="NAME=FOLDER, the reference first")
     args = parser.parse_args(argv)
+    from callgym.benchmarks.metrics import compute_metrics
     from callgym.episode import read_episodes
 
     runs = {name: read_episodes(sorted(folder.glob("*.jsonl"))) for name, folder in args.runs}
-    for table in (overall_table(runs), difficulty_table(runs), pairwise_table(runs)):
+    reports = {name: compute_metrics(episodes) for name, episodes in runs.items()}  # once per run
+    for table in (overall_table(runs, reports), difficulty_table(reports), pairwise_table(runs)):
         print("\n".join(table) + "\n")
 
 
