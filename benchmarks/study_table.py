@@ -108,7 +108,12 @@ def main(argv: list[str] | None = None) -> None:
     from callgym.benchmarks.metrics import compute_metrics
     from callgym.episode import read_episodes
 
-    runs = {name: read_episodes(sorted(folder.glob("*.jsonl"))) for name, folder in args.runs}
+    from callgym.errors import UsageError
+
+    try:
+        runs = {name: read_episodes(sorted(folder.glob("*.jsonl"))) for name, folder in args.runs}
+    except UsageError as e:  # a damaged episode file: its one-line message, exit 2
+        parser.error(str(e))
     reports = {name: compute_metrics(episodes) for name, episodes in runs.items()}  # once per run
     for table in (overall_table(runs, reports), difficulty_table(reports), pairwise_table(runs)):
         print("\n".join(table) + "\n")
