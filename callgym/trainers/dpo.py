@@ -155,9 +155,10 @@ def _common_args(config: DPOConfig, out: Path) -> dict[str, Any]:
     """TrainingArguments shared by the SFT warm-up and DPO."""
     import torch
 
+    on_gpu = torch.cuda.is_available()
     bf16 = config.bf16
     if bf16 is None:  # only where bf16 is native: emulated bf16 on an AVX2 CPU is ~4x slower than fp32
-        bf16 = torch.cuda.is_bf16_supported() if torch.cuda.is_available() else cpu_dtype() == "bfloat16"
+        bf16 = torch.cuda.is_bf16_supported() if on_gpu else cpu_dtype() == "bfloat16"
     return {
         "output_dir": str(out),
         "per_device_train_batch_size": config.batch_size,
@@ -172,6 +173,8 @@ def _common_args(config: DPOConfig, out: Path) -> dict[str, Any]:
         "logging_steps": config.logging_steps,
         "logging_first_step": True,
         "bf16": bf16,
+        # transformers refuses bf16 without a GPU unless told it trains on the CPU
+        "use_cpu": not on_gpu,
         "gradient_checkpointing": config.gradient_checkpointing,
         "report_to": config.report_to,
         "dataloader_pin_memory": torch.cuda.is_available(),

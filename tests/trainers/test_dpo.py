@@ -175,3 +175,16 @@ def test_sft_only_ablation_saves_the_warmed_up_model(tiny_model, pairs_dir, tmp_
     assert all(torch.equal(final[k], sft[k]) for k in sft)
     assert any(not torch.equal(final[k], base[k]) for k in base)
     assert {m["phase"] for m in _metrics(out) if "loss" in m} == {"sft"}
+
+
+def test_cpu_with_native_bf16_trains_in_bf16(tiny_model, pairs_dir, tmp_path, monkeypatch):
+    """Where the CPU computes bf16 natively (AVX512-BF16, AMX) the default is bf16 mixed
+    precision, and both the SFT warm-up and DPO train with it (transformers refused bf16
+    without a GPU unless told it runs on the CPU)."""
+    import callgym.trainers.dpo as dpo
+
+    monkeypatch.setattr(dpo, "cpu_dtype", lambda: "bfloat16")
+    out = train_dpo(_config(tiny_model, pairs_dir, tmp_path / "run", max_steps=1, sft_warmup_steps=1))
+    results = json.loads((out / "results.json").read_text())
+    assert results["global_step"] == 1 and results["model_path"].endswith("sft-warmup/model")
+    assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 1
