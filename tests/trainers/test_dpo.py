@@ -79,7 +79,8 @@ def test_run_writes_a_loadable_model_metrics_and_results(full_run, tiny_model):
     assert trained.keys() == base.keys() and any(not torch.equal(trained[k], base[k]) for k in base)
     assert AutoTokenizer.from_pretrained(str(full_run)).chat_template
     results = json.loads((full_run / "results.json").read_text())
-    assert results["global_step"] == 4 and results["num_pairs"] == 12 and results["peak_rss_mb"] > 100
+    # 4 steps x 2 pairs: the run trains on (and scores) 8 of the 12 pairs
+    assert results["global_step"] == 4 and results["num_pairs"] == 8 and results["peak_rss_mb"] > 100
     assert results["dpo_train_seconds"] > 0 and results["resumed_from"] is None
     assert 0 < results["tokens"]["chosen_counted_tokens"] < results["tokens"]["chosen_sequence_tokens"]
     logs = [m for m in _metrics(full_run) if "loss" in m]
@@ -188,3 +189,11 @@ def test_cpu_with_native_bf16_trains_in_bf16(tiny_model, pairs_dir, tmp_path, mo
     results = json.loads((out / "results.json").read_text())
     assert results["global_step"] == 1 and results["model_path"].endswith("sft-warmup/model")
     assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 1
+
+
+def test_a_capped_run_scores_only_the_pairs_it_trains_on(tiny_model, pairs_dir, tmp_path):
+    """max_steps x batch below the dataset size: the run (reference pass included) takes a
+    seeded sample of exactly that many pairs, one epoch of them, not all twelve."""
+    config = _config(tiny_model, pairs_dir, tmp_path / "run", max_steps=2, batch_size=2)
+    results = json.loads((train_dpo(config) / "results.json").read_text())
+    assert results["num_pairs"] == 4 and results["epoch"] == 1.0
