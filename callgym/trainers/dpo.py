@@ -178,7 +178,7 @@ def _common_args(config: DPOConfig, out: Path) -> dict[str, Any]:
         "use_cpu": not on_gpu,
         "gradient_checkpointing": config.gradient_checkpointing,
         "report_to": config.report_to,
-        "dataloader_pin_memory": torch.cuda.is_available(),
+        "dataloader_pin_memory": on_gpu,
     }
 
 
