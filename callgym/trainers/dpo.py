@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import resource
 import shutil
 import sys
@@ -227,8 +226,8 @@ def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any)
     # Written under the run folder, so TRL's later caches (tokens, reference log-probs) land there too.
     cache = out / "cache" / f"pairs-{'masked' if config.mask_env_tokens else 'all'}.arrow"
     dataset = add_token_masks(pairs, tokenizer, mask_env_tokens=config.mask_env_tokens, cache_file=str(cache))
-    dataset = pairs_trained_on(dataset, config)
     args = _trl_config(config, out)
+    dataset = pairs_trained_on(dataset, args)
     trainer_class, collator_class = _dpo_classes(config.packing)
     collator = collator_class(
         pad_token_id=tokenizer.pad_token_id,
@@ -248,16 +247,18 @@ def _dpo_trainer(config: DPOConfig, model_path: str, tokenizer: Any, pairs: Any)
     return trainer, dataset
 
 
-def pairs_trained_on(dataset: Any, config: DPOConfig) -> Any:
-    """The pairs a run of ``max_steps`` steps trains on: a seeded sample of that many pairs when
-    the dataset holds more, so the reference pass (which scores every pair it is given) scores
-    no pair the run never sees (the CPU study: 48 of 299 pairs trained, all 299 scored, 27 min)."""
-    needed = config.max_steps * config.batch_size * config.gradient_accumulation_steps
-    needed *= int(os.environ.get("WORLD_SIZE", "1"))  # one batch per process when distributed
-    if config.max_steps <= 0 or needed >= len(dataset):
+def pairs_trained_on(dataset: Any, args: Any) -> Any:
+    """The pairs a run of ``args.max_steps`` steps trains on: a seeded sample of that many pairs
+    when the dataset holds more, so the reference pass (which scores every pair it is given)
+    scores no pair the run never sees (the CPU study: 48 of 299 pairs trained, all 299 scored,
+    27 min). ``args``: the run's TRL config, whose batch size counts every process."""
+    if args.max_steps <= 0:
+        return dataset
+    needed = args.max_steps * args.train_batch_size * args.gradient_accumulation_steps * args.world_size
+    if needed >= len(dataset):
         return dataset
     log.info("training on %d of %d pairs (max_steps): only those are scored", needed, len(dataset))
-    return dataset.shuffle(seed=config.seed).select(range(needed))
+    return dataset.shuffle(seed=args.seed).select(range(needed))
 
 
 def _dpo_classes(packing: bool) -> tuple[type, type]:
